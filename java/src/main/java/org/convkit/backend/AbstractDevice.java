@@ -1,0 +1,157 @@
+package org.convkit.backend;
+
+import java.util.List;
+import java.util.Objects;
+
+import org.convkit.memory.Allocation;
+import org.convkit.memory.Allocator;
+import org.convkit.ops.Op;
+import org.convkit.tensor.DType;
+import org.convkit.tensor.Shape;
+import org.convkit.tensor.Tensor;
+
+/**
+ * The argument checks and accounting every device shares, so that each backend implements only
+ * the native part: allocate, copy, prepare, wait, release.
+ */
+public abstract class AbstractDevice implements Device {
+    private final DeviceInfo info;
+    private final Allocator allocator;
+    private boolean closed;
+
+    protected AbstractDevice(DeviceInfo info) {
+        this.info = info;
+        this.allocator = Allocator.root(info.name());
+    }
+
+    @Override
+    public final DeviceInfo info() {
+        return info;
+    }
+
+    @Override
+    public final Allocator allocator() {
+        return allocator;
+    }
+
+    @Override
+    public final DeviceBuffer allocate(long bytes, Allocator from, String owner) {
+        checkOpen();
+        Objects.requireNonNull(from, "allocate: allocator");
+        if (!from.descendsFrom(allocator)) {
+            throw new IllegalArgumentException(name() + ": allocator '" + from.path() + "' does not belong to this device");
+        }
+        Allocation allocation = from.allocate(bytes, owner);
+        try {
+            return allocateNative(allocation);
+        } catch (RuntimeException | Error e) {
+            allocation.close();
+            throw e;
+        }
+    }
+
+    /** Gets native memory for an allocation already accounted; throws {@link org.convkit.memory.OutOfDeviceMemoryException} on refusal. */
+    protected abstract DeviceBuffer allocateNative(Allocation allocation);
+
+    @Override
+    public final void upload(Tensor src, DeviceBuffer dst) {
+        checkOpen();
+        checkBuffer("upload", dst);
+        if (src.isClosed()) {
+            throw new IllegalArgumentException(name() + ": upload from a closed tensor " + src);
+        }
+        if (src.byteSize() > dst.bytes()) {
+            throw new IllegalArgumentException(name() + ": upload of " + src + " (" + src.byteSize()
+                    + " B) into a smaller buffer " + dst);
+        }
+        copyToDevice(src, dst);
+    }
+
+    @Override
+    public final void download(DeviceBuffer src, Tensor dst) {
+        checkOpen();
+        checkBuffer("download", src);
+        if (dst.isClosed()) {
+            throw new IllegalArgumentException(name() + ": download into a closed tensor " + dst);
+        }
+        if (dst.byteSize() > src.bytes()) {
+            throw new IllegalArgumentException(name() + ": download of " + src + " into a larger tensor " + dst
+                    + " (" + dst.byteSize() + " B)");
+        }
+        copyToHost(src, dst);
+    }
+
+    protected abstract void copyToDevice(Tensor src, DeviceBuffer dst);
+
+    protected abstract void copyToHost(DeviceBuffer src, Tensor dst);
+
+    @Override
+    public final Kernel prepare(Op op, List<Shape> inputs) {
+        checkOpen();
+        Objects.requireNonNull(op, "prepare: op");
+        List<Shape> shapes = List.copyOf(inputs);
+        // Validates the shapes (throws IllegalArgumentException naming op and shapes).
+        op.outputShape(shapes);
+        if (!supports(op)) {
+            throw new UnsupportedOpException(name(), op.describe(shapes), "no kernel for '" + op.name() + "' on this device");
+        }
+        return createKernel(op, shapes);
+    }
+
+    /** Creates the kernel for a supported op with validated shapes. */
+    protected abstract Kernel createKernel(Op op, List<Shape> inputs);
+
+    @Override
+    public final void close() {
+        if (closed) {
+            return;
+        }
+        long live = allocator.liveBytes();
+        if (live != 0) {
+            // Keeps the device open so the caller can still free what it forgot.
+            throw new IllegalStateException(name() + " closed with live buffers:\n" + allocator.tree());
+        }
+        closed = true;
+        try {
+            release();
+        } finally {
+            allocator.close();
+        }
+    }
+
+    /** Releases native resources (queues, contexts, threads). Called once, with no buffer live. */
+    protected abstract void release();
+
+    public final boolean isClosed() {
+        return closed;
+    }
+
+    protected final void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException(name() + " is closed");
+        }
+    }
+
+    /** Checks that a buffer is open and belongs to this device. */
+    public final void checkBuffer(String what, DeviceBuffer b) {
+        if (b == null) {
+            throw new IllegalArgumentException(name() + ": " + what + ": buffer is null");
+        }
+        if (b.isClosed()) {
+            throw new IllegalArgumentException(name() + ": " + what + ": buffer " + b + " is closed");
+        }
+        if (b.device() != this) {
+            throw new IllegalArgumentException(name() + ": " + what + ": buffer " + b + " belongs to " + b.device().name());
+        }
+    }
+
+    /** Element type of every kernel so far. */
+    protected static DType kernelDType() {
+        return DType.F32;
+    }
+
+    @Override
+    public String toString() {
+        return info.describe();
+    }
+}

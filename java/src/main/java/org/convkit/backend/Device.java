@@ -1,0 +1,58 @@
+package org.convkit.backend;
+
+import java.util.List;
+
+import org.convkit.memory.Allocator;
+import org.convkit.ops.Op;
+import org.convkit.tensor.Shape;
+import org.convkit.tensor.Tensor;
+
+/**
+ * One device: its memory, transfers and kernels. Work is queued in order; {@link #download}
+ * and {@link #synchronize()} wait for it. Every method checks its arguments before any native
+ * call. Not thread-safe: one thread drives a device at a time.
+ */
+public interface Device extends AutoCloseable {
+    /** What this device is. */
+    DeviceInfo info();
+
+    /** Selection name, e.g. {@code opencl:0}. */
+    default String name() {
+        return info().name();
+    }
+
+    /** The root allocator; every buffer of this device is accounted in it or below it. */
+    Allocator allocator();
+
+    /** A buffer of {@code bytes} accounted in {@code allocator} (this device's root or a descendant) for {@code owner}. */
+    DeviceBuffer allocate(long bytes, Allocator allocator, String owner);
+
+    /** A buffer accounted in the root allocator. */
+    default DeviceBuffer allocate(long bytes, String owner) {
+        return allocate(bytes, allocator(), owner);
+    }
+
+    /** Copies a host tensor into {@code dst} (blocking); {@code dst} must be at least as large. */
+    void upload(Tensor src, DeviceBuffer dst);
+
+    /** Waits for queued work, then copies the first {@code dst.byteSize()} bytes of {@code src} into {@code dst}. */
+    void download(DeviceBuffer src, Tensor dst);
+
+    /** Whether {@link #prepare} has a kernel for this op (shapes aside). */
+    boolean supports(Op op);
+
+    /**
+     * A kernel for {@code op} on these input shapes; its program is built once per device and
+     * option set. The caller closes the kernel.
+     *
+     * @throws UnsupportedOpException if this device has no kernel for the op
+     */
+    Kernel prepare(Op op, List<Shape> inputs);
+
+    /** Waits until all queued work has finished. */
+    void synchronize();
+
+    /** Releases the device; throws, naming them, if buffers are still live. */
+    @Override
+    void close();
+}

@@ -1,0 +1,107 @@
+package org.convkit.backend;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+
+import org.convkit.ops.Op;
+import org.convkit.tensor.DType;
+import org.convkit.tensor.Shape;
+
+/**
+ * An op prepared for one device and one set of input shapes. {@link #run} checks the buffers,
+ * then queues the work; the result is ready after {@link Device#synchronize()} or a download.
+ * Closing releases native kernel objects (not the program, which the device caches).
+ */
+public abstract class Kernel implements AutoCloseable {
+    private final AbstractDevice device;
+    private final Op op;
+    private final List<Shape> inputShapes;
+    private final List<Shape> argumentShapes;
+    private final Shape outputShape;
+
+    protected Kernel(AbstractDevice device, Op op, List<Shape> inputShapes) {
+        this.device = device;
+        this.op = op;
+        this.inputShapes = List.copyOf(inputShapes);
+        this.outputShape = op.outputShape(this.inputShapes);
+        List<Shape> args = new ArrayList<>(this.inputShapes);
+        args.addAll(op.parameterShapes(this.inputShapes));
+        this.argumentShapes = Collections.unmodifiableList(args);
+    }
+
+    /** The device that runs this kernel. */
+    public final Device device() {
+        return device;
+    }
+
+    public final Op op() {
+        return op;
+    }
+
+    public final List<Shape> inputShapes() {
+        return inputShapes;
+    }
+
+    /** Shapes of the arguments {@link #run} takes: activation inputs, then parameters. */
+    public final List<Shape> argumentShapes() {
+        return argumentShapes;
+    }
+
+    public final Shape outputShape() {
+        return outputShape;
+    }
+
+    /** The case this kernel computes, e.g. {@code conv2d(n=1,c=3,...)}. */
+    public final String describe() {
+        return op.describe(inputShapes);
+    }
+
+    /**
+     * Queues the op: {@code args} are the activation inputs then the parameters, in
+     * {@link #argumentShapes()} order; {@code output} receives the result and must not alias an
+     * argument.
+     */
+    public final void run(List<DeviceBuffer> args, DeviceBuffer output) {
+        String where = device.name() + " " + describe();
+        if (args.size() != argumentShapes.size()) {
+            throw new IllegalArgumentException(where + ": expected " + argumentShapes.size() + " argument buffers "
+                    + argumentShapes + ", got " + args.size());
+        }
+        Set<DeviceBuffer> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (int i = 0; i < args.size(); i++) {
+            DeviceBuffer b = args.get(i);
+            device.checkBuffer(where + " argument " + i, b);
+            long need = argumentShapes.get(i).byteSize(DType.F32);
+            if (b.bytes() < need) {
+                throw new IllegalArgumentException(where + ": argument " + i + " of shape " + argumentShapes.get(i)
+                        + " needs " + need + " B, buffer " + b.owner() + " has " + b.bytes() + " B");
+            }
+            seen.add(b);
+        }
+        device.checkBuffer(where + " output", output);
+        long need = outputShape.byteSize(DType.F32);
+        if (output.bytes() < need) {
+            throw new IllegalArgumentException(where + ": output of shape " + outputShape + " needs " + need
+                    + " B, buffer " + output.owner() + " has " + output.bytes() + " B");
+        }
+        if (seen.contains(output)) {
+            throw new IllegalArgumentException(where + ": output buffer " + output.owner() + " is also an argument");
+        }
+        launch(args, output);
+    }
+
+    /** Queues the work; arguments are already checked. */
+    protected abstract void launch(List<DeviceBuffer> args, DeviceBuffer output);
+
+    @Override
+    public void close() {
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + device.name() + " " + describe() + "]";
+    }
+}

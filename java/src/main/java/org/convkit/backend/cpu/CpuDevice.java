@@ -1,0 +1,168 @@
+package org.convkit.backend.cpu;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
+
+import org.convkit.ConvkitException;
+import org.convkit.backend.AbstractDevice;
+import org.convkit.backend.DeviceBuffer;
+import org.convkit.backend.DeviceInfo;
+import org.convkit.backend.Kernel;
+import org.convkit.memory.Allocation;
+import org.convkit.memory.OutOfDeviceMemoryException;
+import org.convkit.ops.Conv2d;
+import org.convkit.ops.Op;
+import org.convkit.tensor.Shape;
+import org.convkit.tensor.Tensor;
+
+/**
+ * The CPU as a device: buffers are off-heap segments, kernels run synchronously on the calling
+ * thread plus {@code computeUnits - 1} pool threads, which take work items dynamically (a noisy
+ * machine's slow core takes fewer).
+ */
+public final class CpuDevice extends AbstractDevice {
+    private final int threads;
+    private final ExecutorService pool;
+
+    CpuDevice(DeviceInfo info) {
+        super(info);
+        this.threads = info.computeUnits();
+        AtomicInteger count = new AtomicInteger();
+        ThreadFactory factory = r -> {
+            Thread t = new Thread(r, "convkit-cpu-" + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+        this.pool = threads > 1 ? Executors.newFixedThreadPool(threads - 1, factory) : null;
+    }
+
+    /** Worker threads, the caller included. */
+    public int threads() {
+        return threads;
+    }
+
+    @Override
+    protected DeviceBuffer allocateNative(Allocation allocation) {
+        Arena arena = Arena.ofShared();
+        try {
+            return new CpuBuffer(this, allocation, arena, arena.allocate(allocation.bytes(), Tensor.ALIGNMENT));
+        } catch (OutOfMemoryError e) {
+            arena.close();
+            throw new OutOfDeviceMemoryException(allocation.bytes(), allocation.owner(), "the host refused the allocation ("
+                    + e.getMessage() + ")", allocator().tree(), e);
+        }
+    }
+
+    @Override
+    protected void copyToDevice(Tensor src, DeviceBuffer dst) {
+        MemorySegment.copy(src.segment(), 0, segment(dst), 0, src.byteSize());
+    }
+
+    @Override
+    protected void copyToHost(DeviceBuffer src, Tensor dst) {
+        MemorySegment.copy(segment(src), 0, dst.segment(), 0, dst.byteSize());
+    }
+
+    @Override
+    public boolean supports(Op op) {
+        return op instanceof Conv2d;
+    }
+
+    @Override
+    protected Kernel createKernel(Op op, List<Shape> inputs) {
+        return switch (op) {
+            case Conv2d conv -> new CpuConv2d(this, conv, inputs.get(0));
+            default -> throw new IllegalStateException("cpu: supports() and createKernel() disagree on " + op.name());
+        };
+    }
+
+    @Override
+    public void synchronize() {
+        // Kernels run synchronously.
+    }
+
+    @Override
+    protected void release() {
+        if (pool != null) {
+            pool.shutdownNow();
+        }
+    }
+
+    static MemorySegment segment(DeviceBuffer b) {
+        return ((CpuBuffer) b).segment;
+    }
+
+    /**
+     * Runs {@code body} for every index in [0, count) on all threads; returns when all are done
+     * and rethrows the first failure.
+     */
+    void parallelFor(int count, IntConsumer body) {
+        checkOpen();
+        if (pool == null || count < 2) {
+            for (int i = 0; i < count; i++) {
+                body.accept(i);
+            }
+            return;
+        }
+        AtomicInteger next = new AtomicInteger();
+        Runnable worker = () -> {
+            for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
+                body.accept(i);
+            }
+        };
+        int helpers = Math.min(threads - 1, count - 1);
+        List<Future<?>> futures = new ArrayList<>(helpers);
+        for (int t = 0; t < helpers; t++) {
+            futures.add(pool.submit(worker));
+        }
+        RuntimeException failure = null;
+        try {
+            worker.run();
+        } catch (RuntimeException e) {
+            failure = e;
+            next.set(count);
+        }
+        for (Future<?> f : futures) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                if (failure == null) {
+                    failure = e.getCause() instanceof RuntimeException re ? re
+                            : new ConvkitException("cpu: worker failed", e.getCause());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ConvkitException("cpu: interrupted while waiting for workers", e);
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** A buffer in host memory, in an arena of its own. */
+    static final class CpuBuffer extends DeviceBuffer {
+        private final Arena arena;
+        private final MemorySegment segment;
+
+        CpuBuffer(CpuDevice device, Allocation allocation, Arena arena, MemorySegment segment) {
+            super(device, allocation);
+            this.arena = arena;
+            this.segment = segment;
+        }
+
+        @Override
+        protected void free() {
+            arena.close();
+        }
+    }
+}

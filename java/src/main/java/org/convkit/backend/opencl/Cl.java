@@ -1,0 +1,101 @@
+package org.convkit.backend.opencl;
+
+import static org.jocl.CL.CL_SUCCESS;
+
+import java.nio.charset.StandardCharsets;
+
+import org.convkit.backend.DeviceException;
+import org.convkit.memory.OutOfDeviceMemoryException;
+import org.jocl.CL;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_device_id;
+import org.jocl.cl_platform_id;
+
+/** Small helpers over JOCL: error checks that produce {@link DeviceException}s, and info queries. */
+final class Cl {
+    private Cl() {
+    }
+
+    /** The symbolic name of an OpenCL error code, e.g. {@code CL_OUT_OF_RESOURCES}. */
+    static String errorName(int code) {
+        if (code == -1001) {
+            return "CL_PLATFORM_NOT_FOUND_KHR";
+        }
+        String s = CL.stringFor_errorCode(code);
+        return s == null || s.startsWith("INVALID_ERROR_CODE") ? "CL_UNKNOWN_ERROR" : s;
+    }
+
+    /** Throws a {@link DeviceException} unless {@code code} is CL_SUCCESS. */
+    static void check(int code, String device, String call, String context) {
+        if (code != CL_SUCCESS) {
+            throw new DeviceException(device, call, code, errorName(code), context);
+        }
+    }
+
+    /** Whether a code means the device ran out of memory. */
+    static boolean isOutOfMemory(int code) {
+        return code == CL.CL_MEM_OBJECT_ALLOCATION_FAILURE || code == CL.CL_OUT_OF_RESOURCES
+                || code == CL.CL_OUT_OF_HOST_MEMORY || code == CL.CL_INVALID_BUFFER_SIZE;
+    }
+
+    /** Like {@link #check}, but out-of-memory codes become {@link OutOfDeviceMemoryException}. */
+    static void checkAllocation(int code, String device, String call, long bytes, String owner, String tree) {
+        if (code == CL_SUCCESS) {
+            return;
+        }
+        DeviceException e = new DeviceException(device, call, code, errorName(code), owner + ", " + bytes + " B");
+        if (isOutOfMemory(code)) {
+            throw new OutOfDeviceMemoryException(bytes, owner, device + " refused it: " + call + " returned "
+                    + errorName(code), tree, e);
+        }
+        throw e;
+    }
+
+    static String platformString(cl_platform_id p, int param) {
+        long[] size = new long[1];
+        check(CL.clGetPlatformInfo(p, param, 0, null, size), "opencl", "clGetPlatformInfo", "param " + param);
+        byte[] buf = new byte[(int) size[0]];
+        check(CL.clGetPlatformInfo(p, param, buf.length, Pointer.to(buf), null), "opencl", "clGetPlatformInfo",
+                "param " + param);
+        return cString(buf);
+    }
+
+    static String deviceString(cl_device_id d, int param) {
+        long[] size = new long[1];
+        check(CL.clGetDeviceInfo(d, param, 0, null, size), "opencl", "clGetDeviceInfo", "param " + param);
+        byte[] buf = new byte[(int) size[0]];
+        check(CL.clGetDeviceInfo(d, param, buf.length, Pointer.to(buf), null), "opencl", "clGetDeviceInfo",
+                "param " + param);
+        return cString(buf);
+    }
+
+    static int deviceInt(cl_device_id d, int param) {
+        int[] v = new int[1];
+        check(CL.clGetDeviceInfo(d, param, Sizeof.cl_uint, Pointer.to(v), null), "opencl", "clGetDeviceInfo",
+                "param " + param);
+        return v[0];
+    }
+
+    static long deviceLong(cl_device_id d, int param) {
+        long[] v = new long[1];
+        check(CL.clGetDeviceInfo(d, param, Sizeof.cl_ulong, Pointer.to(v), null), "opencl", "clGetDeviceInfo",
+                "param " + param);
+        return v[0];
+    }
+
+    static long deviceSize(cl_device_id d, int param) {
+        long[] v = new long[1];
+        check(CL.clGetDeviceInfo(d, param, Sizeof.size_t, Pointer.to(v), null), "opencl", "clGetDeviceInfo",
+                "param " + param);
+        return v[0];
+    }
+
+    private static String cString(byte[] buf) {
+        int n = 0;
+        while (n < buf.length && buf[n] != 0) {
+            n++;
+        }
+        return new String(buf, 0, n, StandardCharsets.UTF_8).trim();
+    }
+}

@@ -1,0 +1,242 @@
+package org.convkit.backend.opencl;
+
+import static org.jocl.CL.CL_CONTEXT_PLATFORM;
+import static org.jocl.CL.CL_DEVICE_MAX_WORK_GROUP_SIZE;
+import static org.jocl.CL.CL_MEM_READ_WRITE;
+import static org.jocl.CL.CL_PROGRAM_BUILD_LOG;
+import static org.jocl.CL.CL_TRUE;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.convkit.backend.AbstractDevice;
+import org.convkit.backend.DeviceBuffer;
+import org.convkit.backend.DeviceInfo;
+import org.convkit.backend.Kernel;
+import org.convkit.backend.KernelBuildException;
+import org.convkit.memory.Allocation;
+import org.convkit.ops.Conv2d;
+import org.convkit.ops.Op;
+import org.convkit.tensor.Shape;
+import org.convkit.tensor.Tensor;
+import org.jocl.CL;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_command_queue;
+import org.jocl.cl_context;
+import org.jocl.cl_context_properties;
+import org.jocl.cl_device_id;
+import org.jocl.cl_kernel;
+import org.jocl.cl_mem;
+import org.jocl.cl_platform_id;
+import org.jocl.cl_program;
+import org.jocl.cl_queue_properties;
+
+/**
+ * One OpenCL device: a context and an in-order queue of its own, and a program cache (each
+ * kernel source is built once per distinct set of build options).
+ */
+public final class ClDevice extends AbstractDevice {
+    /** Options every program is built with; kernels are OpenCL C 1.2. */
+    static final String BASE_OPTIONS = "-cl-std=CL1.2";
+    /** Host transfers go through ByteBuffers, which are limited to 2 GiB. */
+    private static final long CHUNK = 1L << 30;
+
+    private final cl_device_id device;
+    private final cl_context context;
+    private final cl_command_queue queue;
+    private final long maxWorkGroupSize;
+    private final Map<String, cl_program> programs = new ConcurrentHashMap<>();
+    private final AtomicInteger builds = new AtomicInteger();
+
+    ClDevice(DeviceInfo info, cl_platform_id platform, cl_device_id device) {
+        super(info);
+        this.device = device;
+        int[] err = new int[1];
+        cl_context_properties props = new cl_context_properties();
+        props.addProperty(CL_CONTEXT_PLATFORM, platform);
+        this.context = CL.clCreateContext(props, 1, new cl_device_id[] {device}, null, null, err);
+        Cl.check(err[0], info.name(), "clCreateContext", null);
+        this.queue = CL.clCreateCommandQueueWithProperties(context, device, new cl_queue_properties(), err);
+        if (err[0] != CL.CL_SUCCESS) {
+            CL.clReleaseContext(context);
+            Cl.check(err[0], info.name(), "clCreateCommandQueueWithProperties", null);
+        }
+        this.maxWorkGroupSize = Cl.deviceSize(device, CL_DEVICE_MAX_WORK_GROUP_SIZE);
+    }
+
+    /** Largest work-group the device accepts. */
+    public long maxWorkGroupSize() {
+        return maxWorkGroupSize;
+    }
+
+    /** Programs compiled so far on this device (each source and option set once). */
+    public int programBuilds() {
+        return builds.get();
+    }
+
+    @Override
+    protected DeviceBuffer allocateNative(Allocation allocation) {
+        int[] err = new int[1];
+        cl_mem mem = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, allocation.bytes(), null, err);
+        Cl.checkAllocation(err[0], name(), "clCreateBuffer", allocation.bytes(), allocation.owner(), allocator().tree());
+        return new ClBuffer(this, allocation, mem);
+    }
+
+    @Override
+    protected void copyToDevice(Tensor src, DeviceBuffer dst) {
+        MemorySegment seg = src.segment();
+        cl_mem mem = mem(dst);
+        for (long off = 0; off < seg.byteSize(); off += CHUNK) {
+            long len = Math.min(CHUNK, seg.byteSize() - off);
+            ByteBuffer bb = seg.asSlice(off, len).asByteBuffer();
+            Cl.check(CL.clEnqueueWriteBuffer(queue, mem, CL_TRUE, off, len, Pointer.to(bb), 0, null, null), name(),
+                    "clEnqueueWriteBuffer", dst.owner() + ", offset " + off + ", " + len + " B");
+        }
+    }
+
+    @Override
+    protected void copyToHost(DeviceBuffer src, Tensor dst) {
+        MemorySegment seg = dst.segment();
+        cl_mem mem = mem(src);
+        for (long off = 0; off < seg.byteSize(); off += CHUNK) {
+            long len = Math.min(CHUNK, seg.byteSize() - off);
+            ByteBuffer bb = seg.asSlice(off, len).asByteBuffer();
+            Cl.check(CL.clEnqueueReadBuffer(queue, mem, CL_TRUE, off, len, Pointer.to(bb), 0, null, null), name(),
+                    "clEnqueueReadBuffer", src.owner() + ", offset " + off + ", " + len + " B");
+        }
+    }
+
+    @Override
+    public boolean supports(Op op) {
+        return op instanceof Conv2d;
+    }
+
+    @Override
+    protected Kernel createKernel(Op op, List<Shape> inputs) {
+        return switch (op) {
+            case Conv2d conv -> new ClConv2d(this, conv, inputs.get(0));
+            default -> throw new IllegalStateException(name() + ": supports() and createKernel() disagree on " + op.name());
+        };
+    }
+
+    @Override
+    public void synchronize() {
+        checkOpen();
+        Cl.check(CL.clFinish(queue), name(), "clFinish", null);
+    }
+
+    /**
+     * The program built from {@code source} (a path under {@code kernels/}) with these defines,
+     * compiled on first use and cached.
+     *
+     * @throws KernelBuildException with the build log if the compiler rejects it
+     */
+    cl_program program(String source, Map<String, ?> defines) {
+        checkOpen();
+        StringBuilder options = new StringBuilder(BASE_OPTIONS);
+        new TreeMap<>(defines).forEach((k, v) -> options.append(" -D").append(k).append('=').append(v));
+        String opts = options.toString();
+        return programs.computeIfAbsent(source + '\n' + opts, key -> build(source, KernelSources.load(source), opts));
+    }
+
+    /** Compiles source text (exposed to tests of the error path). */
+    cl_program build(String sourceName, String text, String options) {
+        int[] err = new int[1];
+        cl_program p = CL.clCreateProgramWithSource(context, 1, new String[] {text}, null, err);
+        Cl.check(err[0], name(), "clCreateProgramWithSource", sourceName);
+        int code = CL.clBuildProgram(p, 1, new cl_device_id[] {device}, options, null, null);
+        if (code != CL.CL_SUCCESS) {
+            String log = buildLog(p);
+            CL.clReleaseProgram(p);
+            throw new KernelBuildException(name(), "clBuildProgram", code, Cl.errorName(code), sourceName, options, log);
+        }
+        builds.incrementAndGet();
+        return p;
+    }
+
+    private String buildLog(cl_program p) {
+        long[] size = new long[1];
+        if (CL.clGetProgramBuildInfo(p, device, CL_PROGRAM_BUILD_LOG, 0, null, size) != CL.CL_SUCCESS || size[0] <= 1) {
+            return "(no build log)";
+        }
+        byte[] buf = new byte[(int) size[0]];
+        CL.clGetProgramBuildInfo(p, device, CL_PROGRAM_BUILD_LOG, buf.length, Pointer.to(buf), null);
+        return new String(buf, 0, buf.length - 1, java.nio.charset.StandardCharsets.UTF_8).trim();
+    }
+
+    /** A new kernel object for {@code entry} in a built program (kernels hold arguments, so each user gets its own). */
+    cl_kernel kernel(cl_program program, String entry) {
+        int[] err = new int[1];
+        cl_kernel k = CL.clCreateKernel(program, entry, err);
+        Cl.check(err[0], name(), "clCreateKernel", entry);
+        return k;
+    }
+
+    /** Queues an ND-range launch; failures name the kernel and the work sizes. */
+    void launch(cl_kernel kernel, String what, long[] global, long[] local) {
+        checkOpen();
+        int code = CL.clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, null);
+        if (code != CL.CL_SUCCESS) {
+            Cl.check(code, name(), "clEnqueueNDRangeKernel", what + ", global " + sizes(global) + ", local " + sizes(local));
+        }
+    }
+
+    static void setArg(cl_kernel k, int index, DeviceBuffer b) {
+        if (b == null) {
+            Cl.check(CL.clSetKernelArg(k, index, Sizeof.cl_mem, null), "opencl", "clSetKernelArg", "argument " + index);
+        } else {
+            Cl.check(CL.clSetKernelArg(k, index, Sizeof.cl_mem, Pointer.to(mem(b))), b.device().name(), "clSetKernelArg",
+                    "argument " + index + " = " + b.owner());
+        }
+    }
+
+    static void setArg(cl_kernel k, int index, int value) {
+        Cl.check(CL.clSetKernelArg(k, index, Sizeof.cl_int, Pointer.to(new int[] {value})), "opencl", "clSetKernelArg",
+                "argument " + index + " = " + value);
+    }
+
+    private static String sizes(long[] s) {
+        if (s == null) {
+            return "null";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < s.length; i++) {
+            sb.append(i == 0 ? "" : "x").append(s[i]);
+        }
+        return sb.toString();
+    }
+
+    private static cl_mem mem(DeviceBuffer b) {
+        return ((ClBuffer) b).mem;
+    }
+
+    @Override
+    protected void release() {
+        CL.clFinish(queue);
+        programs.values().forEach(CL::clReleaseProgram);
+        programs.clear();
+        CL.clReleaseCommandQueue(queue);
+        CL.clReleaseContext(context);
+    }
+
+    /** A cl_mem in this device's context. */
+    static final class ClBuffer extends DeviceBuffer {
+        private final cl_mem mem;
+
+        ClBuffer(ClDevice device, Allocation allocation, cl_mem mem) {
+            super(device, allocation);
+            this.mem = mem;
+        }
+
+        @Override
+        protected void free() {
+            CL.clReleaseMemObject(mem);
+        }
+    }
+}

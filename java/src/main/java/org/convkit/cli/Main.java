@@ -1,0 +1,70 @@
+package org.convkit.cli;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The {@code convkit} command. The launcher script at the repository root finds Java 25,
+ * builds on first use and runs this class; {@code ./convkit test} is handled by the script.
+ */
+public final class Main {
+    /** Held so the level set below is not lost to garbage collection. */
+    private static final Logger BACKEND_LOG = Logger.getLogger("org.convkit.backend");
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs a command; returns the exit status (0 ok, 1 failed check, 2 usage error). */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        // The commands print unavailable backends themselves.
+        BACKEND_LOG.setLevel(Level.WARNING);
+        if (args.length == 0) {
+            usage(out);
+            return 0;
+        }
+        List<String> rest = Arrays.asList(args).subList(1, args.length);
+        try {
+            return switch (args[0]) {
+                case "demo" -> new DemoCommand(Options.parse("demo", rest, DemoCommand.OPTIONS)).run(out);
+                case "devices" -> DevicesCommand.run(Options.parse("devices", rest, List.of()), out);
+                case "help", "-h", "--help" -> {
+                    usage(out);
+                    yield 0;
+                }
+                default -> {
+                    err.println("convkit: unknown command '" + args[0] + "'");
+                    usage(err);
+                    yield 2;
+                }
+            };
+        } catch (Options.UsageException e) {
+            err.println("convkit " + args[0] + ": " + e.getMessage());
+            return 2;
+        }
+    }
+
+    private static void usage(PrintStream out) {
+        out.println("""
+                convkit: kernels for convolutional neural networks on OpenCL, CUDA and the CPU
+
+                usage: ./convkit <command> [options]
+
+                commands:
+                  demo      run the seed network (seed.md section 2) on every device found and compare them
+                            --device D[,D...]  only these devices (cpu, opencl:0, best); default: all
+                            --batch N          images per batch (default 1)
+                            --runs N           timed runs per device after a warm-up (default 3)
+                            --seed S           seed of the random weights and input (default 42)
+                  devices   list the backends and devices found, and why the others are unavailable
+                  test      build and run the full test suite (mvn verify)
+                  jmh       run the JMH benchmarks in native-bench (arguments go to JMH)
+                  help      this text""");
+    }
+}

@@ -1,0 +1,190 @@
+package org.convkit.exec;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.convkit.backend.Device;
+import org.convkit.backend.DeviceBuffer;
+import org.convkit.backend.Kernel;
+import org.convkit.graph.Model;
+import org.convkit.graph.Model.Layer;
+import org.convkit.memory.Allocator;
+import org.convkit.tensor.DType;
+import org.convkit.tensor.Shape;
+import org.convkit.tensor.Tensor;
+
+/**
+ * A model loaded on one device: parameters uploaded once, one kernel prepared per layer. Each
+ * {@link #run} uploads the input, runs the layers in order and frees every activation as soon as
+ * its last reader has run (eager mode), then downloads the output.
+ *
+ * <p>Device memory is accounted under {@code <device>/session <model>}: {@code weights} and
+ * {@code activations}; {@link InferenceResult#peakActivationBytes()} is the latter's peak.
+ * Not thread-safe.
+ */
+public final class Session implements AutoCloseable {
+    private final Model model;
+    private final Device device;
+    private final Allocator allocator;
+    private final Allocator weights;
+    private final Allocator activations;
+    private final List<Kernel> kernels = new ArrayList<>();
+    private final Map<String, List<DeviceBuffer>> parameters = new HashMap<>();
+    /** For each layer index, the tensors whose last reader it is. */
+    private final List<List<String>> freeAfter = new ArrayList<>();
+    private boolean closed;
+
+    private Session(Model model, Device device) {
+        this.model = model;
+        this.device = device;
+        this.allocator = device.allocator().child("session " + model.name());
+        this.weights = allocator.child("weights");
+        this.activations = allocator.child("activations");
+    }
+
+    /** Uploads the model's parameters to {@code device} and prepares its kernels. */
+    public static Session open(Model model, Device device) {
+        Session s = new Session(model, device);
+        try {
+            s.load();
+            return s;
+        } catch (RuntimeException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    private void load() {
+        List<Layer> layers = model.layers();
+        Map<String, Integer> lastUse = new HashMap<>();
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            kernels.add(device.prepare(l.op(), l.inputShapes()));
+            for (String in : l.inputs()) {
+                lastUse.put(in, i);
+            }
+            List<DeviceBuffer> bufs = new ArrayList<>();
+            parameters.put(l.name(), bufs);
+            for (Tensor t : model.parameters(l.name())) {
+                DeviceBuffer b = device.allocate(t.byteSize(), weights, l.name() + "/" + (bufs.isEmpty() ? "weight" : "bias"));
+                bufs.add(b);
+                device.upload(t, b);
+            }
+            freeAfter.add(new ArrayList<>());
+        }
+        String output = layers.get(layers.size() - 1).name();
+        lastUse.forEach((tensor, i) -> {
+            if (!tensor.equals(output)) {
+                freeAfter.get(i).add(tensor);
+            }
+        });
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /** The allocator of this session's device memory (children {@code weights} and {@code activations}). */
+    public Allocator allocator() {
+        return allocator;
+    }
+
+    /** Runs the model on {@code input}; the output is allocated in {@link Allocator#host()}. */
+    public InferenceResult run(Tensor input) {
+        return run(input, RunOptions.DEFAULT);
+    }
+
+    /** Runs the model on {@code input} with these options; the caller closes the result. */
+    public InferenceResult run(Tensor input, RunOptions options) {
+        if (closed) {
+            throw new IllegalStateException("session of model '" + model.name() + "' on " + device.name() + " is closed");
+        }
+        if (!input.shape().equals(model.inputShape()) || input.dtype() != DType.F32) {
+            throw new IllegalArgumentException("model '" + model.name() + "': input must be " + model.inputShape()
+                    + " f32, got " + input.shape() + " " + input.dtype().id());
+        }
+        activations.resetPeak();
+        Map<String, DeviceBuffer> live = new HashMap<>();
+        List<LayerRun> runs = new ArrayList<>();
+        Tensor output = null;
+        try {
+            long start = System.nanoTime();
+            DeviceBuffer in = device.allocate(input.byteSize(), activations, Model.INPUT);
+            live.put(Model.INPUT, in);
+            device.upload(input, in);
+            List<Layer> layers = model.layers();
+            for (int i = 0; i < layers.size(); i++) {
+                Layer l = layers.get(i);
+                long t0 = System.nanoTime();
+                List<DeviceBuffer> args = new ArrayList<>();
+                for (String name : l.inputs()) {
+                    args.add(live.get(name));
+                }
+                args.addAll(parameters.get(l.name()));
+                DeviceBuffer out = device.allocate(l.outputShape().byteSize(DType.F32), activations, l.name());
+                live.put(l.name(), out);
+                kernels.get(i).run(args, out);
+                if (options.layerTimings()) {
+                    device.synchronize();
+                }
+                long nanos = options.layerTimings() ? System.nanoTime() - t0 : -1;
+                Tensor captured = options.captureLayers() && i < layers.size() - 1
+                        ? download(out, l.outputShape(), options.hostAllocator(), l.name()) : null;
+                runs.add(new LayerRun(l.name(), l.outputShape(), nanos, captured));
+                for (String dead : freeAfter.get(i)) {
+                    live.remove(dead).close();
+                }
+            }
+            Layer last = layers.get(layers.size() - 1);
+            output = download(live.get(last.name()), last.outputShape(), options.hostAllocator(), "output");
+            if (options.captureLayers()) {
+                // The last layer's capture is the output itself.
+                LayerRun lr = runs.remove(runs.size() - 1);
+                runs.add(new LayerRun(lr.layer(), lr.shape(), lr.nanos(), output));
+            }
+            long total = System.nanoTime() - start;
+            return new InferenceResult(device.name(), output, runs, total, activations.peakBytes());
+        } catch (RuntimeException e) {
+            runs.forEach(r -> {
+                if (r.output() != null) {
+                    r.output().close();
+                }
+            });
+            if (output != null) {
+                output.close();
+            }
+            throw e;
+        } finally {
+            live.values().forEach(DeviceBuffer::close);
+        }
+    }
+
+    private Tensor download(DeviceBuffer b, Shape shape, Allocator host, String owner) {
+        Tensor t = Tensor.allocate(shape, DType.F32, host, owner);
+        try {
+            device.download(b, t);
+            return t;
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+    }
+
+    /** Releases the kernels and the device copies of the parameters. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        kernels.forEach(Kernel::close);
+        parameters.values().forEach(bs -> bs.forEach(DeviceBuffer::close));
+        allocator.close();
+    }
+}

@@ -1,0 +1,71 @@
+package org.convkit.ops;
+
+import java.util.List;
+
+import org.convkit.tensor.DType;
+import org.convkit.tensor.Shape;
+
+/**
+ * The pure description of one operation: hyper-parameters only, no data, no device. Given the
+ * shapes of its activation inputs it answers everything the backends, the memory planner, the
+ * tests and the benchmarks need. Every method validates the shapes and throws
+ * {@link IllegalArgumentException} naming the op, the parameter and the shapes.
+ *
+ * <p>A kernel's arguments are the activation inputs followed by the parameters, in the order of
+ * {@link #parameterShapes(List)}.
+ */
+public interface Op {
+    /** The op's name as kernels, tests and benchmarks spell it, e.g. {@code conv2d}. */
+    String name();
+
+    /** Number of activation inputs. */
+    default int arity() {
+        return 1;
+    }
+
+    /** Shape of the output for these activation inputs. */
+    Shape outputShape(List<Shape> inputs);
+
+    /** Shapes of the learned parameters (weights, bias...), in argument order; empty if none. */
+    List<Shape> parameterShapes(List<Shape> inputs);
+
+    /** Number of learned parameters. */
+    default long parameterCount(List<Shape> inputs) {
+        long n = 0;
+        for (Shape s : parameterShapes(inputs)) {
+            n += s.elementCount();
+        }
+        return n;
+    }
+
+    /** Floating-point operations of one run (a multiply-add counts 2). */
+    long flops(List<Shape> inputs);
+
+    /** Compulsory memory traffic of one run: every input, parameter and output once. */
+    default long bytesMoved(List<Shape> inputs, DType dtype) {
+        long b = outputShape(inputs).byteSize(dtype);
+        for (Shape s : inputs) {
+            b += s.byteSize(dtype);
+        }
+        for (Shape s : parameterShapes(inputs)) {
+            b += s.byteSize(dtype);
+        }
+        return b;
+    }
+
+    /** Scratch bytes a kernel needs besides inputs, parameters and output (0 for direct kernels). */
+    default long workspaceBytes(List<Shape> inputs, DType dtype) {
+        return 0;
+    }
+
+    /** The case as one string, e.g. {@code conv2d(n=2,c=7,h=13,w=9,oc=8,k=3,s=2,same)}. */
+    String describe(List<Shape> inputs);
+
+    /** Checks the number of activation inputs; helper for implementations. */
+    default void requireArity(List<Shape> inputs) {
+        if (inputs.size() != arity()) {
+            throw new IllegalArgumentException(name() + ": expected " + arity() + " input(s), got " + inputs.size()
+                    + " " + inputs);
+        }
+    }
+}
