@@ -23,7 +23,7 @@ final class Cl {
             return "CL_PLATFORM_NOT_FOUND_KHR";
         }
         String s = CL.stringFor_errorCode(code);
-        return s == null || s.startsWith("INVALID_ERROR_CODE") ? "CL_UNKNOWN_ERROR" : s;
+        return s != null && s.startsWith("CL_") ? s : "CL_UNKNOWN_ERROR";
     }
 
     /** Throws a {@link DeviceException} unless {@code code} is CL_SUCCESS. */

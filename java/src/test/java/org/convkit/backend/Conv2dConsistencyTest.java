@@ -1,0 +1,270 @@
+package org.convkit.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+import org.convkit.memory.Allocator;
+import org.convkit.ops.Activation;
+import org.convkit.ops.Conv2d;
+import org.convkit.ops.Padding;
+import org.convkit.ops.ref.Conv2dRef;
+import org.convkit.tensor.DType;
+import org.convkit.tensor.Shape;
+import org.convkit.tensor.Tensor;
+import org.convkit.testing.TestDevices;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * conv2d on every device found, against {@link Conv2dRef}, over a sweep of cases: kernels 1..7
+ * (square and not), strides 1..3, dilations 1..3, SAME / SAME_LOWER / VALID / explicit
+ * (asymmetric) padding, groups including depthwise and depthwise with a channel multiplier, odd
+ * sizes, channel counts that are not multiples of 16, outputs of size 1, with and without bias
+ * and ReLU.
+ *
+ * <p>Inputs, weights and biases are uniform in [-1, 1); the output buffer is filled with NaN
+ * before the kernel runs, so an element it fails to write is caught.
+ *
+ * <p><b>Error metric.</b> For output element i, {@code err_i = |y_i - ref_i| / (m_i + 1e-30)}
+ * where {@code m_i = |b| + sum |w * x|} over the terms summed (computed by the reference in
+ * double). Float32 summation in any order errs by a small multiple of the unit roundoff
+ * (2^-24) times m_i, whatever the number of terms, while a wrong index, tap or pad changes y_i
+ * by about one term, i.e. by about m_i / K for K terms. <b>Tolerance:</b> err_i <= 1e-5 (about
+ * 170 unit roundoffs), for every element; and every element must be finite.
+ */
+class Conv2dConsistencyTest {
+    static final double TOLERANCE = 1e-5;
+    /** Keeps the sweep fast: multiply-adds per case at most this. */
+    private static final long MAX_MACS = 3_000_000;
+
+    record Case(Conv2d conv, Shape input) {
+        Conv2d.Geometry geometry() {
+            return conv.geometry(input);
+        }
+
+        @Override
+        public String toString() {
+            return conv.describe(input);
+        }
+    }
+
+    private static List<Device> devices;
+    private static Allocator host;
+
+    @BeforeAll
+    static void open() {
+        devices = TestDevices.openAll();
+        host = Allocator.root("conv2d consistency host");
+    }
+
+    @AfterAll
+    static void close() {
+        try {
+            TestDevices.closeAll(devices);
+        } finally {
+            host.close();
+        }
+    }
+
+    /** The sweep: hand-picked edge cases, then seeded random ones up to 240 cases. */
+    static List<Case> cases() {
+        List<Case> out = new ArrayList<>();
+        // The seed network's layers, scaled down in width.
+        add(out, Conv2d.builder(10).kernel(3).stride(2).padding(Padding.SAME).build(), 1, 3, 20, 30);
+        add(out, Conv2d.builder(20).kernel(3).stride(2).padding(Padding.SAME).activation(Activation.RELU).build(), 2, 10, 10, 15);
+        // Output of size 1: kernel equals the input (VALID), and a 1x1 input.
+        add(out, Conv2d.builder(5).kernel(7).build(), 1, 3, 7, 7);
+        add(out, Conv2d.builder(4).kernel(3, 5).build(), 2, 2, 3, 5);
+        add(out, Conv2d.builder(3).kernel(1).build(), 1, 5, 1, 1);
+        add(out, Conv2d.builder(3).kernel(3).padding(Padding.SAME).build(), 1, 2, 1, 1);
+        add(out, Conv2d.builder(6).kernel(5).stride(3).padding(Padding.SAME).build(), 1, 4, 2, 3);
+        // Depthwise, and depthwise with a channel multiplier of 2 and 3.
+        add(out, Conv2d.builder(17).kernel(3).groups(17).padding(Padding.SAME).build(), 2, 17, 9, 11);
+        add(out, Conv2d.builder(14).kernel(3).stride(2).groups(7).padding(Padding.SAME).build(), 1, 7, 13, 9);
+        add(out, Conv2d.builder(15).kernel(5).groups(5).dilation(2).padding(Padding.SAME_LOWER).build(), 1, 5, 12, 10);
+        // Groups that are neither 1 nor depthwise.
+        add(out, Conv2d.builder(6).kernel(3).groups(3).padding(Padding.explicit(1, 0, 2, 1)).build(), 2, 9, 8, 7);
+        add(out, Conv2d.builder(4).kernel(2).groups(2).stride(1, 2).build(), 1, 6, 5, 9);
+        // Asymmetric explicit pads, pads larger than the kernel, large dilation.
+        add(out, Conv2d.builder(3).kernel(2, 3).padding(Padding.explicit(3, 0, 1, 4)).build(), 1, 2, 4, 3);
+        add(out, Conv2d.builder(5).kernel(3).dilation(3).padding(Padding.explicit(2)).activation(Activation.RELU).build(), 1, 3, 7, 8);
+        add(out, Conv2d.builder(2).kernel(7).stride(3).dilation(2, 1).padding(Padding.SAME).build(), 3, 1, 23, 19);
+        // Channels that are not multiples of the vector width, and many of them.
+        add(out, Conv2d.builder(33).kernel(1).bias(false).build(), 1, 31, 6, 5);
+        add(out, Conv2d.builder(19).kernel(3).padding(Padding.SAME).bias(false).activation(Activation.RELU).build(), 1, 65, 7, 9);
+
+        SplittableRandom r = new SplittableRandom(20261128);
+        while (out.size() < 240) {
+            int k1 = 1 + r.nextInt(7);
+            int k2 = r.nextInt(4) == 0 ? 1 + r.nextInt(7) : k1;
+            int s1 = 1 + r.nextInt(3);
+            int s2 = r.nextInt(4) == 0 ? 1 + r.nextInt(3) : s1;
+            int d1 = r.nextInt(5) == 0 ? 2 + r.nextInt(2) : 1;
+            int d2 = r.nextInt(5) == 0 ? 2 + r.nextInt(2) : d1;
+            int c = new int[] {1, 2, 3, 4, 5, 7, 8, 12, 16, 17, 24, 31}[r.nextInt(12)];
+            int groups = switch (r.nextInt(5)) {
+                case 0 -> c; // depthwise
+                case 1 -> divisorOf(c, r);
+                default -> 1;
+            };
+            int multiplier = 1 + r.nextInt(3);
+            int oc = groups == c ? c * multiplier : groups * (1 + r.nextInt(Math.max(1, 24 / groups)));
+            Padding p = switch (r.nextInt(4)) {
+                case 0 -> Padding.SAME;
+                case 1 -> Padding.VALID;
+                case 2 -> Padding.SAME_LOWER;
+                default -> Padding.explicit(r.nextInt(4), r.nextInt(4), r.nextInt(4), r.nextInt(4));
+            };
+            Conv2d conv = Conv2d.builder(oc).kernel(k1, k2).stride(s1, s2).dilation(d1, d2).groups(groups).padding(p)
+                    .bias(r.nextInt(4) != 0).activation(r.nextBoolean() ? Activation.RELU : Activation.NONE).build();
+            add(out, conv, 1 + r.nextInt(3), c, 1 + r.nextInt(23), 1 + r.nextInt(23));
+        }
+        return out;
+    }
+
+    private static int divisorOf(int c, SplittableRandom r) {
+        List<Integer> ds = new ArrayList<>();
+        for (int d = 1; d <= c; d++) {
+            if (c % d == 0) {
+                ds.add(d);
+            }
+        }
+        return ds.get(r.nextInt(ds.size()));
+    }
+
+    /** Adds the case if its shapes are valid and it is small enough; invalid combinations are skipped. */
+    private static void add(List<Case> out, Conv2d conv, int n, int c, int h, int w) {
+        Shape in = Shape.nchw(n, c, h, w);
+        try {
+            Conv2d.Geometry g = conv.geometry(in);
+            if (g.outputShape().elementCount() * g.macsPerOutput() <= MAX_MACS) {
+                out.add(new Case(conv, in));
+            }
+        } catch (IllegalArgumentException e) {
+            // e.g. VALID with a kernel larger than the input: not a case.
+        }
+    }
+
+    @Test
+    void theSweepCoversWhatItClaims() {
+        List<Case> cs = cases();
+        assertTrue(cs.size() >= 200, "at least 200 cases, got " + cs.size());
+        TreeSet<Integer> kernels = new TreeSet<>();
+        TreeSet<Integer> strides = new TreeSet<>();
+        TreeSet<String> paddings = new TreeSet<>();
+        int depthwise = 0;
+        int multiplier = 0;
+        int grouped = 0;
+        int outputOne = 0;
+        int dilated = 0;
+        int oddChannels = 0;
+        for (Case c : cs) {
+            Conv2d.Geometry g = c.geometry();
+            kernels.add(g.kh());
+            kernels.add(g.kw());
+            strides.add(g.sh());
+            strides.add(g.sw());
+            String pid = c.conv().padding().id();
+            paddings.add(pid.startsWith("pads") ? "explicit" : pid);
+            if (g.groups() == g.c() && g.c() > 1) {
+                depthwise++;
+                if (g.oc() > g.c()) {
+                    multiplier++;
+                }
+            } else if (g.groups() > 1) {
+                grouped++;
+            }
+            if (g.oh() == 1 && g.ow() == 1) {
+                outputOne++;
+            }
+            if (g.dh() > 1 || g.dw() > 1) {
+                dilated++;
+            }
+            if (g.c() % 16 != 0 && g.c() > 16) {
+                oddChannels++;
+            }
+        }
+        assertEquals(List.of(1, 2, 3, 4, 5, 6, 7), List.copyOf(kernels), "kernel sizes");
+        assertEquals(List.of(1, 2, 3), List.copyOf(strides), "strides");
+        assertEquals(List.of("explicit", "same", "same_lower", "valid"), List.copyOf(paddings), "paddings");
+        assertTrue(depthwise >= 10 && multiplier >= 5 && grouped >= 10 && outputOne >= 5 && dilated >= 10 && oddChannels >= 5,
+                String.format(Locale.ROOT, "depthwise %d, multiplier %d, grouped %d, 1x1 outputs %d, dilated %d, "
+                        + "channels > 16 not a multiple of 16: %d", depthwise, multiplier, grouped, outputOne, dilated, oddChannels));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyDeviceMatchesTheReference() {
+        List<Case> cs = cases();
+        return devices.stream().flatMap(d -> cs.stream().map(c ->
+                DynamicTest.dynamicTest(d.name() + " " + c, () -> check(d, c))));
+    }
+
+    private static void check(Device device, Case c) {
+        Conv2d.Geometry g = c.geometry();
+        long seed = c.toString().hashCode();
+        try (Kernel kernel = device.prepare(c.conv(), List.of(c.input()))) {
+            List<Shape> argShapes = kernel.argumentShapes();
+            List<Tensor> hostArgs = new ArrayList<>();
+            List<DeviceBuffer> args = new ArrayList<>();
+            try (Tensor poison = Tensor.allocate(kernel.outputShape(), DType.F32, host, "poison").fill(Float.NaN);
+                    Tensor result = Tensor.allocate(kernel.outputShape(), DType.F32, host, "result");
+                    DeviceBuffer out = device.allocate(poison.byteSize(), "output")) {
+                for (int i = 0; i < argShapes.size(); i++) {
+                    Tensor t = Tensor.allocate(argShapes.get(i), DType.F32, host, "arg" + i).fillUniform(seed + i, -1f, 1f);
+                    hostArgs.add(t);
+                    DeviceBuffer b = device.allocate(t.byteSize(), "arg" + i);
+                    args.add(b);
+                    device.upload(t, b);
+                }
+                device.upload(poison, out);
+                kernel.run(args, out);
+                device.download(out, result);
+
+                Conv2dRef.Result ref = Conv2dRef.forward(g, hostArgs.get(0).toFloatArray(), hostArgs.get(1).toFloatArray(),
+                        g.bias() ? hostArgs.get(2).toFloatArray() : null);
+                float[] y = result.toFloatArray();
+                int worst = -1;
+                double worstErr = 0;
+                for (int i = 0; i < y.length; i++) {
+                    if (!Float.isFinite(y[i])) {
+                        fail(device.name() + " " + c + ": output " + i + " is " + y[i] + " (not written, or not finite)");
+                    }
+                    double err = Math.abs(y[i] - ref.y()[i]) / (ref.magnitude()[i] + 1e-30);
+                    if (err > worstErr) {
+                        worstErr = err;
+                        worst = i;
+                    }
+                }
+                if (worstErr > TOLERANCE) {
+                    fail(String.format(Locale.ROOT, "%s %s: output %d (n,c,h,w = %s) is %.9g, reference %.9g, "
+                            + "scaled error %.3g > %.0e", device.name(), c, worst, index(g, worst), y[worst],
+                            ref.y()[worst], worstErr, TOLERANCE));
+                }
+            } finally {
+                args.forEach(DeviceBuffer::close);
+                hostArgs.forEach(Tensor::close);
+            }
+        }
+        assertEquals(0, device.allocator().liveBytes(), () -> "device buffers left after " + c + ":\n" + device.allocator().tree());
+        assertEquals(0, host.liveBytes(), () -> "host tensors left after " + c + ":\n" + host.tree());
+    }
+
+    private static String index(Conv2d.Geometry g, int i) {
+        int ow = i % g.ow();
+        int oh = (i / g.ow()) % g.oh();
+        int o = (i / (g.ow() * g.oh())) % g.oc();
+        int n = i / (g.ow() * g.oh() * g.oc());
+        return n + "," + o + "," + oh + "," + ow;
+    }
+}
