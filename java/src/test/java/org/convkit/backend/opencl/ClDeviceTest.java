@@ -45,9 +45,12 @@ class ClDeviceTest {
         Conv2d b = Conv2d.builder(9).kernel(5).stride(2).groups(3).build();
         try (Kernel k = cl.prepare(a, List.of(Shape.nchw(1, 3, 8, 8)))) {
             int after = cl.programBuilds();
+            assertTrue(after >= 1, "the first conv2d built its program");
             try (Kernel k2 = cl.prepare(b, List.of(Shape.nchw(2, 6, 11, 13)));
                     Kernel k3 = cl.prepare(a, List.of(Shape.nchw(1, 3, 8, 8)))) {
                 assertEquals(after, cl.programBuilds(), "conv2d shapes share one program");
+                assertEquals(Shape.nchw(2, 9, 4, 5), k2.outputShape());
+                assertEquals(k.outputShape(), k3.outputShape());
             }
         }
         cl.program(ClConv2d.SOURCE, Map.of("CONV2D_TILE_W", 8, "CONV2D_TILE_H", 8));
