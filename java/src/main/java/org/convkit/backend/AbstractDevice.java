@@ -1,6 +1,8 @@
 package org.convkit.backend;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 import org.convkit.memory.Allocation;
@@ -15,8 +17,15 @@ import org.convkit.tensor.Tensor;
  * the native part: allocate, copy, prepare, wait, release.
  */
 public abstract class AbstractDevice implements Device {
+    /** Makes the kernel of one op class for validated input shapes. */
+    @FunctionalInterface
+    protected interface KernelFactory<O extends Op> {
+        Kernel create(O op, List<Shape> inputs);
+    }
+
     private final DeviceInfo info;
     private final Allocator allocator;
+    private final Map<Class<? extends Op>, KernelFactory<?>> factories = new HashMap<>();
     private boolean closed;
 
     protected AbstractDevice(DeviceInfo info) {
@@ -92,14 +101,23 @@ public abstract class AbstractDevice implements Device {
         List<Shape> shapes = List.copyOf(inputs);
         // Validates the shapes (throws IllegalArgumentException naming op and shapes).
         op.outputShape(shapes);
-        if (!supports(op)) {
+        @SuppressWarnings("unchecked")
+        KernelFactory<Op> factory = (KernelFactory<Op>) factories.get(op.getClass());
+        if (factory == null) {
             throw new UnsupportedOpException(name(), op.describe(shapes), "no kernel for '" + op.name() + "' on this device");
         }
-        return createKernel(op, shapes);
+        return factory.create(op, shapes);
     }
 
-    /** Creates the kernel for a supported op with validated shapes. */
-    protected abstract Kernel createKernel(Op op, List<Shape> inputs);
+    @Override
+    public final boolean supports(Op op) {
+        return factories.containsKey(op.getClass());
+    }
+
+    /** Registers this device's kernel for an op class (backends call it from their constructor). */
+    protected final <O extends Op> void register(Class<O> type, KernelFactory<O> factory) {
+        factories.put(type, factory);
+    }
 
     @Override
     public final void close() {

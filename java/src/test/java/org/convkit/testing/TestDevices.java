@@ -45,14 +45,15 @@ public final class TestDevices {
     public static List<DeviceInfo> all() {
         if (openClRequired()) {
             checkOpenCl();
-        } else if (!Backends.system().has("opencl")) {
-            System.err.println("[convkit tests] OpenCL unavailable, its cases are skipped: "
-                    + Backends.system().unavailable().get("opencl"));
         }
         List<DeviceInfo> devices = Backends.system().devices();
         if (!announced) {
             announced = true;
             devices.forEach(d -> System.out.println("[convkit tests] device " + d.describe()));
+            if (!Backends.system().has("opencl")) {
+                System.out.println("[convkit tests] OpenCL unavailable, its cases are skipped: "
+                        + Backends.system().unavailable().get("opencl"));
+            }
         }
         return devices;
     }

@@ -16,12 +16,9 @@ import org.convkit.ConvkitException;
 import org.convkit.backend.AbstractDevice;
 import org.convkit.backend.DeviceBuffer;
 import org.convkit.backend.DeviceInfo;
-import org.convkit.backend.Kernel;
 import org.convkit.memory.Allocation;
 import org.convkit.memory.OutOfDeviceMemoryException;
 import org.convkit.ops.Conv2d;
-import org.convkit.ops.Op;
-import org.convkit.tensor.Shape;
 import org.convkit.tensor.Tensor;
 
 /**
@@ -43,6 +40,7 @@ public final class CpuDevice extends AbstractDevice {
             return t;
         };
         this.pool = threads > 1 ? Executors.newFixedThreadPool(threads - 1, factory) : null;
+        register(Conv2d.class, (conv, inputs) -> new CpuConv2d(this, conv, inputs.get(0)));
     }
 
     /** Worker threads, the caller included. */
@@ -70,19 +68,6 @@ public final class CpuDevice extends AbstractDevice {
     @Override
     protected void copyToHost(DeviceBuffer src, Tensor dst) {
         MemorySegment.copy(segment(src), 0, dst.segment(), 0, dst.byteSize());
-    }
-
-    @Override
-    public boolean supports(Op op) {
-        return op instanceof Conv2d;
-    }
-
-    @Override
-    protected Kernel createKernel(Op op, List<Shape> inputs) {
-        return switch (op) {
-            case Conv2d conv -> new CpuConv2d(this, conv, inputs.get(0));
-            default -> throw new IllegalStateException("cpu: supports() and createKernel() disagree on " + op.name());
-        };
     }
 
     @Override

@@ -52,22 +52,25 @@ final class Cl {
         throw e;
     }
 
-    static String platformString(cl_platform_id p, int param) {
+    /** One clGet*Info call: parameter, size, destination, size returned. */
+    private interface InfoQuery {
+        int get(int param, long size, Pointer value, long[] sizeRet);
+    }
+
+    private static String infoString(String call, InfoQuery q, int param) {
         long[] size = new long[1];
-        check(CL.clGetPlatformInfo(p, param, 0, null, size), "opencl", "clGetPlatformInfo", "param " + param);
+        check(q.get(param, 0, null, size), "opencl", call, "param " + param);
         byte[] buf = new byte[(int) size[0]];
-        check(CL.clGetPlatformInfo(p, param, buf.length, Pointer.to(buf), null), "opencl", "clGetPlatformInfo",
-                "param " + param);
+        check(q.get(param, buf.length, Pointer.to(buf), null), "opencl", call, "param " + param);
         return cString(buf);
     }
 
+    static String platformString(cl_platform_id p, int param) {
+        return infoString("clGetPlatformInfo", (pr, sz, v, r) -> CL.clGetPlatformInfo(p, pr, sz, v, r), param);
+    }
+
     static String deviceString(cl_device_id d, int param) {
-        long[] size = new long[1];
-        check(CL.clGetDeviceInfo(d, param, 0, null, size), "opencl", "clGetDeviceInfo", "param " + param);
-        byte[] buf = new byte[(int) size[0]];
-        check(CL.clGetDeviceInfo(d, param, buf.length, Pointer.to(buf), null), "opencl", "clGetDeviceInfo",
-                "param " + param);
-        return cString(buf);
+        return infoString("clGetDeviceInfo", (pr, sz, v, r) -> CL.clGetDeviceInfo(d, pr, sz, v, r), param);
     }
 
     static int deviceInt(cl_device_id d, int param) {

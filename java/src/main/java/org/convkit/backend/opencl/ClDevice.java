@@ -7,8 +7,6 @@ import static org.jocl.CL.CL_PROGRAM_BUILD_LOG;
 import static org.jocl.CL.CL_TRUE;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,12 +15,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.convkit.backend.AbstractDevice;
 import org.convkit.backend.DeviceBuffer;
 import org.convkit.backend.DeviceInfo;
-import org.convkit.backend.Kernel;
 import org.convkit.backend.KernelBuildException;
 import org.convkit.memory.Allocation;
 import org.convkit.ops.Conv2d;
-import org.convkit.ops.Op;
-import org.convkit.tensor.Shape;
 import org.convkit.tensor.Tensor;
 import org.jocl.CL;
 import org.jocl.Pointer;
@@ -68,6 +63,7 @@ public final class ClDevice extends AbstractDevice {
             Cl.check(err[0], info.name(), "clCreateCommandQueueWithProperties", null);
         }
         this.maxWorkGroupSize = Cl.deviceSize(device, CL_DEVICE_MAX_WORK_GROUP_SIZE);
+        register(Conv2d.class, (conv, inputs) -> new ClConv2d(this, conv, inputs.get(0)));
     }
 
     /** Largest work-group the device accepts. */
@@ -90,39 +86,25 @@ public final class ClDevice extends AbstractDevice {
 
     @Override
     protected void copyToDevice(Tensor src, DeviceBuffer dst) {
-        MemorySegment seg = src.segment();
-        cl_mem mem = mem(dst);
-        for (long off = 0; off < seg.byteSize(); off += CHUNK) {
-            long len = Math.min(CHUNK, seg.byteSize() - off);
-            ByteBuffer bb = seg.asSlice(off, len).asByteBuffer();
-            Cl.check(CL.clEnqueueWriteBuffer(queue, mem, CL_TRUE, off, len, Pointer.to(bb), 0, null, null), name(),
-                    "clEnqueueWriteBuffer", dst.owner() + ", offset " + off + ", " + len + " B");
-        }
+        transfer(true, dst, src.segment());
     }
 
     @Override
     protected void copyToHost(DeviceBuffer src, Tensor dst) {
-        MemorySegment seg = dst.segment();
-        cl_mem mem = mem(src);
-        for (long off = 0; off < seg.byteSize(); off += CHUNK) {
-            long len = Math.min(CHUNK, seg.byteSize() - off);
-            ByteBuffer bb = seg.asSlice(off, len).asByteBuffer();
-            Cl.check(CL.clEnqueueReadBuffer(queue, mem, CL_TRUE, off, len, Pointer.to(bb), 0, null, null), name(),
-                    "clEnqueueReadBuffer", src.owner() + ", offset " + off + ", " + len + " B");
+        transfer(false, src, dst.segment());
+    }
+
+    /** Blocking copy between a host segment and a buffer, in chunks a ByteBuffer can address. */
+    private void transfer(boolean toDevice, DeviceBuffer buffer, MemorySegment host) {
+        cl_mem mem = mem(buffer);
+        String call = toDevice ? "clEnqueueWriteBuffer" : "clEnqueueReadBuffer";
+        for (long off = 0; off < host.byteSize(); off += CHUNK) {
+            long len = Math.min(CHUNK, host.byteSize() - off);
+            Pointer p = Pointer.to(host.asSlice(off, len).asByteBuffer());
+            int code = toDevice ? CL.clEnqueueWriteBuffer(queue, mem, CL_TRUE, off, len, p, 0, null, null)
+                    : CL.clEnqueueReadBuffer(queue, mem, CL_TRUE, off, len, p, 0, null, null);
+            Cl.check(code, name(), call, buffer.owner() + ", offset " + off + ", " + len + " B");
         }
-    }
-
-    @Override
-    public boolean supports(Op op) {
-        return op instanceof Conv2d;
-    }
-
-    @Override
-    protected Kernel createKernel(Op op, List<Shape> inputs) {
-        return switch (op) {
-            case Conv2d conv -> new ClConv2d(this, conv, inputs.get(0));
-            default -> throw new IllegalStateException(name() + ": supports() and createKernel() disagree on " + op.name());
-        };
     }
 
     @Override
