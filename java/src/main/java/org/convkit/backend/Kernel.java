@@ -60,11 +60,25 @@ public abstract class Kernel implements AutoCloseable {
     }
 
     /**
+     * Scratch bytes this kernel needs on its device (0 for most). The caller provides them to
+     * {@link #run(List, DeviceBuffer, DeviceBuffer)}, so that every byte a model uses is allocated,
+     * accounted and planned outside the kernel. Defaults to the op's own figure.
+     */
+    public long workspaceBytes() {
+        return op.workspaceBytes(inputShapes, DType.F32);
+    }
+
+    /** {@link #run(List, DeviceBuffer, DeviceBuffer)} for kernels without a workspace. */
+    public final void run(List<DeviceBuffer> args, DeviceBuffer output) {
+        run(args, output, null);
+    }
+
+    /**
      * Queues the op: {@code args} are the activation inputs then the parameters, in
      * {@link #argumentShapes()} order; {@code output} receives the result and must not alias an
-     * argument.
+     * argument; {@code workspace} holds at least {@link #workspaceBytes()} (null when that is 0).
      */
-    public final void run(List<DeviceBuffer> args, DeviceBuffer output) {
+    public final void run(List<DeviceBuffer> args, DeviceBuffer output, DeviceBuffer workspace) {
         String where = device.name() + " " + describe();
         if (args.size() != argumentShapes.size()) {
             throw new IllegalArgumentException(where + ": expected " + argumentShapes.size() + " argument buffers "
@@ -90,11 +104,19 @@ public abstract class Kernel implements AutoCloseable {
         if (seen.contains(output)) {
             throw new IllegalArgumentException(where + ": output buffer " + output.owner() + " is also an argument");
         }
-        launch(args, output);
+        long scratch = workspaceBytes();
+        if (scratch > 0) {
+            device.checkBuffer(where + " workspace", workspace);
+            if (workspace.bytes() < scratch || seen.contains(workspace) || workspace == output) {
+                throw new IllegalArgumentException(where + ": workspace needs " + scratch + " B of its own, buffer "
+                        + workspace.owner() + " has " + workspace.bytes() + " B");
+            }
+        }
+        launch(args, output, scratch > 0 ? workspace : null);
     }
 
-    /** Queues the work; arguments are already checked. */
-    protected abstract void launch(List<DeviceBuffer> args, DeviceBuffer output);
+    /** Queues the work; arguments are already checked; {@code workspace} is null when none is needed. */
+    protected abstract void launch(List<DeviceBuffer> args, DeviceBuffer output, DeviceBuffer workspace);
 
     @Override
     public void close() {

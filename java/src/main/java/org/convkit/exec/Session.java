@@ -67,10 +67,12 @@ public final class Session implements AutoCloseable {
             }
             List<DeviceBuffer> bufs = new ArrayList<>();
             parameters.put(l.name(), bufs);
-            for (Tensor t : model.parameters(l.name())) {
-                DeviceBuffer b = device.allocate(t.byteSize(), weights, l.name() + "/" + (bufs.isEmpty() ? "weight" : "bias"));
+            List<String> names = l.op().parameterNames(l.inputShapes());
+            List<Tensor> host = model.parameters(l.name());
+            for (int p = 0; p < host.size(); p++) {
+                DeviceBuffer b = device.allocate(host.get(p).byteSize(), weights, l.name() + "/" + names.get(p));
                 bufs.add(b);
-                device.upload(t, b);
+                device.upload(host.get(p), b);
             }
             freeAfter.add(new ArrayList<>());
         }
@@ -129,7 +131,15 @@ public final class Session implements AutoCloseable {
                 args.addAll(parameters.get(l.name()));
                 DeviceBuffer out = device.allocate(l.outputShape().byteSize(DType.F32), activations, l.name());
                 live.put(l.name(), out);
-                kernels.get(i).run(args, out);
+                Kernel kernel = kernels.get(i);
+                if (kernel.workspaceBytes() > 0) {
+                    // A workspace lives only while its layer runs.
+                    try (DeviceBuffer ws = device.allocate(kernel.workspaceBytes(), activations, l.name() + "/workspace")) {
+                        kernel.run(args, out, ws);
+                    }
+                } else {
+                    kernel.run(args, out);
+                }
                 if (options.layerTimings()) {
                     device.synchronize();
                 }

@@ -210,8 +210,8 @@ public final class Model implements AutoCloseable {
         }
 
         /**
-         * Builds the model with random parameters, reproducible from {@code seed}: weights
-         * uniform in +-sqrt(6 / fan-in) (He), biases uniform in +-0.1.
+         * Builds the model with random parameters, reproducible from {@code seed}, each filled by
+         * its op's {@link Op#initParameter} (by default He-uniform weights, biases in +-0.1).
          */
         public Model build(long seed) {
             if (layers.isEmpty()) {
@@ -223,19 +223,13 @@ public final class Model implements AutoCloseable {
                 for (int i = 0; i < layers.size(); i++) {
                     Layer l = layers.get(i);
                     List<Shape> ps = l.op().parameterShapes(l.inputShapes());
+                    List<String> names = l.op().parameterNames(l.inputShapes());
                     List<Tensor> ts = new ArrayList<>(ps.size());
                     params.put(l.name(), ts);
                     for (int p = 0; p < ps.size(); p++) {
-                        Shape s = ps.get(p);
-                        Tensor t = Tensor.allocate(s, DType.F32, allocator, l.name() + (p == 0 ? "/weight" : "/bias"));
+                        Tensor t = Tensor.allocate(ps.get(p), DType.F32, allocator, l.name() + "/" + names.get(p));
                         ts.add(t);
-                        long streamSeed = seed * 1_000_003L + i * 31L + p;
-                        if (p == 0 && s.rank() > 1) {
-                            float a = (float) Math.sqrt(6.0 / (s.elementCount() / s.dim(0)));
-                            t.fillUniform(streamSeed, -a, a);
-                        } else {
-                            t.fillUniform(streamSeed, -0.1f, 0.1f);
-                        }
+                        l.op().initParameter(l.inputShapes(), p, t, seed * 1_000_003L + i * 31L + p);
                     }
                 }
             } catch (RuntimeException e) {

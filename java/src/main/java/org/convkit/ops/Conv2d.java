@@ -157,6 +157,11 @@ public final class Conv2d implements Op {
         return List.copyOf(shapes);
     }
 
+    @Override
+    public List<String> parameterNames(List<Shape> inputs) {
+        return bias ? List.of("weight", "bias") : List.of("weight");
+    }
+
     /** Learned parameters for one input: weights plus one bias per output channel. */
     public long parameterCount(Shape input) {
         return parameterCount(List.of(input));

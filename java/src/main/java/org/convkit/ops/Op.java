@@ -1,9 +1,11 @@
 package org.convkit.ops;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import org.convkit.tensor.DType;
 import org.convkit.tensor.Shape;
+import org.convkit.tensor.Tensor;
 
 /**
  * The pure description of one operation: hyper-parameters only, no data, no device. Given the
@@ -28,6 +30,32 @@ public interface Op {
 
     /** Shapes of the learned parameters (weights, bias...), in argument order; empty if none. */
     List<Shape> parameterShapes(List<Shape> inputs);
+
+    /** Names of the parameters in argument order, e.g. {@code weight, bias}; used to name buffers. */
+    default List<String> parameterNames(List<Shape> inputs) {
+        int n = parameterShapes(inputs).size();
+        List<String> names = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            names.add(i == 0 ? "weight" : i == 1 ? "bias" : "param" + i);
+        }
+        return names;
+    }
+
+    /**
+     * Fills parameter {@code index} with random values suited to it, reproducibly from
+     * {@code seed}. The default: a weight of rank 2 or more uniform in +-sqrt(6 / fan-in) (He),
+     * anything else uniform in +-0.1. Ops whose parameters have constraints (a variance must be
+     * positive) override it.
+     */
+    default void initParameter(List<Shape> inputs, int index, Tensor t, long seed) {
+        Shape s = t.shape();
+        if (index == 0 && s.rank() > 1) {
+            float a = (float) Math.sqrt(6.0 / (s.elementCount() / s.dim(0)));
+            t.fillUniform(seed, -a, a);
+        } else {
+            t.fillUniform(seed, -0.1f, 0.1f);
+        }
+    }
 
     /** Number of learned parameters. */
     default long parameterCount(List<Shape> inputs) {

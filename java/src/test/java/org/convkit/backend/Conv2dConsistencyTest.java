@@ -2,7 +2,6 @@ package org.convkit.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -11,14 +10,12 @@ import java.util.SplittableRandom;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
-import org.convkit.memory.Allocator;
 import org.convkit.ops.Activation;
 import org.convkit.ops.Conv2d;
 import org.convkit.ops.Padding;
 import org.convkit.ops.ref.Conv2dRef;
-import org.convkit.tensor.DType;
 import org.convkit.tensor.Shape;
-import org.convkit.tensor.Tensor;
+import org.convkit.testing.OpHarness;
 import org.convkit.testing.TestDevices;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,8 +30,8 @@ import org.junit.jupiter.api.TestFactory;
  * sizes, channel counts that are not multiples of 16, outputs of size 1, with and without bias
  * and ReLU.
  *
- * <p>Inputs, weights and biases are uniform in [-1, 1); the output buffer is filled with NaN
- * before the kernel runs, so an element it fails to write is caught.
+ * <p>Each case goes through {@link OpHarness}: inputs, weights and biases uniform in [-1, 1),
+ * the output buffer filled with NaN before the kernel runs, allocators checked afterwards.
  *
  * <p><b>Error metric.</b> For output element i, {@code err_i = |y_i - ref_i| / (m_i + 1e-30)}
  * where {@code m_i = |b| + sum |w * x|} over the terms summed (computed by the reference in
@@ -60,21 +57,15 @@ class Conv2dConsistencyTest {
     }
 
     private static List<Device> devices;
-    private static Allocator host;
 
     @BeforeAll
     static void open() {
         devices = TestDevices.openAll();
-        host = Allocator.root("conv2d consistency host");
     }
 
     @AfterAll
     static void close() {
-        try {
-            TestDevices.closeAll(devices);
-        } finally {
-            host.close();
-        }
+        TestDevices.closeAll(devices);
     }
 
     /** The sweep: hand-picked edge cases, then seeded random ones up to 240 cases. */
@@ -212,59 +203,9 @@ class Conv2dConsistencyTest {
 
     private static void check(Device device, Case c) {
         Conv2d.Geometry g = c.geometry();
-        long seed = c.toString().hashCode();
-        try (Kernel kernel = device.prepare(c.conv(), List.of(c.input()))) {
-            List<Shape> argShapes = kernel.argumentShapes();
-            List<Tensor> hostArgs = new ArrayList<>();
-            List<DeviceBuffer> args = new ArrayList<>();
-            try (Tensor poison = Tensor.allocate(kernel.outputShape(), DType.F32, host, "poison").fill(Float.NaN);
-                    Tensor result = Tensor.allocate(kernel.outputShape(), DType.F32, host, "result");
-                    DeviceBuffer out = device.allocate(poison.byteSize(), "output")) {
-                for (int i = 0; i < argShapes.size(); i++) {
-                    Tensor t = Tensor.allocate(argShapes.get(i), DType.F32, host, "arg" + i).fillUniform(seed + i, -1f, 1f);
-                    hostArgs.add(t);
-                    DeviceBuffer b = device.allocate(t.byteSize(), "arg" + i);
-                    args.add(b);
-                    device.upload(t, b);
-                }
-                device.upload(poison, out);
-                kernel.run(args, out);
-                device.download(out, result);
-
-                Conv2dRef.Result ref = Conv2dRef.forward(g, hostArgs.get(0).toFloatArray(), hostArgs.get(1).toFloatArray(),
-                        g.bias() ? hostArgs.get(2).toFloatArray() : null);
-                float[] y = result.toFloatArray();
-                int worst = -1;
-                double worstErr = 0;
-                for (int i = 0; i < y.length; i++) {
-                    if (!Float.isFinite(y[i])) {
-                        fail(device.name() + " " + c + ": output " + i + " is " + y[i] + " (not written, or not finite)");
-                    }
-                    double err = Math.abs(y[i] - ref.y()[i]) / (ref.magnitude()[i] + 1e-30);
-                    if (err > worstErr) {
-                        worstErr = err;
-                        worst = i;
-                    }
-                }
-                if (worstErr > TOLERANCE) {
-                    fail(String.format(Locale.ROOT, "%s %s: output %d (n,c,h,w = %s) is %.9g, reference %.9g, "
-                            + "scaled error %.3g > %.0e", device.name(), c, worst, index(g, worst), y[worst],
-                            ref.y()[worst], worstErr, TOLERANCE));
-                }
-            } finally {
-                args.forEach(DeviceBuffer::close);
-                hostArgs.forEach(Tensor::close);
-            }
-        }
-        assertEquals(0, device.allocator().liveBytes(), () -> "device buffers left after " + c + ":\n" + device.allocator().tree());
-        assertEquals(0, host.liveBytes(), () -> "host tensors left after " + c + ":\n" + host.tree());
-    }
-
-    private static String index(Conv2d.Geometry g, int i) {
-        int ow = i % g.ow();
-        int oh = (i / g.ow()) % g.oh();
-        int o = (i / (g.ow() * g.oh())) % g.oc();
-        int n = i / (g.ow() * g.oh() * g.oc());
-        return n + "," + o + "," + oh + "," + ow;
+        OpHarness.check(device, c.conv(), List.of(c.input()), args -> {
+            Conv2dRef.Result r = Conv2dRef.forward(g, args.get(0), args.get(1), g.bias() ? args.get(2) : null);
+            return new OpHarness.Expected(r.y(), r.magnitude());
+        }, TOLERANCE);
     }
 }

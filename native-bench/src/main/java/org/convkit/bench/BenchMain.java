@@ -1,7 +1,9 @@
 package org.convkit.bench;
 
+import java.lang.reflect.Field;
 import java.util.Collection;
 import java.util.Locale;
+import java.util.Map;
 
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -9,9 +11,12 @@ import org.openjdk.jmh.runner.options.CommandLineOptions;
 import org.openjdk.jmh.util.Statistics;
 
 /**
- * Entry point of {@code benchmarks.jar}: runs JMH with the given arguments (the same as JMH's
- * own command line), then prints, for each convolution result, the median / min / max time of
- * the measurement iterations and the GFLOP/s the median gives.
+ * Entry point of {@code benchmarks.jar}: runs JMH with the given arguments (JMH's own command
+ * line), then prints for each result the median / min / max of the measurement iterations (ms
+ * per call) and the GFLOP/s and GB/s of the median, from the case's op descriptor.
+ *
+ * <p>Convention for op benchmarks: parameters {@code device} and {@code workload} (a key of the
+ * class's {@code public static final Map<String, BenchCase> CASES}); {@link OpRunner} does the rest.
  */
 public final class BenchMain {
     private BenchMain() {
@@ -26,20 +31,33 @@ public final class BenchMain {
         }
         Collection<RunResult> results = new Runner(cmd).run();
         System.out.println();
-        System.out.println("convkit summary (ms per call over measurement iterations; GFLOP/s from the op descriptor):");
-        System.out.printf(Locale.ROOT, "%-20s %-10s %-18s %9s %9s %9s %9s%n", "benchmark", "device", "case", "median",
-                "min", "max", "GFLOP/s");
+        System.out.println("convkit summary (ms per call over measurement iterations; rates from the op descriptor):");
+        System.out.printf(Locale.ROOT, "%-24s %-10s %-22s %9s %9s %9s %9s %8s%n", "benchmark", "device", "case", "median",
+                "min", "max", "GFLOP/s", "GB/s");
         for (RunResult r : results) {
             String bench = r.getParams().getBenchmark();
-            String shortName = bench.substring(bench.lastIndexOf('.', bench.lastIndexOf('.') - 1) + 1);
+            String className = bench.substring(0, bench.lastIndexOf('.'));
+            String shortName = bench.substring(className.lastIndexOf('.') + 1);
             String device = r.getParams().getParam("device");
-            String layer = r.getParams().getParam("layer");
+            String workload = r.getParams().getParam("workload");
             Statistics s = r.getPrimaryResult().getStatistics();
             double median = s.getPercentile(50);
-            Conv2dBench.Case c = layer == null ? null : Conv2dBench.CASES.get(layer);
-            String gflops = c == null ? "-" : String.format(Locale.ROOT, "%.1f", c.flops() / (median * 1e6));
-            System.out.printf(Locale.ROOT, "%-20s %-10s %-18s %9.3f %9.3f %9.3f %9s%n", shortName,
-                    device == null ? "-" : device, layer == null ? "-" : layer, median, s.getMin(), s.getMax(), gflops);
+            BenchCase c = workload == null ? null : cases(className).get(workload);
+            String gflops = c == null || c.flops() == 0 ? "-" : String.format(Locale.ROOT, "%.1f", c.flops() / (median * 1e6));
+            String gbs = c == null ? "-" : String.format(Locale.ROOT, "%.2f", c.bytes() / (median * 1e6));
+            System.out.printf(Locale.ROOT, "%-24s %-10s %-22s %9.3f %9.3f %9.3f %9s %8s%n", shortName,
+                    device == null ? "-" : device, workload == null ? "-" : workload, median, s.getMin(), s.getMax(), gflops, gbs);
+        }
+    }
+
+    /** The {@code CASES} map of a benchmark class, or an empty map. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, BenchCase> cases(String className) {
+        try {
+            Field f = Class.forName(className).getField("CASES");
+            return (Map<String, BenchCase>) f.get(null);
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            return Map.of();
         }
     }
 }

@@ -41,7 +41,7 @@ final class CpuConv2d extends Kernel {
     }
 
     @Override
-    protected void launch(List<DeviceBuffer> args, DeviceBuffer output) {
+    protected void launch(List<DeviceBuffer> args, DeviceBuffer output, DeviceBuffer workspace) {
         MemorySegment x = CpuDevice.segment(args.get(0));
         MemorySegment w = CpuDevice.segment(args.get(1));
         MemorySegment b = g.bias() ? CpuDevice.segment(args.get(2)) : null;

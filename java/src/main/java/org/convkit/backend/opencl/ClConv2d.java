@@ -63,7 +63,7 @@ final class ClConv2d extends Kernel {
     }
 
     @Override
-    protected void launch(List<DeviceBuffer> args, DeviceBuffer output) {
+    protected void launch(List<DeviceBuffer> args, DeviceBuffer output, DeviceBuffer workspace) {
         ClDevice.setArg(kernel, 0, args.get(0));
         ClDevice.setArg(kernel, 1, args.get(1));
         ClDevice.setArg(kernel, 2, g.bias() ? args.get(2) : null);

@@ -183,6 +183,22 @@ public final class ClDevice extends AbstractDevice {
                 "argument " + index + " = " + value);
     }
 
+    static void setArg(cl_kernel k, int index, float value) {
+        Cl.check(CL.clSetKernelArg(k, index, Sizeof.cl_float, Pointer.to(new float[] {value})), "opencl", "clSetKernelArg",
+                "argument " + index + " = " + value);
+    }
+
+    /** A {@code __local} argument of {@code bytes} bytes. */
+    static void setLocalArg(cl_kernel k, int index, long bytes) {
+        Cl.check(CL.clSetKernelArg(k, index, bytes, null), "opencl", "clSetKernelArg",
+                "local argument " + index + " of " + bytes + " B");
+    }
+
+    /** Local memory per work-group, in bytes. */
+    public long localMemoryBytes() {
+        return Cl.deviceLong(device, CL.CL_DEVICE_LOCAL_MEM_SIZE);
+    }
+
     private static String sizes(long[] s) {
         if (s == null) {
             return "null";

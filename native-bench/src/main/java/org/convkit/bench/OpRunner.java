@@ -1,0 +1,68 @@
+package org.convkit.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.convkit.backend.Backends;
+import org.convkit.backend.Device;
+import org.convkit.backend.DeviceBuffer;
+import org.convkit.backend.Kernel;
+import org.convkit.memory.Allocator;
+import org.convkit.tensor.DType;
+import org.convkit.tensor.Shape;
+import org.convkit.tensor.Tensor;
+
+/**
+ * A benchmark case prepared on a device: kernel built, random arguments uploaded, output and
+ * workspace allocated. {@link #run()} is what a benchmark measures: one launch and the wait for
+ * the device.
+ */
+public final class OpRunner implements AutoCloseable {
+    private final Device device;
+    private final Kernel kernel;
+    private final List<DeviceBuffer> args = new ArrayList<>();
+    private final DeviceBuffer out;
+    private final DeviceBuffer workspace;
+
+    private OpRunner(String deviceName, BenchCase c) {
+        device = Backends.system().open(deviceName);
+        kernel = device.prepare(c.op(), c.inputs());
+        List<Shape> shapes = kernel.argumentShapes();
+        for (int i = 0; i < shapes.size(); i++) {
+            try (Tensor t = Tensor.allocate(shapes.get(i), DType.F32, Allocator.host(), "bench arg " + i)) {
+                c.op().initParameter(c.inputs(), Math.max(0, i - c.inputs().size()), t, 1234 + i);
+                if (i < c.inputs().size()) {
+                    t.fillUniform(1234 + i, -1f, 1f);
+                }
+                DeviceBuffer b = device.allocate(t.byteSize(), "arg" + i);
+                args.add(b);
+                device.upload(t, b);
+            }
+        }
+        out = device.allocate(kernel.outputShape().byteSize(DType.F32), "output");
+        workspace = kernel.workspaceBytes() > 0 ? device.allocate(kernel.workspaceBytes(), "workspace") : null;
+    }
+
+    /** Opens {@code device} and prepares the case on it. */
+    public static OpRunner open(String device, BenchCase c) {
+        return new OpRunner(device, c);
+    }
+
+    /** One launch, waited for; returns the output so that nothing is dead code. */
+    public DeviceBuffer run() {
+        kernel.run(args, out, workspace);
+        device.synchronize();
+        return out;
+    }
+
+    @Override
+    public void close() {
+        if (workspace != null) {
+            workspace.close();
+        }
+        out.close();
+        args.forEach(DeviceBuffer::close);
+        kernel.close();
+        device.close();
+    }
+}
