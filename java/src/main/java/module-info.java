@@ -16,6 +16,7 @@ module org.convkit {
     exports org.convkit.backend;
     exports org.convkit.graph;
     exports org.convkit.exec;
+    exports org.convkit.onnx;
 
     uses org.convkit.backend.Backend;
 
