@@ -34,6 +34,8 @@ public final class Main {
             return switch (args[0]) {
                 case "demo" -> new DemoCommand(Options.parse("demo", rest, DemoCommand.OPTIONS)).run(out);
                 case "devices" -> DevicesCommand.run(Options.parse("devices", rest, List.of()), out);
+                case "conformance" -> ConformanceCommand.run(
+                        Options.parse("conformance", rest, ConformanceCommand.OPTIONS, true), out);
                 case "help", "-h", "--help" -> {
                     usage(out);
                     yield 0;
@@ -63,6 +65,9 @@ public final class Main {
                             --runs N           timed runs per device after a warm-up (default 3)
                             --seed S           seed of the random weights and input (default 42)
                   devices   list the backends and devices found, and why the others are unavailable
+                  conformance [--device D] DIR...
+                            run the ONNX backend tests (model.onnx + test_data_set_N/) found under the
+                            folders on one device (default: best); one line per test, then a summary
                   test      build and run the full test suite (mvn verify)
                   jmh       run the JMH benchmarks in native-bench (arguments go to JMH)
                   help      this text""");

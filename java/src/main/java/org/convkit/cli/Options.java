@@ -1,5 +1,6 @@
 package org.convkit.cli;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,18 +18,31 @@ final class Options {
 
     private final String command;
     private final Map<String, String> values;
+    private final List<String> positional;
 
-    private Options(String command, Map<String, String> values) {
+    private Options(String command, Map<String, String> values, List<String> positional) {
         this.command = command;
         this.values = values;
+        this.positional = positional;
     }
 
+    /** Options only; any other argument is a usage error. */
     static Options parse(String command, List<String> args, List<String> accepted) {
+        return parse(command, args, accepted, false);
+    }
+
+    /** Options, and plain arguments too when {@code positionals} is true. */
+    static Options parse(String command, List<String> args, List<String> accepted, boolean positionals) {
         Map<String, String> values = new LinkedHashMap<>();
+        List<String> plain = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             if (!a.startsWith("--")) {
-                throw new UsageException("unexpected argument '" + a + "'");
+                if (!positionals) {
+                    throw new UsageException("unexpected argument '" + a + "'");
+                }
+                plain.add(a);
+                continue;
             }
             String name = a.substring(2);
             String value;
@@ -47,7 +61,12 @@ final class Options {
             }
             values.put(name, value);
         }
-        return new Options(command, values);
+        return new Options(command, values, List.copyOf(plain));
+    }
+
+    /** The plain (non-option) arguments, in order. */
+    List<String> positional() {
+        return positional;
     }
 
     String get(String name, String fallback) {

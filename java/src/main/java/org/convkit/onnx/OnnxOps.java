@@ -1,0 +1,148 @@
+package org.convkit.onnx;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.convkit.ops.Conv2d;
+import org.convkit.ops.Op;
+import org.convkit.ops.Padding;
+import org.convkit.tensor.Shape;
+
+/**
+ * ONNX operators to convkit ops: one converter per {@code op_type}, shared by the conformance
+ * runner and model import. A converter reads the node's attributes, the shapes of its inputs
+ * and the values of inputs that must be constant (a Reshape's shape, a Resize's scales), and
+ * returns the convkit op with the node inputs that become the kernel's arguments.
+ */
+public final class OnnxOps {
+    private OnnxOps() {
+    }
+
+    /** What a converter sees of a node. */
+    public interface NodeContext {
+        OnnxNode node();
+
+        /** Whether node input {@code i} is given (not omitted, not ""). */
+        boolean present(int i);
+
+        /** The shape of node input {@code i}. */
+        Shape shape(int i);
+
+        /**
+         * The value of node input {@code i}, which must be known before running (an initializer
+         * or a constant); throws {@link OnnxImportException} otherwise.
+         */
+        OnnxTensor constant(int i);
+
+        /** The model's default-domain operator set version. */
+        long opset();
+    }
+
+    /**
+     * A converted node.
+     *
+     * @param op the convkit op
+     * @param arguments node input indices passed to the kernel, in its argument order
+     *     (activation inputs, then parameters)
+     * @param activationInputs how many leading arguments are activation inputs
+     */
+    public record Converted(Op op, List<Integer> arguments, int activationInputs) {
+        public Converted {
+            arguments = List.copyOf(arguments);
+        }
+    }
+
+    /** Converts one node. */
+    @FunctionalInterface
+    public interface Converter {
+        Converted convert(NodeContext c);
+    }
+
+    private static final Map<String, Converter> CONVERTERS = Map.of(
+            "Conv", OnnxOps::conv);
+
+    /** The operators convkit converts. */
+    public static Set<String> supported() {
+        return CONVERTERS.keySet();
+    }
+
+    /**
+     * Converts a node of the default domain.
+     *
+     * @throws OnnxImportException if the operator or one of its attribute values is not supported
+     */
+    public static Converted convert(NodeContext c) {
+        OnnxNode n = c.node();
+        if (!n.domain().isEmpty() && !n.domain().equals("ai.onnx")) {
+            throw new OnnxImportException(n, "operator domain '" + n.domain() + "' is not supported");
+        }
+        Converter conv = CONVERTERS.get(n.opType());
+        if (conv == null) {
+            throw new OnnxImportException(n, "operator " + n.opType() + " is not supported");
+        }
+        return conv.convert(c);
+    }
+
+    /** Reads a 2-element INTS attribute for the two spatial axes, or returns {@code fallback}. */
+    static int[] pair(OnnxNode n, String name, int[] fallback) {
+        long[] v = n.intsAttr(name, null);
+        if (v == null) {
+            return fallback;
+        }
+        if (v.length != 2) {
+            throw new OnnxImportException(n, name + " has " + v.length + " values; only 2-D is supported");
+        }
+        return new int[] {toInt(n, name, v[0]), toInt(n, name, v[1])};
+    }
+
+    static int toInt(OnnxNode n, String name, long v) {
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+            throw new OnnxImportException(n, name + " value " + v + " is out of range");
+        }
+        return (int) v;
+    }
+
+    /** The padding of a 2-D window op from {@code auto_pad} and {@code pads} ([top, left, bottom, right]). */
+    static Padding padding(OnnxNode n) {
+        String auto = n.stringAttr("auto_pad", "NOTSET");
+        return switch (auto) {
+            case "SAME_UPPER" -> Padding.SAME;
+            case "SAME_LOWER" -> Padding.SAME_LOWER;
+            case "VALID" -> Padding.VALID;
+            case "NOTSET", "" -> {
+                long[] p = n.intsAttr("pads", new long[4]);
+                if (p.length != 4) {
+                    throw new OnnxImportException(n, "pads has " + p.length + " values; only 2-D is supported");
+                }
+                yield Padding.explicit(toInt(n, "pads", p[0]), toInt(n, "pads", p[1]), toInt(n, "pads", p[2]),
+                        toInt(n, "pads", p[3]));
+            }
+            default -> throw new OnnxImportException(n, "auto_pad '" + auto + "' is not an ONNX value");
+        };
+    }
+
+    static void requireRank(NodeContext c, int input, int rank, String what) {
+        Shape s = c.shape(input);
+        if (s.rank() != rank) {
+            throw new OnnxImportException(c.node(), "only " + what + " is supported; input " + input + " has shape " + s);
+        }
+    }
+
+    private static Converted conv(NodeContext c) {
+        OnnxNode n = c.node();
+        requireRank(c, 0, 4, "2-D convolution (NCHW input)");
+        Shape w = c.shape(1);
+        int[] k = pair(n, "kernel_shape", new int[] {w.dim(2), w.dim(3)});
+        int[] s = pair(n, "strides", new int[] {1, 1});
+        int[] d = pair(n, "dilations", new int[] {1, 1});
+        Conv2d conv = Conv2d.builder(w.dim(0)).kernel(k[0], k[1]).stride(s[0], s[1]).dilation(d[0], d[1])
+                .groups(toInt(n, "group", n.intAttr("group", 1))).padding(padding(n)).bias(c.present(2)).build();
+        Shape expected = conv.weightShape(c.shape(0));
+        if (!expected.equals(w)) {
+            throw new IllegalArgumentException(n.label() + ": weight " + w + " does not match " + expected
+                    + " expected for input " + c.shape(0) + " and group " + conv.groups());
+        }
+        return new Converted(conv, c.present(2) ? List.of(0, 1, 2) : List.of(0, 1), 1);
+    }
+}
