@@ -48,13 +48,18 @@ public interface Op {
      * positive) override it.
      */
     default void initParameter(List<Shape> inputs, int index, Tensor t, long seed) {
-        Shape s = t.shape();
-        if (index == 0 && s.rank() > 1) {
-            float a = (float) Math.sqrt(6.0 / (s.elementCount() / s.dim(0)));
-            t.fillUniform(seed, -a, a);
+        if (index == 0 && t.shape().rank() > 1) {
+            heUniform(t, seed);
         } else {
             t.fillUniform(seed, -0.1f, 0.1f);
         }
+    }
+
+    /** He-uniform: +-sqrt(6 / fan-in), the fan-in being all dimensions but the first. */
+    static void heUniform(Tensor t, long seed) {
+        Shape s = t.shape();
+        float a = (float) Math.sqrt(6.0 / (s.elementCount() / s.dim(0)));
+        t.fillUniform(seed, -a, a);
     }
 
     /** Number of learned parameters. */

@@ -19,6 +19,7 @@ import org.convkit.backend.DeviceInfo;
 import org.convkit.memory.Allocation;
 import org.convkit.memory.OutOfDeviceMemoryException;
 import org.convkit.ops.Conv2d;
+import org.convkit.ops.SeparableConv2d;
 import org.convkit.tensor.Tensor;
 
 /**
@@ -41,6 +42,7 @@ public final class CpuDevice extends AbstractDevice {
         };
         this.pool = threads > 1 ? Executors.newFixedThreadPool(threads - 1, factory) : null;
         register(Conv2d.class, (conv, inputs) -> new CpuConv2d(this, conv, inputs.get(0)));
+        register(SeparableConv2d.class, (op, inputs) -> new CpuSeparableConv2d(this, op, inputs));
     }
 
     /** Worker threads, the caller included. */

@@ -18,6 +18,7 @@ import org.convkit.backend.DeviceInfo;
 import org.convkit.backend.KernelBuildException;
 import org.convkit.memory.Allocation;
 import org.convkit.ops.Conv2d;
+import org.convkit.ops.SeparableConv2d;
 import org.convkit.tensor.Tensor;
 import org.jocl.CL;
 import org.jocl.Pointer;
@@ -64,6 +65,7 @@ public final class ClDevice extends AbstractDevice {
         }
         this.maxWorkGroupSize = Cl.deviceSize(device, CL_DEVICE_MAX_WORK_GROUP_SIZE);
         register(Conv2d.class, (conv, inputs) -> new ClConv2d(this, conv, inputs.get(0)));
+        register(SeparableConv2d.class, (op, inputs) -> new ClSeparableConv2d(this, op, inputs));
     }
 
     /** Largest work-group the device accepts. */
