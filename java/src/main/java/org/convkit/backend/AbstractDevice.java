@@ -59,6 +59,27 @@ public abstract class AbstractDevice implements Device {
         }
     }
 
+    @Override
+    public final DeviceBuffer view(DeviceBuffer parent, long offset, long bytes, String owner) {
+        checkOpen();
+        checkBuffer("view", parent);
+        if (parent.isView()) {
+            throw new IllegalArgumentException(name() + ": view of a view (" + parent + ")");
+        }
+        if (bytes <= 0 || offset < 0 || offset > parent.bytes() - bytes) {
+            throw new IllegalArgumentException(name() + ": view of " + bytes + " B at offset " + offset + " does not fit in "
+                    + parent);
+        }
+        if (offset % viewAlignment() != 0) {
+            throw new IllegalArgumentException(name() + ": view offset " + offset + " is not a multiple of "
+                    + viewAlignment() + " B");
+        }
+        return createView(parent, offset, bytes, owner);
+    }
+
+    /** Creates a checked view. */
+    protected abstract DeviceBuffer createView(DeviceBuffer parent, long offset, long bytes, String owner);
+
     /** Gets native memory for an allocation already accounted; throws {@link org.convkit.memory.OutOfDeviceMemoryException} on refusal. */
     protected abstract DeviceBuffer allocateNative(Allocation allocation);
 

@@ -32,6 +32,16 @@ public interface Device extends AutoCloseable {
         return allocate(bytes, allocator(), owner);
     }
 
+    /**
+     * A view of {@code bytes} bytes of {@code parent} starting at {@code offset}, which must be a
+     * multiple of {@link #viewAlignment()}. The view uses the parent's memory (it is not
+     * accounted again) and must be closed before the parent.
+     */
+    DeviceBuffer view(DeviceBuffer parent, long offset, long bytes, String owner);
+
+    /** The alignment, in bytes, of the offsets {@link #view} accepts. */
+    long viewAlignment();
+
     /** Copies a host tensor into {@code dst} (blocking); {@code dst} must be at least as large. */
     void upload(Tensor src, DeviceBuffer dst);
 

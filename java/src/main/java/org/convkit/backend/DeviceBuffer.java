@@ -3,17 +3,32 @@ package org.convkit.backend;
 import org.convkit.memory.Allocation;
 
 /**
- * Memory on a device, accounted in one of the device's allocators. Closing it frees the
- * memory and releases the accounting; closing twice does nothing.
+ * Memory on a device: either a buffer of its own, accounted in one of the device's allocators,
+ * or a view of a region of another buffer (an arena), which costs no memory of its own and is
+ * not accounted. Closing it frees the memory (or the view) and releases the accounting; closing
+ * twice does nothing.
  */
 public abstract class DeviceBuffer implements AutoCloseable {
     private final Device device;
     private final Allocation allocation;
+    private final long bytes;
+    private final String owner;
     private boolean closed;
 
+    /** A buffer of its own. */
     protected DeviceBuffer(Device device, Allocation allocation) {
         this.device = device;
         this.allocation = allocation;
+        this.bytes = allocation.bytes();
+        this.owner = allocation.owner();
+    }
+
+    /** A view of {@code bytes} bytes of another buffer, for {@code owner}. */
+    protected DeviceBuffer(Device device, long bytes, String owner) {
+        this.device = device;
+        this.allocation = null;
+        this.bytes = bytes;
+        this.owner = owner;
     }
 
     public Device device() {
@@ -22,19 +37,24 @@ public abstract class DeviceBuffer implements AutoCloseable {
 
     /** Size in bytes. */
     public long bytes() {
-        return allocation.bytes();
+        return bytes;
     }
 
     /** Who holds it, e.g. {@code conv1/weight}. */
     public String owner() {
-        return allocation.owner();
+        return owner;
+    }
+
+    /** Whether this is a view of another buffer's memory. */
+    public boolean isView() {
+        return allocation == null;
     }
 
     public boolean isClosed() {
         return closed;
     }
 
-    /** Frees the native memory. Called once, by {@link #close()}. */
+    /** Frees the native memory (or the view). Called once, by {@link #close()}. */
     protected abstract void free();
 
     @Override
@@ -46,12 +66,14 @@ public abstract class DeviceBuffer implements AutoCloseable {
         try {
             free();
         } finally {
-            allocation.close();
+            if (allocation != null) {
+                allocation.close();
+            }
         }
     }
 
     @Override
     public String toString() {
-        return device.name() + " buffer " + owner() + " (" + bytes() + " B" + (closed ? ", closed" : "") + ")";
+        return device.name() + (isView() ? " view " : " buffer ") + owner + " (" + bytes + " B" + (closed ? ", closed" : "") + ")";
     }
 }

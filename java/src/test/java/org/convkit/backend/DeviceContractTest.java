@@ -158,4 +158,39 @@ class DeviceContractTest {
         d.close();
         assertThrows(IllegalStateException.class, () -> d.allocate(4, "late"));
     }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("devices")
+    void viewsShareTheirParentsMemoryAndCostNothing(String name) {
+        try (Device d = open(name)) {
+            long align = d.viewAlignment();
+            assertTrue(align >= 4 && Long.bitCount(align) == 1, "alignment " + align);
+            try (DeviceBuffer arena = d.allocate(4 * align, "arena");
+                    Tensor part = Tensor.allocate(Shape.of((int) (align / 4)), DType.F32, host, "part").fillUniform(2, -1f, 1f);
+                    Tensor whole = Tensor.allocate(Shape.of((int) align), DType.F32, host, "whole").fill(0f)) {
+                d.upload(whole, arena);
+                try (DeviceBuffer v = d.view(arena, 2 * align, align, "conv1 output")) {
+                    assertTrue(v.isView());
+                    assertEquals(align, v.bytes());
+                    assertEquals(4 * align, d.allocator().liveBytes(), "a view is not accounted again");
+                    d.upload(part, v);
+                    IllegalArgumentException nested = assertThrows(IllegalArgumentException.class,
+                            () -> d.view(v, 0, 4, "nested"));
+                    assertTrue(nested.getMessage().contains("view of a view"), nested.getMessage());
+                }
+                d.download(arena, whole);
+                int base = (int) (2 * align / 4);
+                for (int i = 0; i < align / 4; i++) {
+                    assertEquals(part.get(i), whole.get(base + i), "element " + i + " lands at offset 2*alignment");
+                }
+                assertEquals(0f, whole.get(base - 1));
+                IllegalArgumentException misaligned = assertThrows(IllegalArgumentException.class,
+                        () -> d.view(arena, align / 2, 4, "x"));
+                assertTrue(misaligned.getMessage().contains("not a multiple"), misaligned.getMessage());
+                IllegalArgumentException outside = assertThrows(IllegalArgumentException.class,
+                        () -> d.view(arena, 3 * align, 2 * align, "x"));
+                assertTrue(outside.getMessage().contains("does not fit"), outside.getMessage());
+            }
+        }
+    }
 }

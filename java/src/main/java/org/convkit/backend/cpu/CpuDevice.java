@@ -62,6 +62,17 @@ public final class CpuDevice extends AbstractDevice {
         }
     }
 
+    /** Views are segment slices; 64 bytes keeps every view's start on a cache line. */
+    @Override
+    public long viewAlignment() {
+        return 64;
+    }
+
+    @Override
+    protected DeviceBuffer createView(DeviceBuffer parent, long offset, long bytes, String owner) {
+        return new CpuBuffer(this, bytes, owner, segment(parent).asSlice(offset, bytes));
+    }
+
     @Override
     protected void copyToDevice(Tensor src, DeviceBuffer dst) {
         MemorySegment.copy(src.segment(), 0, segment(dst), 0, src.byteSize());
@@ -136,7 +147,7 @@ public final class CpuDevice extends AbstractDevice {
         }
     }
 
-    /** A buffer in host memory, in an arena of its own. */
+    /** A buffer in host memory, in an arena of its own; or a slice of one (a view, no arena). */
     static final class CpuBuffer extends DeviceBuffer {
         private final Arena arena;
         private final MemorySegment segment;
@@ -147,9 +158,17 @@ public final class CpuDevice extends AbstractDevice {
             this.segment = segment;
         }
 
+        CpuBuffer(CpuDevice device, long bytes, String owner, MemorySegment slice) {
+            super(device, bytes, owner);
+            this.arena = null;
+            this.segment = slice;
+        }
+
         @Override
         protected void free() {
-            arena.close();
+            if (arena != null) {
+                arena.close();
+            }
         }
     }
 }

@@ -23,6 +23,7 @@ import org.convkit.tensor.Tensor;
 import org.jocl.CL;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
+import org.jocl.cl_buffer_region;
 import org.jocl.cl_command_queue;
 import org.jocl.cl_context;
 import org.jocl.cl_context_properties;
@@ -47,6 +48,7 @@ public final class ClDevice extends AbstractDevice {
     private final cl_context context;
     private final cl_command_queue queue;
     private final long maxWorkGroupSize;
+    private final long baseAlign;
     private final Map<String, cl_program> programs = new ConcurrentHashMap<>();
     private final AtomicInteger builds = new AtomicInteger();
 
@@ -64,6 +66,7 @@ public final class ClDevice extends AbstractDevice {
             Cl.check(err[0], info.name(), "clCreateCommandQueueWithProperties", null);
         }
         this.maxWorkGroupSize = Cl.deviceSize(device, CL_DEVICE_MAX_WORK_GROUP_SIZE);
+        this.baseAlign = Math.max(1, Cl.deviceInt(device, CL.CL_DEVICE_MEM_BASE_ADDR_ALIGN) / 8);
         register(Conv2d.class, (conv, inputs) -> new ClConv2d(this, conv, inputs.get(0)));
         register(SeparableConv2d.class, (op, inputs) -> new ClSeparableConv2d(this, op, inputs));
     }
@@ -84,6 +87,21 @@ public final class ClDevice extends AbstractDevice {
         cl_mem mem = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, allocation.bytes(), null, err);
         Cl.checkAllocation(err[0], name(), "clCreateBuffer", allocation.bytes(), allocation.owner(), allocator().tree());
         return new ClBuffer(this, allocation, mem);
+    }
+
+    /** CL_DEVICE_MEM_BASE_ADDR_ALIGN, in bytes: sub-buffer origins must be multiples of it. */
+    @Override
+    public long viewAlignment() {
+        return baseAlign;
+    }
+
+    @Override
+    protected DeviceBuffer createView(DeviceBuffer parent, long offset, long bytes, String owner) {
+        int[] err = new int[1];
+        cl_mem sub = CL.clCreateSubBuffer(mem(parent), CL.CL_MEM_READ_WRITE, CL.CL_BUFFER_CREATE_TYPE_REGION,
+                new cl_buffer_region(offset, bytes), err);
+        Cl.check(err[0], name(), "clCreateSubBuffer", owner + ", " + bytes + " B at offset " + offset + " of " + parent.owner());
+        return new ClBuffer(this, bytes, owner, sub);
     }
 
     @Override
@@ -232,6 +250,11 @@ public final class ClDevice extends AbstractDevice {
         ClBuffer(ClDevice device, Allocation allocation, cl_mem mem) {
             super(device, allocation);
             this.mem = mem;
+        }
+
+        ClBuffer(ClDevice device, long bytes, String owner, cl_mem sub) {
+            super(device, bytes, owner);
+            this.mem = sub;
         }
 
         @Override
