@@ -12,6 +12,7 @@ import org.convkit.backend.DeviceInfo;
 import org.convkit.exec.InferenceResult;
 import org.convkit.exec.RunOptions;
 import org.convkit.exec.Session;
+import org.convkit.graph.Layer;
 import org.convkit.graph.Model;
 import org.convkit.graph.SeedNet;
 import org.convkit.memory.Allocator;
@@ -148,9 +149,9 @@ final class DemoCommand {
             inputRow.add("-");
         }
         t.row(inputRow.toArray(String[]::new));
-        List<Model.Layer> layers = model.layers();
+        List<Layer> layers = model.layers();
         for (int i = 0; i < layers.size(); i++) {
-            Model.Layer l = layers.get(i);
+            Layer l = layers.get(i);
             List<String> row = new ArrayList<>(List.of(l.name(), hwc(l.outputShape()), l.outputShape().toString(),
                     String.format(Locale.ROOT, "%,d", l.parameterCount())));
             for (DeviceRun r : results) {

@@ -9,7 +9,7 @@ import org.convkit.backend.Device;
 import org.convkit.backend.DeviceBuffer;
 import org.convkit.backend.Kernel;
 import org.convkit.graph.Model;
-import org.convkit.graph.Model.Layer;
+import org.convkit.graph.Layer;
 import org.convkit.memory.Allocator;
 import org.convkit.tensor.DType;
 import org.convkit.tensor.Shape;

@@ -22,11 +22,16 @@ public final class SeedNet {
 
     /** The seed network for a batch of {@code batch} images, parameters random from {@code seed}. */
     public static Model build(int batch, long seed) {
-        Model.Builder b = Model.builder("seed", Shape.nchw(batch, 3, HEIGHT, WIDTH));
+        return Model.withRandomParameters(graph(batch), seed);
+    }
+
+    /** The seed network's structure alone (for planning). */
+    public static Graph graph(int batch) {
+        Graph.Builder b = Graph.builder("seed", Shape.nchw(batch, 3, HEIGHT, WIDTH));
         for (int i = 0; i < MAPS.length; i++) {
             b.add("conv" + (i + 1), Conv2d.builder(MAPS[i]).kernel(3).stride(2).padding(Padding.SAME)
                     .activation(Activation.RELU).build());
         }
-        return b.build(seed);
+        return b.graph();
     }
 }

@@ -94,6 +94,16 @@ public interface Op {
     /** The case as one string, e.g. {@code conv2d(n=2,c=7,h=13,w=9,oc=8,k=3,s=2,same)}. */
     String describe(List<Shape> inputs);
 
+    /** Whether this op's backward pass reads its forward inputs (a convolution's weight gradient does). */
+    default boolean backwardReadsInputs() {
+        return true;
+    }
+
+    /** Whether this op's backward pass reads its forward output (a fused ReLU's mask, a sigmoid, max pooling). */
+    default boolean backwardReadsOutput() {
+        return true;
+    }
+
     /** Checks the number of activation inputs; helper for implementations. */
     default void requireArity(List<Shape> inputs) {
         if (inputs.size() != arity()) {

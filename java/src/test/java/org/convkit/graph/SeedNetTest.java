@@ -44,7 +44,7 @@ class SeedNetTest {
         input = Tensor.allocate(model.inputShape(), DType.F32, host, "input").fillUniform(8, -1f, 1f);
         reference = new ArrayList<>();
         float[] x = input.toFloatArray();
-        for (Model.Layer l : model.layers()) {
+        for (Layer l : model.layers()) {
             List<Tensor> p = model.parameters(l.name());
             double[] y = Conv2dRef.forward(((Conv2d) l.op()).geometry(l.inputShapes().get(0)), x, p.get(0).toFloatArray(),
                     p.get(1).toFloatArray()).y();
@@ -67,9 +67,9 @@ class SeedNetTest {
     void parametersShapesAndFlopsAreTheSeedNumbers() {
         assertEquals(903_400, model.parameterCount());
         assertEquals(3_613_600, model.parameterBytes(DType.F32));
-        assertEquals(List.of(2_800L, 180_200L, 720_400L), model.layers().stream().map(Model.Layer::parameterCount).toList());
+        assertEquals(List.of(2_800L, 180_200L, 720_400L), model.layers().stream().map(Layer::parameterCount).toList());
         assertEquals(List.of(Shape.nchw(1, 100, 100, 150), Shape.nchw(1, 200, 50, 75), Shape.nchw(1, 400, 25, 38)),
-                model.layers().stream().map(Model.Layer::outputShape).toList());
+                model.layers().stream().map(Layer::outputShape).toList());
         // Activations per instance: 6,000,000 + 3,000,000 + 1,520,000 B; the input 720,000 B.
         assertEquals(List.of(6_000_000L, 3_000_000L, 1_520_000L),
                 model.layers().stream().map(l -> l.outputShape().byteSize(DType.F32)).toList());
@@ -154,7 +154,7 @@ class SeedNetTest {
 
     @Test
     void modelsCheckTheirLayersFitTogether() {
-        Model.Builder b = Model.builder("bad", Shape.nchw(1, 3, 8, 8))
+        Graph.Builder b = Model.builder("bad", Shape.nchw(1, 3, 8, 8))
                 .add("conv1", Conv2d.builder(4).kernel(3).build());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> b.add("conv2", Conv2d.builder(4).kernel(7).build()));
