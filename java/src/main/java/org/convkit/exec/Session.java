@@ -11,18 +11,24 @@ import org.convkit.backend.Kernel;
 import org.convkit.graph.Model;
 import org.convkit.graph.Layer;
 import org.convkit.memory.Allocator;
+import org.convkit.memory.ArenaPlan;
+import org.convkit.memory.Liveness;
 import org.convkit.tensor.DType;
 import org.convkit.tensor.Shape;
 import org.convkit.tensor.Tensor;
 
 /**
  * A model loaded on one device: parameters uploaded once, one kernel prepared per layer. Each
- * {@link #run} uploads the input, runs the layers in order and frees every activation as soon as
- * its last reader has run (eager mode), then downloads the output.
+ * {@link #run} uploads the input, runs the layers in order, then downloads the output. In
+ * {@link ExecutionMode#EAGER} mode every activation is freed as soon as its last reader has run;
+ * in {@link ExecutionMode#PLANNED} mode they live in one arena allocated when the session opens,
+ * at offsets planned from their lifetimes, and a run allocates nothing on the device.
  *
  * <p>Device memory is accounted under {@code <device>/session <model>}: {@code weights} and
- * {@code activations}; {@link InferenceResult#peakActivationBytes()} is the latter's peak.
- * Not thread-safe.
+ * {@code activations} (the arena, in planned mode); {@link InferenceResult#peakActivationBytes()}
+ * is the latter's peak. An optional budget limits the session's device memory: going over it is
+ * an {@link org.convkit.memory.OutOfDeviceMemoryException}, after which the model and the
+ * session's weights are intact. Not thread-safe.
  */
 public final class Session implements AutoCloseable {
     private final Model model;
@@ -34,19 +40,38 @@ public final class Session implements AutoCloseable {
     private final Map<String, List<DeviceBuffer>> parameters = new HashMap<>();
     /** For each layer index, the tensors whose last reader it is. */
     private final List<List<String>> freeAfter = new ArrayList<>();
+    private final ExecutionMode mode;
+    private Liveness liveness;
+    private ArenaPlan plan;
+    private DeviceBuffer arena;
+    private final Map<String, DeviceBuffer> views = new HashMap<>();
     private boolean closed;
 
-    private Session(Model model, Device device) {
+    private Session(Model model, Device device, ExecutionMode mode, long budgetBytes) {
         this.model = model;
         this.device = device;
-        this.allocator = device.allocator().child("session " + model.name());
+        this.mode = mode;
+        this.allocator = device.allocator().child("session " + model.name(), budgetBytes);
         this.weights = allocator.child("weights");
         this.activations = allocator.child("activations");
     }
 
-    /** Uploads the model's parameters to {@code device} and prepares its kernels. */
+    /** Opens an eager session without a budget. */
     public static Session open(Model model, Device device) {
-        Session s = new Session(model, device);
+        return open(model, device, ExecutionMode.EAGER, Long.MAX_VALUE);
+    }
+
+    /** Opens a session in {@code mode} without a budget. */
+    public static Session open(Model model, Device device, ExecutionMode mode) {
+        return open(model, device, mode, Long.MAX_VALUE);
+    }
+
+    /**
+     * Uploads the model's parameters to {@code device}, prepares its kernels and, in planned
+     * mode, allocates the arena; the session's device memory may not exceed {@code budgetBytes}.
+     */
+    public static Session open(Model model, Device device, ExecutionMode mode, long budgetBytes) {
+        Session s = new Session(model, device, mode, budgetBytes);
         try {
             s.load();
             return s;
@@ -82,6 +107,33 @@ public final class Session implements AutoCloseable {
                 freeAfter.get(i).add(tensor);
             }
         });
+        Map<String, Long> workspace = new HashMap<>();
+        for (int i = 0; i < layers.size(); i++) {
+            workspace.put(layers.get(i).name(), kernels.get(i).workspaceBytes());
+        }
+        liveness = Liveness.inference(model.graph(), DType.F32, l -> workspace.get(l.name()));
+        if (mode == ExecutionMode.PLANNED) {
+            plan = liveness.plan(device.viewAlignment());
+            arena = device.allocate(plan.arenaBytes(), activations, "arena");
+            for (ArenaPlan.Placement p : plan.placements()) {
+                views.put(p.tensor().name(), device.view(arena, p.offset(), p.tensor().bytes(), p.tensor().name()));
+            }
+        }
+    }
+
+    /** How this session manages activation memory. */
+    public ExecutionMode mode() {
+        return mode;
+    }
+
+    /** When each tensor of a run lives (with this device's workspace sizes). */
+    public Liveness liveness() {
+        return liveness;
+    }
+
+    /** The arena plan in planned mode; null in eager mode. */
+    public ArenaPlan plan() {
+        return plan;
     }
 
     public Model model() {
@@ -112,12 +164,13 @@ public final class Session implements AutoCloseable {
                     + " f32, got " + input.shape() + " " + input.dtype().id());
         }
         activations.resetPeak();
+        boolean planned = mode == ExecutionMode.PLANNED;
         Map<String, DeviceBuffer> live = new HashMap<>();
         List<LayerRun> runs = new ArrayList<>();
         Tensor output = null;
         try {
             long start = System.nanoTime();
-            DeviceBuffer in = device.allocate(input.byteSize(), activations, Model.INPUT);
+            DeviceBuffer in = planned ? views.get(Model.INPUT) : device.allocate(input.byteSize(), activations, Model.INPUT);
             live.put(Model.INPUT, in);
             device.upload(input, in);
             List<Layer> layers = model.layers();
@@ -129,10 +182,13 @@ public final class Session implements AutoCloseable {
                     args.add(live.get(name));
                 }
                 args.addAll(parameters.get(l.name()));
-                DeviceBuffer out = device.allocate(l.outputShape().byteSize(DType.F32), activations, l.name());
+                DeviceBuffer out = planned ? views.get(l.name())
+                        : device.allocate(l.outputShape().byteSize(DType.F32), activations, l.name());
                 live.put(l.name(), out);
                 Kernel kernel = kernels.get(i);
-                if (kernel.workspaceBytes() > 0) {
+                if (planned) {
+                    kernel.run(args, out, views.get(l.name() + "/workspace"));
+                } else if (kernel.workspaceBytes() > 0) {
                     // A workspace lives only while its layer runs.
                     try (DeviceBuffer ws = device.allocate(kernel.workspaceBytes(), activations, l.name() + "/workspace")) {
                         kernel.run(args, out, ws);
@@ -148,7 +204,10 @@ public final class Session implements AutoCloseable {
                         ? download(out, l.outputShape(), options.hostAllocator(), l.name()) : null;
                 runs.add(new LayerRun(l.name(), l.outputShape(), nanos, captured));
                 for (String dead : freeAfter.get(i)) {
-                    live.remove(dead).close();
+                    DeviceBuffer b = live.remove(dead);
+                    if (!planned) {
+                        b.close();
+                    }
                 }
             }
             Layer last = layers.get(layers.size() - 1);
@@ -171,7 +230,9 @@ public final class Session implements AutoCloseable {
             }
             throw e;
         } finally {
-            live.values().forEach(DeviceBuffer::close);
+            if (!planned) {
+                live.values().forEach(DeviceBuffer::close);
+            }
         }
     }
 
@@ -194,6 +255,10 @@ public final class Session implements AutoCloseable {
         }
         closed = true;
         kernels.forEach(Kernel::close);
+        views.values().forEach(DeviceBuffer::close);
+        if (arena != null) {
+            arena.close();
+        }
         parameters.values().forEach(bs -> bs.forEach(DeviceBuffer::close));
         allocator.close();
     }
