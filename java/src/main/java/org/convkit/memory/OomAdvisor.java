@@ -1,0 +1,263 @@
+package org.convkit.memory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.convkit.graph.Graph;
+import org.convkit.graph.Layer;
+import org.convkit.ops.Conv2d;
+import org.convkit.ops.Op;
+import org.convkit.tensor.DType;
+
+/**
+ * What to do when a model does not fit a device: the five remedies of seed.md section 3, each
+ * with the footprint it gives and whether that fits the budget. The footprint judged is the
+ * planned training step or the planned inference, as asked.
+ *
+ * <ol>
+ *   <li>a smaller mini-batch: the largest batch that fits;</li>
+ *   <li>a larger stride in one layer: each convolution's stride + 1, where the graph still fits together;</li>
+ *   <li>removing a layer: each layer whose removal leaves a valid graph;</li>
+ *   <li>16-bit floats instead of 32-bit;</li>
+ *   <li>several devices: data-parallel (the batch split, parameters replicated) and by layers
+ *       (contiguous stages cut where one tensor crosses), the fewest devices that fit.</li>
+ * </ol>
+ */
+public final class OomAdvisor {
+    /** Which footprint a budget is for. */
+    public enum Target {
+        TRAINING, INFERENCE
+    }
+
+    /**
+     * One remedy's outcome.
+     *
+     * @param number 1..5 as in the class comment
+     * @param remedy its name
+     * @param change what exactly changes, e.g. {@code batch 50 -> 22}
+     * @param bytes the footprint it gives (per device for remedy 5)
+     * @param fits whether that is within the budget
+     */
+    public record Remedy(int number, String remedy, String change, long bytes, boolean fits) {
+    }
+
+    private static final int MAX_DEVICES = 64;
+
+    private final Graph graph;
+    private final DType dtype;
+    private final Optimizer optimizer;
+    private final long alignment;
+    private final Target target;
+
+    public OomAdvisor(Graph graph, DType dtype, Optimizer optimizer, long alignment, Target target) {
+        this.graph = graph;
+        this.dtype = dtype;
+        this.optimizer = optimizer;
+        this.alignment = alignment;
+        this.target = target;
+    }
+
+    /** The footprint judged, for any graph. */
+    public long footprint(Graph g, DType dt) {
+        Footprint f = Footprint.of(g, dt, optimizer, alignment);
+        return target == Target.TRAINING ? f.trainingPlanned() : f.inferencePlanned();
+    }
+
+    /** Every remedy for {@code budget} bytes per device. */
+    public List<Remedy> advise(long budget) {
+        if (budget <= 0) {
+            throw new IllegalArgumentException("oom advisor: budget must be positive, got " + budget);
+        }
+        List<Remedy> out = new ArrayList<>();
+        out.add(smallerBatch(budget));
+        out.addAll(largerStride(budget));
+        out.addAll(removeLayer(budget));
+        long half = footprint(graph, DType.F16);
+        out.add(new Remedy(4, "16-bit floats", dtype.id() + " -> f16", half, half <= budget));
+        out.add(dataParallel(budget));
+        out.add(byLayers(budget));
+        return out;
+    }
+
+    private Remedy smallerBatch(long budget) {
+        int batch = graph.inputShape().dim(0);
+        int lo = 1;
+        int hi = batch;
+        if (footprint(graph.withBatch(1), dtype) > budget) {
+            return new Remedy(1, "smaller mini-batch", "even batch 1 is too large", footprint(graph.withBatch(1), dtype), false);
+        }
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (footprint(graph.withBatch(mid), dtype) <= budget) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return new Remedy(1, "smaller mini-batch", "batch " + batch + " -> " + lo, footprint(graph.withBatch(lo), dtype), true);
+    }
+
+    private List<Remedy> largerStride(long budget) {
+        List<Remedy> out = new ArrayList<>();
+        for (Layer l : graph.layers()) {
+            if (!(l.op() instanceof Conv2d c)) {
+                continue;
+            }
+            Conv2d wider = c.toBuilder().stride(c.strideH() + 1, c.strideW() + 1).build();
+            Graph g = replace(l.name(), wider);
+            if (g != null) {
+                long bytes = footprint(g, dtype);
+                out.add(new Remedy(2, "larger stride", l.name() + " stride " + c.strideH() + " -> " + (c.strideH() + 1), bytes,
+                        bytes <= budget));
+            }
+        }
+        if (out.isEmpty()) {
+            out.add(new Remedy(2, "larger stride", "no convolution whose stride can grow", footprint(graph, dtype), false));
+        }
+        return out;
+    }
+
+    private List<Remedy> removeLayer(long budget) {
+        List<Remedy> out = new ArrayList<>();
+        for (Layer l : graph.layers()) {
+            Graph g = without(l);
+            if (g != null) {
+                long bytes = footprint(g, dtype);
+                out.add(new Remedy(3, "remove a layer", "without " + l.name(), bytes, bytes <= budget));
+            }
+        }
+        if (out.isEmpty()) {
+            out.add(new Remedy(3, "remove a layer", "no layer can go without breaking the shapes", footprint(graph, dtype), false));
+        }
+        return out;
+    }
+
+    private Remedy dataParallel(long budget) {
+        int batch = graph.inputShape().dim(0);
+        for (int n = 2; n <= Math.min(MAX_DEVICES, batch); n++) {
+            long bytes = footprint(graph.withBatch((batch + n - 1) / n), dtype);
+            if (bytes <= budget) {
+                return new Remedy(5, "several devices, data-parallel", n + " devices, batch " + ((batch + n - 1) / n)
+                        + " each", bytes, true);
+            }
+        }
+        int n = Math.min(MAX_DEVICES, batch);
+        long bytes = footprint(graph.withBatch((batch + n - 1) / n), dtype);
+        return new Remedy(5, "several devices, data-parallel", n < 2 ? "batch 1 cannot be split"
+                : "even " + n + " devices (batch " + ((batch + n - 1) / n) + " each) are too few", bytes, false);
+    }
+
+    private Remedy byLayers(long budget) {
+        List<Integer> cuts = cutPoints();
+        Map<Long, Long> cache = new HashMap<>();
+        int l = graph.layers().size();
+        List<Integer> bounds = new ArrayList<>();
+        bounds.add(0);
+        bounds.addAll(cuts);
+        bounds.add(l);
+        int m = bounds.size();
+        for (int stages = 2; stages <= m - 1; stages++) {
+            // best[k]: the smallest largest-stage footprint covering layers [0, bounds[k]) with s stages.
+            long[] best = new long[m];
+            java.util.Arrays.fill(best, Long.MAX_VALUE);
+            for (int k = 1; k < m; k++) {
+                best[k] = stage(bounds.get(0), bounds.get(k), cache);
+            }
+            for (int s = 2; s <= stages; s++) {
+                long[] next = new long[m];
+                java.util.Arrays.fill(next, Long.MAX_VALUE);
+                for (int k = s; k < m; k++) {
+                    for (int j = s - 1; j < k; j++) {
+                        if (best[j] != Long.MAX_VALUE) {
+                            next[k] = Math.min(next[k], Math.max(best[j], stage(bounds.get(j), bounds.get(k), cache)));
+                        }
+                    }
+                }
+                best = next;
+            }
+            if (best[m - 1] <= budget) {
+                return new Remedy(5, "several devices, by layers", stages + " devices, one stage of consecutive layers each",
+                        best[m - 1], true);
+            }
+        }
+        return new Remedy(5, "several devices, by layers", cuts.isEmpty() ? "no place where one tensor crosses"
+                : "even " + (cuts.size() + 1) + " stages (one per cut) are too large", footprint(graph, dtype), false);
+    }
+
+    /** Layer positions k where exactly one tensor (layer k-1's output) crosses from before k to k and after. */
+    private List<Integer> cutPoints() {
+        List<Layer> ls = graph.layers();
+        List<Integer> out = new ArrayList<>();
+        for (int k = 1; k < ls.size(); k++) {
+            Set<String> before = new HashSet<>();
+            before.add(Graph.INPUT);
+            for (int i = 0; i < k; i++) {
+                before.add(ls.get(i).name());
+            }
+            Set<String> crossing = new HashSet<>();
+            for (int i = k; i < ls.size(); i++) {
+                for (String in : ls.get(i).inputs()) {
+                    if (before.contains(in)) {
+                        crossing.add(in);
+                    }
+                }
+            }
+            if (crossing.equals(Set.of(ls.get(k - 1).name()))) {
+                out.add(k);
+            }
+        }
+        return out;
+    }
+
+    /** Footprint of the stage made of layers [a, b), its input being what crosses the cut at a. */
+    private long stage(int a, int b, Map<Long, Long> cache) {
+        return cache.computeIfAbsent(((long) a << 32) | b, key -> {
+            List<Layer> ls = graph.layers();
+            String crossing = a == 0 ? Graph.INPUT : ls.get(a - 1).name();
+            Graph.Builder sub = Graph.builder(graph.name() + "[" + a + ".." + b + ")", graph.shapeOf(crossing));
+            for (int i = a; i < b; i++) {
+                Layer l = ls.get(i);
+                sub.add(l.name(), l.op(), l.inputs().stream().map(in -> in.equals(crossing) ? Graph.INPUT : in)
+                        .toArray(String[]::new));
+            }
+            return footprint(sub.graph(), dtype);
+        });
+    }
+
+    /** The graph with one layer's op replaced, or null if the shapes no longer fit together. */
+    private Graph replace(String name, Op op) {
+        Graph.Builder b = Graph.builder(graph.name(), graph.inputShape());
+        try {
+            for (Layer l : graph.layers()) {
+                b.add(l.name(), l.name().equals(name) ? op : l.op(), l.inputs().toArray(String[]::new));
+            }
+            return b.graph();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** The graph without a single-input layer (its readers read its input), or null if that does not fit. */
+    private Graph without(Layer gone) {
+        if (gone.inputs().size() != 1 || graph.layers().size() < 2) {
+            return null;
+        }
+        String source = gone.inputs().get(0);
+        Graph.Builder b = Graph.builder(graph.name(), graph.inputShape());
+        try {
+            for (Layer l : graph.layers()) {
+                if (l != gone) {
+                    b.add(l.name(), l.op(), l.inputs().stream().map(in -> in.equals(gone.name()) ? source : in)
+                            .toArray(String[]::new));
+                }
+            }
+            return b.graph();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+}
