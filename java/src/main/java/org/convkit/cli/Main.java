@@ -34,6 +34,8 @@ public final class Main {
             return switch (args[0]) {
                 case "demo" -> new DemoCommand(Options.parse("demo", rest, DemoCommand.OPTIONS)).run(out);
                 case "devices" -> DevicesCommand.run(Options.parse("devices", rest, List.of()), out);
+                case "plan" -> new PlanCommand(Options.parse("plan", rest, PlanCommand.OPTIONS, false,
+                        PlanCommand.FLAGS)).run(out);
                 case "conformance" -> ConformanceCommand.run(
                         Options.parse("conformance", rest, ConformanceCommand.OPTIONS, true), out);
                 case "help", "-h", "--help" -> {
@@ -64,6 +66,15 @@ public final class Main {
                             --batch N          images per batch (default 1)
                             --runs N           timed runs per device after a warm-up (default 3)
                             --seed S           seed of the random weights and input (default 42)
+                  plan      the memory footprint report of a model, measured on a device
+                            --model M          seed (default)
+                            --batch N          batch size (default 1)
+                            --device D         where to measure (default best); --measure false to skip
+                            --dtype T          f32 (default) or f16
+                            --optimizer O      sgd, momentum (default) or adam: the training state
+                            --budget SIZE      e.g. 256MiB: which of the five remedies fit
+                            --for F            training (default) or inference: what the budget is for
+                            --json             the report as JSON (keys in the README)
                   devices   list the backends and devices found, and why the others are unavailable
                   conformance [--device D] DIR...
                             run the ONNX backend tests (model.onnx + test_data_set_N/) found under the

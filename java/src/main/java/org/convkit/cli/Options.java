@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** {@code --name value} options of one command, checked against the names it accepts. */
 final class Options {
@@ -33,6 +34,14 @@ final class Options {
 
     /** Options, and plain arguments too when {@code positionals} is true. */
     static Options parse(String command, List<String> args, List<String> accepted, boolean positionals) {
+        return parse(command, args, accepted, positionals, Set.of());
+    }
+
+    /**
+     * Options, plain arguments when {@code positionals} is true, and boolean {@code flags} that
+     * may stand alone ({@code --json} means {@code --json true}).
+     */
+    static Options parse(String command, List<String> args, List<String> accepted, boolean positionals, Set<String> flags) {
         Map<String, String> values = new LinkedHashMap<>();
         List<String> plain = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
@@ -50,6 +59,9 @@ final class Options {
             if (eq >= 0) {
                 value = name.substring(eq + 1);
                 name = name.substring(0, eq);
+            } else if (flags.contains(name) && (i + 1 >= args.size() || args.get(i + 1).startsWith("--")
+                    || !List.of("true", "false", "yes", "no", "1", "0").contains(args.get(i + 1)))) {
+                value = "true";
             } else if (i + 1 < args.size()) {
                 value = args.get(++i);
             } else {

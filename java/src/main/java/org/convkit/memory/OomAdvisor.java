@@ -153,39 +153,41 @@ public final class OomAdvisor {
 
     private Remedy byLayers(long budget) {
         List<Integer> cuts = cutPoints();
+        if (cuts.isEmpty()) {
+            return new Remedy(5, "several devices, by layers", "no place where a single tensor crosses between layers",
+                    footprint(graph, dtype), false);
+        }
         Map<Long, Long> cache = new HashMap<>();
-        int l = graph.layers().size();
         List<Integer> bounds = new ArrayList<>();
         bounds.add(0);
         bounds.addAll(cuts);
-        bounds.add(l);
+        bounds.add(graph.layers().size());
         int m = bounds.size();
-        for (int stages = 2; stages <= m - 1; stages++) {
-            // best[k]: the smallest largest-stage footprint covering layers [0, bounds[k]) with s stages.
-            long[] best = new long[m];
-            java.util.Arrays.fill(best, Long.MAX_VALUE);
-            for (int k = 1; k < m; k++) {
-                best[k] = stage(bounds.get(0), bounds.get(k), cache);
-            }
-            for (int s = 2; s <= stages; s++) {
-                long[] next = new long[m];
-                java.util.Arrays.fill(next, Long.MAX_VALUE);
-                for (int k = s; k < m; k++) {
-                    for (int j = s - 1; j < k; j++) {
-                        if (best[j] != Long.MAX_VALUE) {
-                            next[k] = Math.min(next[k], Math.max(best[j], stage(bounds.get(j), bounds.get(k), cache)));
-                        }
+        // best[k]: the smallest largest-stage footprint covering layers [0, bounds[k]) with s stages.
+        long[] best = new long[m];
+        for (int k = 1; k < m; k++) {
+            best[k] = stage(0, bounds.get(k), cache);
+        }
+        long largest = best[m - 1];
+        for (int s = 2; s <= m - 1; s++) {
+            long[] next = new long[m];
+            java.util.Arrays.fill(next, Long.MAX_VALUE);
+            for (int k = s; k < m; k++) {
+                for (int j = s - 1; j < k; j++) {
+                    if (best[j] != Long.MAX_VALUE) {
+                        next[k] = Math.min(next[k], Math.max(best[j], stage(bounds.get(j), bounds.get(k), cache)));
                     }
                 }
-                best = next;
             }
-            if (best[m - 1] <= budget) {
-                return new Remedy(5, "several devices, by layers", stages + " devices, one stage of consecutive layers each",
-                        best[m - 1], true);
+            best = next;
+            largest = best[m - 1];
+            if (largest <= budget) {
+                return new Remedy(5, "several devices, by layers", s + " devices, one stage of consecutive layers each",
+                        largest, true);
             }
         }
-        return new Remedy(5, "several devices, by layers", cuts.isEmpty() ? "no place where one tensor crosses"
-                : "even " + (cuts.size() + 1) + " stages (one per cut) are too large", footprint(graph, dtype), false);
+        return new Remedy(5, "several devices, by layers", "even " + (m - 1) + " stages (one per cut) leave a stage too large",
+                largest, false);
     }
 
     /** Layer positions k where exactly one tensor (layer k-1's output) crosses from before k to k and after. */

@@ -68,4 +68,45 @@ class MainTest {
         assertEquals(0, help.status());
         assertTrue(help.out().contains("demo") && help.out().contains("devices"), help.out());
     }
+
+    @Test
+    void planReportsTheSeedNumbersMeasuredOnEveryDevice() {
+        for (String device : Backends.system().names()) {
+            Run r = run("plan", "--device", device);
+            assertEquals(0, r.status(), r.err());
+            for (String s : new String[] {"parameters  903,400 = 3,613,600 B", "planned (parameters + arena)",
+                    "12,613,600 B", "measured, eager", "= lower bound", "= planned", "18,613,600"}) {
+                assertTrue(r.out().contains(s), device + ": plan output lacks '" + s + "':\n" + r.out());
+            }
+        }
+        Run train = run("plan", "--batch", "50", "--budget", "256MiB", "--measure", "false");
+        assertEquals(0, train.status(), train.err());
+        assertTrue(train.out().contains("565,613,600 B") && train.out().contains("539.41 MiB")
+                && train.out().contains("batch 50 -> 13") && train.out().contains("does NOT fit"), train.out());
+    }
+
+    @Test
+    void planJsonHasTheDocumentedKeys() {
+        Run r = run("plan", "--json", "--device", "cpu", "--budget", "20MB");
+        assertEquals(0, r.status(), r.err());
+        for (String key : new String[] {"\"params\": 903400", "\"paramBytes\": 3613600", "\"planned\": 12613600",
+                "\"lowerBound\": 12613600", "\"naive\": 14853600", "\"measured\": 12613600", "\"textbook\": 14853600",
+                "\"measured\": null", "\"remedies\": ["}) {
+            assertTrue(r.out().contains(key), "JSON lacks " + key + ":\n" + r.out());
+        }
+        assertTrue(r.out().trim().startsWith("{") && r.out().trim().endsWith("}"));
+    }
+
+    @Test
+    void planRejectsBadOptions() {
+        Run size = run("plan", "--budget", "lots");
+        assertEquals(2, size.status());
+        assertTrue(size.err().contains("lots"), size.err());
+        Run model = run("plan", "--model", "resnet9000");
+        assertEquals(2, model.status());
+        assertTrue(model.err().contains("resnet9000") && model.err().contains("seed"), model.err());
+        Run dtype = run("plan", "--dtype", "int4");
+        assertEquals(2, dtype.status());
+        assertTrue(dtype.err().contains("int4"), dtype.err());
+    }
 }

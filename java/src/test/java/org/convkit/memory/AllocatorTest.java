@@ -95,4 +95,16 @@ class AllocatorTest {
         assertEquals("512 B", Bytes.format(512));
         assertEquals("539.41 MiB", Bytes.binary(565_613_600));
     }
+
+    @Test
+    void sizesParseInBinaryAndDecimalUnits() {
+        assertEquals(268_435_456L, Bytes.parse("256MiB"));
+        assertEquals(1_500_000_000L, Bytes.parse("1.5 GB"));
+        assertEquals(12_613_600L, Bytes.parse("12613600"));
+        assertEquals(2048L, Bytes.parse("2 KiB"));
+        IllegalArgumentException unit = assertThrows(IllegalArgumentException.class, () -> Bytes.parse("3 furlongs"));
+        assertTrue(unit.getMessage().contains("furlongs"), unit.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Bytes.parse("MiB"));
+        assertThrows(IllegalArgumentException.class, () -> Bytes.parse("0"));
+    }
 }
