@@ -3,6 +3,7 @@ package org.convkit.exec;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import org.convkit.backend.Device;
@@ -112,8 +113,16 @@ public final class Session implements AutoCloseable {
             workspace.put(layers.get(i).name(), kernels.get(i).workspaceBytes());
         }
         liveness = Liveness.inference(model.graph(), DType.F32, l -> workspace.get(l.name()));
+        long params = model.parameterBytes(DType.F32);
+        String planText = String.format(Locale.ROOT, "plan of model '%s' (%s): parameters %,d B + activations at the "
+                + "busiest step (%s) %,d B = %,d B", model.name(), mode.name().toLowerCase(Locale.ROOT), params,
+                liveness.steps().get(liveness.peakStep()), liveness.peakBytes(), params + liveness.peakBytes());
         if (mode == ExecutionMode.PLANNED) {
             plan = liveness.plan(device.viewAlignment());
+            planText += String.format(Locale.ROOT, "; arena %,d B", plan.arenaBytes());
+        }
+        allocator.setContext(planText);
+        if (mode == ExecutionMode.PLANNED) {
             arena = device.allocate(plan.arenaBytes(), activations, "arena");
             for (ArenaPlan.Placement p : plan.placements()) {
                 views.put(p.tensor().name(), device.view(arena, p.offset(), p.tensor().bytes(), p.tensor().name()));

@@ -36,6 +36,7 @@ public final class Allocator implements AutoCloseable {
     private long peak;
     private long allocationCount;
     private boolean closed;
+    private volatile String context;
 
     private Allocator(String name, Allocator parent, long limit) {
         if (name == null || name.isBlank()) {
@@ -94,7 +95,7 @@ public final class Allocator implements AutoCloseable {
             checkOpen();
             for (Allocator a = this; a != null; a = a.parent) {
                 if (a.live > a.limit - bytes) {
-                    throw new OutOfDeviceMemoryException(bytes, owner, a.path(), a.limit, root().treeLocked());
+                    throw new OutOfDeviceMemoryException(bytes, owner, a.path(), a.limit, root().treeLocked() + context());
                 }
             }
             Allocation allocation = new Allocation(this, nextId++, bytes, owner,
@@ -122,6 +123,26 @@ public final class Allocator implements AutoCloseable {
 
     public String name() {
         return name;
+    }
+
+    /**
+     * Attaches a description (a session's memory plan, say) that every out-of-memory error in
+     * this subtree reports.
+     */
+    public void setContext(String text) {
+        this.context = text;
+    }
+
+    /** The contexts of this node and its ancestors, one per line (empty if none). */
+    public String context() {
+        StringBuilder sb = new StringBuilder();
+        for (Allocator a = this; a != null; a = a.parent) {
+            String c = a.context;
+            if (c != null) {
+                sb.append(a.path()).append(": ").append(c).append('\n');
+            }
+        }
+        return sb.toString();
     }
 
     /** Whether {@code ancestor} is this node or one of its ancestors. */

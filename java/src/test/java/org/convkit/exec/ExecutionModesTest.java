@@ -90,12 +90,15 @@ class ExecutionModesTest {
                 assertEquals(3_000_000, e.requestedBytes());
                 assertEquals("conv2", e.owner());
                 assertTrue(e.getMessage().contains("12,613,599 B") && e.allocatorTree().contains("conv1"), e.getMessage());
+                assertTrue(e.getMessage().contains("plan of model 'seed' (eager): parameters 3,613,600 B + activations at "
+                        + "the busiest step (conv2) 9,000,000 B = 12,613,600 B"), e.getMessage());
                 assertEquals(PARAMS, s.allocator().liveBytes(), "the failed run released its activations");
             }
             // Planned: the arena does not fit, so the session does not open, and leaves nothing behind.
             OutOfDeviceMemoryException e = assertThrows(OutOfDeviceMemoryException.class,
                     () -> Session.open(model, d, ExecutionMode.PLANNED, OPTIMAL - 1));
             assertEquals("arena", e.owner());
+            assertTrue(e.getMessage().contains("(planned)") && e.getMessage().contains("arena 9,000,000 B"), e.getMessage());
             assertEquals(0, d.allocator().liveBytes());
             // The model is intact: with the exact budget both modes run and agree.
             try (Session a = Session.open(model, d, ExecutionMode.EAGER, OPTIMAL);

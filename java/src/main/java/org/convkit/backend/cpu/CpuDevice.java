@@ -58,7 +58,7 @@ public final class CpuDevice extends AbstractDevice {
         } catch (OutOfMemoryError e) {
             arena.close();
             throw new OutOfDeviceMemoryException(allocation.bytes(), allocation.owner(), "the host refused the allocation ("
-                    + e.getMessage() + ")", allocator().tree(), e);
+                    + e.getMessage() + ")", allocator().tree() + allocation.allocator().context(), e);
         }
     }
 

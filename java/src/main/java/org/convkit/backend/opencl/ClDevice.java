@@ -85,7 +85,8 @@ public final class ClDevice extends AbstractDevice {
     protected DeviceBuffer allocateNative(Allocation allocation) {
         int[] err = new int[1];
         cl_mem mem = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, allocation.bytes(), null, err);
-        Cl.checkAllocation(err[0], name(), "clCreateBuffer", allocation.bytes(), allocation.owner(), allocator().tree());
+        Cl.checkAllocation(err[0], name(), "clCreateBuffer", allocation.bytes(), allocation.owner(),
+                allocator().tree() + allocation.allocator().context());
         return new ClBuffer(this, allocation, mem);
     }
 
