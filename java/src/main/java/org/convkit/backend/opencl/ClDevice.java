@@ -64,6 +64,8 @@ public final class ClDevice extends AbstractDevice {
         }
         this.maxWorkGroupSize = Cl.deviceSize(device, CL_DEVICE_MAX_WORK_GROUP_SIZE);
         register(Conv2d.class, (conv, inputs) -> new ClConv2d(this, conv, inputs.get(0)));
+        register(org.convkit.ops.Pool2d.class, (op, inputs) -> new ClPool2d(this, op, inputs.get(0)));
+        register(org.convkit.ops.GlobalPool2d.class, (op, inputs) -> new ClGlobalPool2d(this, op, inputs.get(0)));
     }
 
     /** Largest work-group the device accepts. */
