@@ -10,7 +10,9 @@ import org.convkit.ops.Pool2d;
 import org.convkit.tensor.Shape;
 
 /**
- * maxpool2d and avgpool2d on the CPU. Work item = (plane, band of output rows). A window is
+ * maxpool2d and avgpool2d on the CPU. Work item = (plane, band of output rows); it copies the
+ * input rows its band reads into a float array (array reads are several times faster than
+ * segment reads in these short loops), computes, and copies its outputs back. A window is
  * separable: the range of its taps inside the input, and its divisor, depend on the output row
  * and the output column independently, so both are tabulated once per kernel and the inner
  * loops carry no bounds tests. Max propagates NaN; averages sum in float over the window (at
@@ -33,6 +35,9 @@ final class CpuPool2d extends Kernel {
     private final int[] colCount;
     private final int rowsPerItem;
     private final int bands;
+    /** Per thread: the input rows of one band, and its outputs. */
+    private final ThreadLocal<float[]> rows;
+    private final ThreadLocal<float[]> outRows;
 
     CpuPool2d(CpuDevice device, Pool2d pool, Shape input) {
         super(device, pool, List.of(input));
@@ -51,6 +56,16 @@ final class CpuPool2d extends Kernel {
         int b = (int) Math.min(g.oh(), Math.max(1, (wanted + planes - 1) / planes));
         this.rowsPerItem = (g.oh() + b - 1) / b;
         this.bands = (g.oh() + rowsPerItem - 1) / rowsPerItem;
+        // Input rows one band can read: (rowsPerItem - 1) strides plus one dilated window.
+        long inRows = Math.min(g.h(), (long) (rowsPerItem - 1) * g.sh() + (long) (g.kh() - 1) * g.dh() + 1);
+        long inSize = inRows * g.w();
+        long outSize = (long) rowsPerItem * g.ow();
+        if (inSize > Integer.MAX_VALUE || outSize > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("cpu " + describe() + ": a band of " + rowsPerItem + " output rows needs "
+                    + inSize + " input elements, more than a Java array holds");
+        }
+        this.rows = ThreadLocal.withInitial(() -> new float[(int) inSize]);
+        this.outRows = ThreadLocal.withInitial(() -> new float[(int) outSize]);
     }
 
     /** Fills the tap ranges and divisor factors of one axis. */
@@ -97,54 +112,69 @@ final class CpuPool2d extends Kernel {
         });
     }
 
+    /** Copies the input rows band [oh0, oh1) reads into a thread-local array; returns the first row copied. */
+    private int loadRows(MemorySegment x, long plane, int oh0, int oh1, float[] rows) {
+        int first = Math.max(0, oh0 * g.sh() - g.padTop());
+        int last = Math.min(g.h(), (oh1 - 1) * g.sh() - g.padTop() + (g.kh() - 1) * g.dh() + 1);
+        MemorySegment.copy(x, F, (plane * g.h() + first) * g.w() * Float.BYTES, rows, 0, (last - first) * g.w());
+        return first;
+    }
+
     private void maxBand(MemorySegment x, MemorySegment y, long plane, int oh0, int oh1) {
         final int inW = g.w();
         final int dw = g.dw();
-        final long dRow = (long) g.dh() * inW;
-        long xPlane = plane * g.h() * inW;
-        long out = (plane * g.oh() + oh0) * g.ow();
+        final int dRow = g.dh() * inW;
+        float[] in = rows.get();
+        float[] out = outRows.get();
+        int first = loadRows(x, plane, oh0, oh1, in);
+        int o = 0;
         for (int oh = oh0; oh < oh1; oh++) {
-            long rowBase = xPlane + (long) (oh * g.sh() - g.padTop()) * inW;
+            int rowBase = (oh * g.sh() - g.padTop() - first) * inW;
             int r1 = rowHi[oh];
-            for (int ow = 0; ow < g.ow(); ow++, out++) {
-                long base = rowBase + ow * g.sw() - g.padLeft();
+            for (int ow = 0; ow < g.ow(); ow++) {
+                int base = rowBase + ow * g.sw() - g.padLeft();
                 int s0 = colLo[ow];
                 int s1 = colHi[ow];
                 float m = Float.NEGATIVE_INFINITY;
                 for (int r = rowLo[oh]; r < r1; r++) {
-                    long row = base + r * dRow;
+                    int row = base + r * dRow;
                     for (int s = s0; s < s1; s++) {
-                        // Math.max returns NaN if either argument is NaN: a NaN input is never dropped.
-                        m = Math.max(m, x.getAtIndex(F, row + (long) s * dw));
+                        float v = in[row + s * dw];
+                        // Once m or v is NaN, m stays NaN: a NaN input is never dropped.
+                        m = v > m || v != v ? v : m;
                     }
                 }
-                y.setAtIndex(F, out, m);
+                out[o++] = m;
             }
         }
+        MemorySegment.copy(out, 0, y, F, (plane * g.oh() + oh0) * g.ow() * Float.BYTES, o);
     }
 
     private void avgBand(MemorySegment x, MemorySegment y, long plane, int oh0, int oh1) {
         final int inW = g.w();
         final int dw = g.dw();
-        final long dRow = (long) g.dh() * inW;
-        long xPlane = plane * g.h() * inW;
-        long out = (plane * g.oh() + oh0) * g.ow();
+        final int dRow = g.dh() * inW;
+        float[] in = rows.get();
+        float[] out = outRows.get();
+        int first = loadRows(x, plane, oh0, oh1, in);
+        int o = 0;
         for (int oh = oh0; oh < oh1; oh++) {
-            long rowBase = xPlane + (long) (oh * g.sh() - g.padTop()) * inW;
+            int rowBase = (oh * g.sh() - g.padTop() - first) * inW;
             int r1 = rowHi[oh];
-            for (int ow = 0; ow < g.ow(); ow++, out++) {
-                long base = rowBase + ow * g.sw() - g.padLeft();
+            for (int ow = 0; ow < g.ow(); ow++) {
+                int base = rowBase + ow * g.sw() - g.padLeft();
                 int s0 = colLo[ow];
                 int s1 = colHi[ow];
                 float acc = 0f;
                 for (int r = rowLo[oh]; r < r1; r++) {
-                    long row = base + r * dRow;
+                    int row = base + r * dRow;
                     for (int s = s0; s < s1; s++) {
-                        acc += x.getAtIndex(F, row + (long) s * dw);
+                        acc += in[row + s * dw];
                     }
                 }
-                y.setAtIndex(F, out, acc / (rowCount[oh] * colCount[ow]));
+                out[o++] = acc / (rowCount[oh] * colCount[ow]);
             }
         }
+        MemorySegment.copy(out, 0, y, F, (plane * g.oh() + oh0) * g.ow() * Float.BYTES, o);
     }
 }
