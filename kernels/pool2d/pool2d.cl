@@ -21,9 +21,10 @@
  *   y[p] = mean or max of x[p, 0..HW) for every plane p.
  *   Grid: (P * GLOBAL_POOL_WG), work-groups of GLOBAL_POOL_WG: one work-group per plane, its
  *   work-items stride through the plane (consecutive work-items read consecutive addresses),
- *   then a tree reduction in local memory. A 7x7 plane wastes most of a work-group, but there
- *   are thousands of planes; a 56x56 plane gets a whole work-group. Average: float partial
- *   sums, error <= (HW / GLOBAL_POOL_WG + log2(GLOBAL_POOL_WG)) ulp of the sum of |x|.
+ *   then a tree reduction in local memory. A 7x7 plane leaves most of its work-group idle, but
+ *   such layers have thousands of planes; a 56x56 plane gives each work-item 49 loads. Average:
+ *   float partial sums, error <= (HW / GLOBAL_POOL_WG + log2(GLOBAL_POOL_WG) + 1) unit
+ *   roundoffs of the sum of |x|.
  *
  * Variants: these are the baselines every size and setting goes through; sizes are kernel
  * arguments, so one program serves every shape. Indices are 32-bit: the host refuses tensors
