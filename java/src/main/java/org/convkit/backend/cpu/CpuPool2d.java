@@ -2,6 +2,7 @@ package org.convkit.backend.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
@@ -11,12 +12,13 @@ import org.convkit.tensor.Shape;
 
 /**
  * maxpool2d and avgpool2d on the CPU. Work item = (plane, band of output rows); it copies the
- * input rows its band reads into a float array (array reads are several times faster than
- * segment reads in these short loops), computes, and copies its outputs back. A window is
- * separable: the range of its taps inside the input, and its divisor, depend on the output row
- * and the output column independently, so both are tabulated once per kernel and the inner
- * loops carry no bounds tests. Max propagates NaN; averages sum in float over the window (at
- * most kh * kw terms) and divide by the tap count, with or without the padded taps.
+ * input rows its band reads into a float array, computes, and copies its outputs back. Loops run
+ * tap by tap over a whole output row (as CpuConv2d does): for kernel tap (r, s) the output
+ * columns whose input column lies inside the image form one span, tabulated once per kernel, so
+ * the inner loop is long, has no bounds tests, and is contiguous at stride 1. Windows are
+ * separable: the kernel rows inside the input and the divisor factors depend on the output row
+ * or the output column alone, and are tabulated too. Max propagates NaN; averages sum in float
+ * (at most kh * kw terms per output) and divide by the tap count, with or without padded taps.
  */
 final class CpuPool2d extends Kernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -29,10 +31,11 @@ final class CpuPool2d extends Kernel {
     private final int[] rowLo;
     private final int[] rowHi;
     private final int[] rowCount;
-    /** Per output column: the same for kernel columns. */
-    private final int[] colLo;
-    private final int[] colHi;
+    /** Per output column: divisor factor. */
     private final int[] colCount;
+    /** Per kernel column s: the output columns [spanLo, spanHi) whose tap s lies inside the input. */
+    private final int[] spanLo;
+    private final int[] spanHi;
     private final int rowsPerItem;
     private final int bands;
     /** Per thread: the input rows of one band, and its outputs. */
@@ -47,10 +50,16 @@ final class CpuPool2d extends Kernel {
         rowHi = new int[g.oh()];
         rowCount = new int[g.oh()];
         tabulate(g.oh(), g.sh(), g.padTop(), g.padBottom(), g.kh(), g.dh(), g.h(), rowLo, rowHi, rowCount);
-        colLo = new int[g.ow()];
-        colHi = new int[g.ow()];
         colCount = new int[g.ow()];
-        tabulate(g.ow(), g.sw(), g.padLeft(), g.padRight(), g.kw(), g.dw(), g.w(), colLo, colHi, colCount);
+        tabulate(g.ow(), g.sw(), g.padLeft(), g.padRight(), g.kw(), g.dw(), g.w(), new int[g.ow()], new int[g.ow()],
+                colCount);
+        spanLo = new int[g.kw()];
+        spanHi = new int[g.kw()];
+        for (int t = 0; t < g.kw(); t++) {
+            long offset = (long) t * g.dw() - g.padLeft();
+            spanLo[t] = (int) Math.min(g.ow(), offset >= 0 ? 0 : Math.ceilDiv(-offset, g.sw()));
+            spanHi[t] = (int) Math.max(spanLo[t], Math.min(g.ow(), Math.floorDiv(g.w() - 1 - offset, g.sw()) + 1));
+        }
         long planes = (long) g.n() * g.c();
         long wanted = (long) device.threads() * ITEMS_PER_THREAD;
         int b = (int) Math.min(g.oh(), Math.max(1, (wanted + planes - 1) / planes));
@@ -121,60 +130,54 @@ final class CpuPool2d extends Kernel {
     }
 
     private void maxBand(MemorySegment x, MemorySegment y, long plane, int oh0, int oh1) {
-        final int inW = g.w();
-        final int dw = g.dw();
-        final int dRow = g.dh() * inW;
+        final int ow = g.ow();
+        final int sw = g.sw();
+        final int dRow = g.dh() * g.w();
         float[] in = rows.get();
         float[] out = outRows.get();
         int first = loadRows(x, plane, oh0, oh1, in);
-        int o = 0;
+        Arrays.fill(out, 0, (oh1 - oh0) * ow, Float.NEGATIVE_INFINITY);
         for (int oh = oh0; oh < oh1; oh++) {
-            int rowBase = (oh * g.sh() - g.padTop() - first) * inW;
-            int r1 = rowHi[oh];
-            for (int ow = 0; ow < g.ow(); ow++) {
-                int base = rowBase + ow * g.sw() - g.padLeft();
-                int s0 = colLo[ow];
-                int s1 = colHi[ow];
-                float m = Float.NEGATIVE_INFINITY;
-                for (int r = rowLo[oh]; r < r1; r++) {
-                    int row = base + r * dRow;
-                    for (int s = s0; s < s1; s++) {
-                        float v = in[row + s * dw];
-                        // Once m or v is NaN, m stays NaN: a NaN input is never dropped.
-                        m = v > m || v != v ? v : m;
+            int o0 = (oh - oh0) * ow;
+            int rowBase = (oh * g.sh() - g.padTop() - first) * g.w() - g.padLeft();
+            for (int r = rowLo[oh]; r < rowHi[oh]; r++) {
+                int row = rowBase + r * dRow;
+                for (int t = 0; t < g.kw(); t++) {
+                    int src = row + t * g.dw();
+                    for (int c = spanLo[t]; c < spanHi[t]; c++) {
+                        // Math.max returns NaN if either argument is NaN: a NaN input is never dropped.
+                        out[o0 + c] = Math.max(out[o0 + c], in[src + c * sw]);
                     }
                 }
-                out[o++] = m;
             }
         }
-        MemorySegment.copy(out, 0, y, F, (plane * g.oh() + oh0) * g.ow() * Float.BYTES, o);
+        MemorySegment.copy(out, 0, y, F, (plane * g.oh() + oh0) * ow * Float.BYTES, (oh1 - oh0) * ow);
     }
 
     private void avgBand(MemorySegment x, MemorySegment y, long plane, int oh0, int oh1) {
-        final int inW = g.w();
-        final int dw = g.dw();
-        final int dRow = g.dh() * inW;
+        final int ow = g.ow();
+        final int sw = g.sw();
+        final int dRow = g.dh() * g.w();
         float[] in = rows.get();
         float[] out = outRows.get();
         int first = loadRows(x, plane, oh0, oh1, in);
-        int o = 0;
+        Arrays.fill(out, 0, (oh1 - oh0) * ow, 0f);
         for (int oh = oh0; oh < oh1; oh++) {
-            int rowBase = (oh * g.sh() - g.padTop() - first) * inW;
-            int r1 = rowHi[oh];
-            for (int ow = 0; ow < g.ow(); ow++) {
-                int base = rowBase + ow * g.sw() - g.padLeft();
-                int s0 = colLo[ow];
-                int s1 = colHi[ow];
-                float acc = 0f;
-                for (int r = rowLo[oh]; r < r1; r++) {
-                    int row = base + r * dRow;
-                    for (int s = s0; s < s1; s++) {
-                        acc += in[row + s * dw];
+            int o0 = (oh - oh0) * ow;
+            int rowBase = (oh * g.sh() - g.padTop() - first) * g.w() - g.padLeft();
+            for (int r = rowLo[oh]; r < rowHi[oh]; r++) {
+                int row = rowBase + r * dRow;
+                for (int t = 0; t < g.kw(); t++) {
+                    int src = row + t * g.dw();
+                    for (int c = spanLo[t]; c < spanHi[t]; c++) {
+                        out[o0 + c] += in[src + c * sw];
                     }
                 }
-                out[o++] = acc / (rowCount[oh] * colCount[ow]);
+            }
+            for (int c = 0; c < ow; c++) {
+                out[o0 + c] /= rowCount[oh] * colCount[c];
             }
         }
-        MemorySegment.copy(out, 0, y, F, (plane * g.oh() + oh0) * g.ow() * Float.BYTES, o);
+        MemorySegment.copy(out, 0, y, F, (plane * g.oh() + oh0) * ow * Float.BYTES, (oh1 - oh0) * ow);
     }
 }
