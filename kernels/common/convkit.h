@@ -5,7 +5,8 @@
  *
  * - CK_FUNC marks a device helper function in either language.
  * - Activation codes match org.convkit.ops.Activation#code().
- * - NaN propagates through every activation, so that a NaN produced by a bug is never masked.
+ * - NaN propagates through every activation and through ck_max_nan, so that a NaN produced by a
+ *   bug is never masked.
  */
 #ifndef CONVKIT_COMMON_H
 #define CONVKIT_COMMON_H
@@ -23,6 +24,13 @@
 CK_FUNC float ck_activate(float v, int act)
 {
     return (act == CK_ACT_RELU && v < 0.0f) ? 0.0f : v;
+}
+
+/* The larger of a running maximum a and a value b, NaN-propagating: once either is NaN the
+ * result stays NaN (fmax would drop it and hide a NaN produced upstream). */
+CK_FUNC float ck_max_nan(float a, float b)
+{
+    return (b > a || b != b) ? b : a;
 }
 
 #endif /* CONVKIT_COMMON_H */

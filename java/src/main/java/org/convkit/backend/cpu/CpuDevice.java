@@ -43,6 +43,8 @@ public final class CpuDevice extends AbstractDevice {
         this.pool = threads > 1 ? Executors.newFixedThreadPool(threads - 1, factory) : null;
         register(Conv2d.class, (conv, inputs) -> new CpuConv2d(this, conv, inputs.get(0)));
         register(SeparableConv2d.class, (op, inputs) -> new CpuSeparableConv2d(this, op, inputs));
+        register(org.convkit.ops.Pool2d.class, (op, inputs) -> new CpuPool2d(this, op, inputs.get(0)));
+        register(org.convkit.ops.GlobalPool2d.class, (op, inputs) -> new CpuGlobalPool2d(this, op, inputs.get(0)));
     }
 
     /** Worker threads, the caller included. */

@@ -69,6 +69,8 @@ public final class ClDevice extends AbstractDevice {
         this.baseAlign = Math.max(1, Cl.deviceInt(device, CL.CL_DEVICE_MEM_BASE_ADDR_ALIGN) / 8);
         register(Conv2d.class, (conv, inputs) -> new ClConv2d(this, conv, inputs.get(0)));
         register(SeparableConv2d.class, (op, inputs) -> new ClSeparableConv2d(this, op, inputs));
+        register(org.convkit.ops.Pool2d.class, (op, inputs) -> new ClPool2d(this, op, inputs.get(0)));
+        register(org.convkit.ops.GlobalPool2d.class, (op, inputs) -> new ClGlobalPool2d(this, op, inputs.get(0)));
     }
 
     /** Largest work-group the device accepts. */
