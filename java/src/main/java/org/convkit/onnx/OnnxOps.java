@@ -5,8 +5,10 @@ import java.util.Map;
 import java.util.Set;
 
 import org.convkit.ops.Conv2d;
+import org.convkit.ops.GlobalPool2d;
 import org.convkit.ops.Op;
 import org.convkit.ops.Padding;
+import org.convkit.ops.Pool2d;
 import org.convkit.tensor.Shape;
 
 /**
@@ -59,8 +61,12 @@ public final class OnnxOps {
         Converted convert(NodeContext c);
     }
 
-    private static final Map<String, Converter> CONVERTERS = Map.of(
-            "Conv", OnnxOps::conv);
+    private static final Map<String, Converter> CONVERTERS = Map.ofEntries(
+            Map.entry("Conv", OnnxOps::conv),
+            Map.entry("MaxPool", c -> pool(c, Pool2d.Mode.MAX)),
+            Map.entry("AveragePool", c -> pool(c, Pool2d.Mode.AVG)),
+            Map.entry("GlobalAveragePool", c -> global(c, GlobalPool2d.Mode.AVG)),
+            Map.entry("GlobalMaxPool", c -> global(c, GlobalPool2d.Mode.MAX)));
 
     /** The operators convkit converts. */
     public static Set<String> supported() {
@@ -144,5 +150,30 @@ public final class OnnxOps {
                     + " expected for input " + c.shape(0) + " and group " + conv.groups());
         }
         return new Converted(conv, c.present(2) ? List.of(0, 1, 2) : List.of(0, 1), 1);
+    }
+
+    private static Converted pool(NodeContext c, Pool2d.Mode mode) {
+        OnnxNode n = c.node();
+        requireRank(c, 0, 4, "2-D pooling (NCHW input)");
+        if (n.outputs().size() > 1) {
+            throw new OnnxImportException(n, "the Indices output of MaxPool is not supported");
+        }
+        int[] k = pair(n, "kernel_shape", null);
+        if (k == null) {
+            throw new OnnxImportException(n, "kernel_shape is required");
+        }
+        int[] s = pair(n, "strides", new int[] {1, 1});
+        int[] d = pair(n, "dilations", new int[] {1, 1});
+        Pool2d.Builder b = (mode == Pool2d.Mode.MAX ? Pool2d.max(k[0], k[1]) : Pool2d.avg(k[0], k[1])).stride(s[0], s[1])
+                .dilation(d[0], d[1]).padding(padding(n)).ceilMode(n.intAttr("ceil_mode", 0) != 0);
+        if (mode == Pool2d.Mode.AVG) {
+            b.countIncludePad(n.intAttr("count_include_pad", 0) != 0);
+        }
+        return new Converted(b.build(), List.of(0), 1);
+    }
+
+    private static Converted global(NodeContext c, GlobalPool2d.Mode mode) {
+        requireRank(c, 0, 4, "2-D global pooling (NCHW input)");
+        return new Converted(GlobalPool2d.of(mode), List.of(0), 1);
     }
 }
