@@ -41,6 +41,10 @@ public final class CpuDevice extends AbstractDevice {
         };
         this.pool = threads > 1 ? Executors.newFixedThreadPool(threads - 1, factory) : null;
         register(Conv2d.class, (conv, inputs) -> new CpuConv2d(this, conv, inputs.get(0)));
+        register(org.convkit.ops.Lrn.class, (op, inputs) -> new CpuLrn(this, op, inputs.get(0)));
+        register(org.convkit.ops.ActivationOp.class, (op, inputs) -> new CpuActivation(this, op, inputs.get(0)));
+        register(org.convkit.ops.PRelu.class, (op, inputs) -> new CpuPRelu(this, op, inputs.get(0)));
+        register(org.convkit.ops.Softmax.class, (op, inputs) -> new CpuSoftmax(this, op, inputs.get(0)));
     }
 
     /** Worker threads, the caller included. */

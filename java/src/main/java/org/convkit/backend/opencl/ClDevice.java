@@ -64,6 +64,10 @@ public final class ClDevice extends AbstractDevice {
         }
         this.maxWorkGroupSize = Cl.deviceSize(device, CL_DEVICE_MAX_WORK_GROUP_SIZE);
         register(Conv2d.class, (conv, inputs) -> new ClConv2d(this, conv, inputs.get(0)));
+        register(org.convkit.ops.Lrn.class, (op, inputs) -> new ClLrn(this, op, inputs.get(0)));
+        register(org.convkit.ops.ActivationOp.class, (op, inputs) -> new ClActivation(this, op, inputs.get(0)));
+        register(org.convkit.ops.PRelu.class, (op, inputs) -> new ClPRelu(this, op, inputs.get(0)));
+        register(org.convkit.ops.Softmax.class, (op, inputs) -> new ClSoftmax(this, op, inputs.get(0)));
     }
 
     /** Largest work-group the device accepts. */
