@@ -158,7 +158,10 @@ public final class ActivationOp implements Op {
     @Override
     public Shape outputShape(List<Shape> inputs) {
         requireArity(inputs);
-        return Objects.requireNonNull(inputs.get(0), () -> name() + ": input shape is null");
+        if (inputs.get(0) == null) {
+            throw new IllegalArgumentException(name() + ": input shape must not be null");
+        }
+        return inputs.get(0);
     }
 
     @Override

@@ -116,7 +116,9 @@ public final class Lrn implements Op {
 
     /** Resolves and validates this LRN for an input of shape {@code [N, C, ...]}. */
     public Geometry geometry(Shape input) {
-        Objects.requireNonNull(input, "lrn: input shape");
+        if (input == null) {
+            throw new IllegalArgumentException("lrn: input shape must not be null");
+        }
         if (input.rank() < 2) {
             throw new IllegalArgumentException("lrn: input must be [N, C, ...] (NCHW for images, rank 2 or more), "
                     + "got shape " + input + " of rank " + input.rank());

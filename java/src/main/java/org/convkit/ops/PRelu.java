@@ -2,7 +2,6 @@ package org.convkit.ops;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 
 import org.convkit.tensor.Shape;
 import org.convkit.tensor.Tensor;
@@ -24,7 +23,7 @@ public final class PRelu implements Op {
     private final Shape slope;
 
     private PRelu(Shape slope) {
-        this.slope = Objects.requireNonNull(slope, "prelu: slope shape");
+        this.slope = slope;
     }
 
     /** A PReLU whose slope has this shape. */
