@@ -141,6 +141,7 @@ class LrnConsistencyTest {
         TreeSet<Long> onnxSizes = new TreeSet<>();
         TreeSet<Integer> radii = new TreeSet<>();
         TreeSet<Integer> ranks = new TreeSet<>();
+        TreeSet<Float> betas = new TreeSet<>();
         int wide = 0;
         int manyChannels = 0;
         int oneChannel = 0;
@@ -153,6 +154,7 @@ class LrnConsistencyTest {
                 radii.add(Math.min(op.depthRadius(), 6));
             }
             ranks.add(c.input().rank());
+            betas.add(op.beta());
             int ch = c.input().dim(1);
             if (op.size() > ch) {
                 wide++;
@@ -171,6 +173,8 @@ class LrnConsistencyTest {
         assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L), List.copyOf(onnxSizes), "ONNX sizes");
         assertEquals(List.of(0, 1, 2, 3, 4, 5, 6), List.copyOf(radii), "TensorFlow radii (6 = 6 or more)");
         assertEquals(List.of(2, 3, 4, 5), List.copyOf(ranks), "ranks");
+        // The kernels' shortcuts (0.5, 0.75, 1) and the general pow (0.25, 2).
+        assertEquals(List.of(0.25f, 0.5f, 0.75f, 1f, 2f), List.copyOf(betas), "betas");
         assertEquals(2, alexNet, "AlexNet's first LRN in both conventions");
         assertTrue(wide >= 20 && manyChannels >= 5 && oneChannel >= 5, String.format(Locale.ROOT,
                 "windows wider than the channels %d, > 64 channels %d, one channel %d", wide, manyChannels, oneChannel));

