@@ -29,11 +29,17 @@ import org.convkit.tensor.Shape;
 public final class ActivationOp implements Op {
     /** The function; {@link #code()} is the integer the kernels receive. */
     public enum Kind {
+        /** ONNX Relu: {@code max(0, x)}. */
         RELU(1, 1),
+        /** ONNX LeakyRelu: {@code x < 0 ? alpha * x : x}. */
         LEAKY_RELU(2, 2),
+        /** ONNX Sigmoid: {@code 1 / (1 + exp(-x))}. */
         SIGMOID(3, 3),
+        /** ONNX Tanh. */
         TANH(4, 1),
+        /** ONNX HardSigmoid: {@code max(0, min(1, alpha * x + beta))}. */
         HARD_SIGMOID(5, 4),
+        /** ONNX Clip: {@code min(max(x, min), max)}. */
         CLIP(6, 2);
 
         private final int code;

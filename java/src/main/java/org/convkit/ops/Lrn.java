@@ -110,6 +110,8 @@ public final class Lrn implements Op {
      * @param before channels of the window before c (clipped to {@code c - 1}: more never exist)
      * @param after channels of the window after c (likewise clipped)
      * @param scale the factor of the sum of squares: alpha / size (ONNX) or alpha (TensorFlow)
+     * @param bias added to the scaled sum (positive)
+     * @param beta the power of the base
      */
     public record Geometry(int n, int c, int spatial, int before, int after, double scale, float bias, float beta) {
     }
