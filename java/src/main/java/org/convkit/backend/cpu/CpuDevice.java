@@ -45,6 +45,10 @@ public final class CpuDevice extends AbstractDevice {
         register(SeparableConv2d.class, (op, inputs) -> new CpuSeparableConv2d(this, op, inputs));
         register(org.convkit.ops.Pool2d.class, (op, inputs) -> new CpuPool2d(this, op, inputs.get(0)));
         register(org.convkit.ops.GlobalPool2d.class, (op, inputs) -> new CpuGlobalPool2d(this, op, inputs.get(0)));
+        register(org.convkit.ops.Lrn.class, (op, inputs) -> new CpuLrn(this, op, inputs.get(0)));
+        register(org.convkit.ops.ActivationOp.class, (op, inputs) -> new CpuActivation(this, op, inputs.get(0)));
+        register(org.convkit.ops.PRelu.class, (op, inputs) -> new CpuPRelu(this, op, inputs.get(0)));
+        register(org.convkit.ops.Softmax.class, (op, inputs) -> new CpuSoftmax(this, op, inputs.get(0)));
     }
 
     /** Worker threads, the caller included. */

@@ -71,6 +71,10 @@ public final class ClDevice extends AbstractDevice {
         register(SeparableConv2d.class, (op, inputs) -> new ClSeparableConv2d(this, op, inputs));
         register(org.convkit.ops.Pool2d.class, (op, inputs) -> new ClPool2d(this, op, inputs.get(0)));
         register(org.convkit.ops.GlobalPool2d.class, (op, inputs) -> new ClGlobalPool2d(this, op, inputs.get(0)));
+        register(org.convkit.ops.Lrn.class, (op, inputs) -> new ClLrn(this, op, inputs.get(0)));
+        register(org.convkit.ops.ActivationOp.class, (op, inputs) -> new ClActivation(this, op, inputs.get(0)));
+        register(org.convkit.ops.PRelu.class, (op, inputs) -> new ClPRelu(this, op, inputs.get(0)));
+        register(org.convkit.ops.Softmax.class, (op, inputs) -> new ClSoftmax(this, op, inputs.get(0)));
     }
 
     /** Largest work-group the device accepts. */
