@@ -4,11 +4,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.convkit.ops.ActivationOp;
 import org.convkit.ops.Conv2d;
 import org.convkit.ops.GlobalPool2d;
+import org.convkit.ops.Lrn;
 import org.convkit.ops.Op;
 import org.convkit.ops.Padding;
+import org.convkit.ops.PRelu;
 import org.convkit.ops.Pool2d;
+import org.convkit.ops.Softmax;
 import org.convkit.tensor.Shape;
 
 /**
@@ -66,7 +70,17 @@ public final class OnnxOps {
             Map.entry("MaxPool", c -> pool(c, Pool2d.Mode.MAX)),
             Map.entry("AveragePool", c -> pool(c, Pool2d.Mode.AVG)),
             Map.entry("GlobalAveragePool", c -> global(c, GlobalPool2d.Mode.AVG)),
-            Map.entry("GlobalMaxPool", c -> global(c, GlobalPool2d.Mode.MAX)));
+            Map.entry("GlobalMaxPool", c -> global(c, GlobalPool2d.Mode.MAX)),
+            Map.entry("Relu", c -> unary(ActivationOp.relu())),
+            Map.entry("LeakyRelu", c -> unary(ActivationOp.leakyRelu(c.node().floatAttr("alpha", 0.01f)))),
+            Map.entry("Sigmoid", c -> unary(ActivationOp.sigmoid())),
+            Map.entry("Tanh", c -> unary(ActivationOp.tanh())),
+            Map.entry("HardSigmoid", c -> unary(ActivationOp.hardSigmoid(c.node().floatAttr("alpha", 0.2f),
+                    c.node().floatAttr("beta", 0.5f)))),
+            Map.entry("Clip", OnnxOps::clip),
+            Map.entry("PRelu", c -> new Converted(PRelu.of(c.shape(1)), List.of(0, 1), 1)),
+            Map.entry("Softmax", OnnxOps::softmax),
+            Map.entry("LRN", OnnxOps::lrn));
 
     /** The operators convkit converts. */
     public static Set<String> supported() {
@@ -175,5 +189,69 @@ public final class OnnxOps {
     private static Converted global(NodeContext c, GlobalPool2d.Mode mode) {
         requireRank(c, 0, 4, "2-D global pooling (NCHW input)");
         return new Converted(GlobalPool2d.of(mode), List.of(0), 1);
+    }
+
+    private static Converted unary(Op op) {
+        return new Converted(op, List.of(0), 1);
+    }
+
+    /** Clip: bounds are attributes before opset 11, optional constant inputs from 11 on; absent bounds are +-FLT_MAX. */
+    private static Converted clip(NodeContext c) {
+        OnnxNode n = c.node();
+        float min = -Float.MAX_VALUE;
+        float max = Float.MAX_VALUE;
+        if (c.opset() < 11) {
+            min = n.floatAttr("min", min);
+            max = n.floatAttr("max", max);
+        } else {
+            if (c.present(1)) {
+                min = scalar(c, 1, "min");
+            }
+            if (c.present(2)) {
+                max = scalar(c, 2, "max");
+            }
+        }
+        if (min > max) {
+            throw new OnnxImportException(n, "min " + min + " > max " + max + " (every output would be max) is not supported");
+        }
+        return unary(ActivationOp.clip(min, max));
+    }
+
+    private static float scalar(NodeContext c, int input, String what) {
+        float[] v = c.constant(input).floats();
+        if (v.length != 1) {
+            throw new OnnxImportException(c.node(), what + " must be a scalar, got " + v.length + " values");
+        }
+        return v[0];
+    }
+
+    /**
+     * Softmax: from opset 13 along one axis (default -1); before 13 over the input flattened to 2-D
+     * at {@code axis} (default 1), which is the same only when every dimension after the axis is 1.
+     */
+    private static Converted softmax(NodeContext c) {
+        OnnxNode n = c.node();
+        Shape x = c.shape(0);
+        if (c.opset() >= 13) {
+            return unary(Softmax.of(toInt(n, "axis", n.intAttr("axis", -1))));
+        }
+        int axis = toInt(n, "axis", n.intAttr("axis", 1));
+        int a = axis < 0 ? axis + x.rank() : axis;
+        for (int i = a + 1; i < x.rank(); i++) {
+            if (x.dim(i) != 1) {
+                throw new OnnxImportException(n, "opset " + c.opset() + " softmax over the flattened dimensions " + a
+                        + ".. of " + x + " is not supported (only opset 13's single-axis softmax)");
+            }
+        }
+        return unary(Softmax.of(axis));
+    }
+
+    private static Converted lrn(NodeContext c) {
+        OnnxNode n = c.node();
+        if (!n.has("size")) {
+            throw new OnnxImportException(n, "size is required");
+        }
+        return unary(Lrn.onnx(toInt(n, "size", n.intAttr("size", 0)), n.floatAttr("alpha", 1e-4f),
+                n.floatAttr("beta", 0.75f), n.floatAttr("bias", 1.0f)));
     }
 }
