@@ -41,6 +41,9 @@ public final class CpuDevice extends AbstractDevice {
         };
         this.pool = threads > 1 ? Executors.newFixedThreadPool(threads - 1, factory) : null;
         register(Conv2d.class, (conv, inputs) -> new CpuConv2d(this, conv, inputs.get(0)));
+        register(org.convkit.ops.Binary.class, (op, inputs) -> new CpuBinary(this, op, inputs));
+        register(org.convkit.ops.Concat.class, (op, inputs) -> new CpuConcat(this, op, inputs));
+        register(org.convkit.ops.SqueezeExcite.class, (op, inputs) -> new CpuSqueezeExcite(this, op, inputs.get(0)));
     }
 
     /** Worker threads, the caller included. */

@@ -64,6 +64,9 @@ public final class ClDevice extends AbstractDevice {
         }
         this.maxWorkGroupSize = Cl.deviceSize(device, CL_DEVICE_MAX_WORK_GROUP_SIZE);
         register(Conv2d.class, (conv, inputs) -> new ClConv2d(this, conv, inputs.get(0)));
+        register(org.convkit.ops.Binary.class, (op, inputs) -> new ClBinary(this, op, inputs));
+        register(org.convkit.ops.Concat.class, (op, inputs) -> new ClConcat(this, op, inputs));
+        register(org.convkit.ops.SqueezeExcite.class, (op, inputs) -> new ClSqueezeExcite(this, op, inputs.get(0)));
     }
 
     /** Largest work-group the device accepts. */

@@ -1,0 +1,35 @@
+/*
+ * concat: ONNX Concat along any axis, float32, as one strided block copy per input.
+ *
+ *   y[o * OUT_INNER + OFFSET + j] = x[o * INNER + j],   o < OUTER, j < INNER
+ *
+ * Layout: viewed row-major, the input x is OUTER rows of INNER elements (OUTER = product of the
+ * dimensions before the axis, INNER = x's size along the axis times the product of those after
+ * it); the output y has OUTER rows of OUT_INNER elements, and x's rows land at column OFFSET.
+ * The host launches concat_copy once per input, with that input's INNER and OFFSET
+ * (org.convkit.ops.Concat#geometry). Concatenating on axis 0 is OUTER = 1: one contiguous copy.
+ *
+ * Grid: 1-D over the input's OUTER * INNER elements, rounded up to CONCAT_WG; work-items past
+ * the end return. Consecutive work-items copy consecutive elements of a row, so reads and writes
+ * are contiguous except at row ends. Only one division per element: a copy is bound by memory.
+ * Indices are 32-bit: the host refuses tensors of 2^31 elements or more.
+ */
+#include "common/convkit.h"
+
+#ifndef CONCAT_WG
+#define CONCAT_WG 256
+#endif
+
+__attribute__((reqd_work_group_size(CONCAT_WG, 1, 1)))
+__kernel void concat_copy(__global const float* restrict x,
+                          __global float* restrict y,
+                          const int OUTER, const int INNER, const int OUT_INNER, const int OFFSET)
+{
+    const int i = get_global_id(0);
+    if (i >= OUTER * INNER) {
+        return;
+    }
+    const int o = i / INNER;
+    const int j = i - o * INNER;
+    y[o * OUT_INNER + OFFSET + j] = x[i];
+}
