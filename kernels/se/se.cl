@@ -41,10 +41,10 @@
 inline void se_reduce(__local float* part)
 {
     const int t = get_local_id(0);
-    for (int half = SE_WG / 2; half > 0; half >>= 1) {
+    for (int span = SE_WG / 2; span > 0; span >>= 1) {
         barrier(CLK_LOCAL_MEM_FENCE);
-        if (t < half) {
-            part[t] += part[t + half];
+        if (t < span) {
+            part[t] += part[t + span];
         }
     }
     barrier(CLK_LOCAL_MEM_FENCE);
