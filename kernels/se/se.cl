@@ -17,7 +17,9 @@
  *   se_dense  one work-group of SE_WG per output (n,o): the same strided sum and tree over the
  *             IN inputs of one dense unit. A work-group per unit (rather than a work-item) keeps
  *             a GPU busy even for C = 2048, HID = 128, where N*HID outputs alone are few.
- *   se_scale  1-D, one work-item per element, rounded up to SE_SCALE_WG; the rest return.
+ *   se_scale  2-D, (H*W rounded up to SE_SCALE_WG, N*C): a work-group covers part of one plane,
+ *             so its scale is one value and x and y are read and written contiguously, with no
+ *             division per element; work-items past the plane's end return.
  * Why not fewer launches: every s[n,c] depends on all of x[n] through the dense layers, so the
  * pooling must finish before any scale; OpenCL has no grid-wide barrier, so the launches are
  * the synchronisation. The dense steps are O(N*C*HID), tiny next to the two passes over x.
@@ -31,7 +33,7 @@
 #define SE_WG 64
 #endif
 #ifndef SE_SCALE_WG
-#define SE_SCALE_WG 256
+#define SE_SCALE_WG 64
 #endif
 
 /* Activation code of the second dense layer; 0 and 1 are the shared CK_ACT_* codes. */
@@ -99,11 +101,13 @@ __attribute__((reqd_work_group_size(SE_SCALE_WG, 1, 1)))
 __kernel void se_scale(__global const float* restrict x,
                        __global const float* restrict ws,
                        __global float* restrict y,
-                       const int COUNT, const int HW, const int S_OFF)
+                       const int HW, const int S_OFF)
 {
     const int i = get_global_id(0);
-    if (i >= COUNT) {
+    const int plane = get_global_id(1);
+    if (i >= HW) {
         return;
     }
-    y[i] = x[i] * ws[S_OFF + i / HW];
+    const int at = plane * HW + i;
+    y[at] = x[at] * ws[S_OFF + plane];
 }

@@ -108,6 +108,11 @@ class BinaryConsistencyTest {
         out.add(new Case(Binary.mul(), Shape.of(3, 20_000), Shape.of(1, 20_000)));
         out.add(new Case(Binary.add(), Shape.of(20_000, 3), Shape.of(20_000, 1)));
         out.add(new Case(Binary.mul(), Shape.nchw(2, 64, 17, 19), Shape.nchw(2, 64, 1, 1)));
+        // Rows of 32 or more behind several outer dimensions (OpenCL's row kernel splits the row index).
+        out.add(new Case(Binary.add(), Shape.of(2, 3, 40), Shape.of(2, 1, 40)));
+        out.add(new Case(Binary.mul(Activation.RELU), Shape.of(4, 1, 3, 1, 33), Shape.of(5, 1, 2, 33)));
+        out.add(new Case(Binary.add(Activation.RELU), Shape.of(3, 1, 32), Shape.of(1, 4, 1)));
+        out.add(new Case(Binary.mul(), Shape.of(31), Shape.of(2, 3, 1)));
 
         SplittableRandom r = new SplittableRandom(20261201);
         while (out.size() < 320) {
@@ -115,6 +120,11 @@ class BinaryConsistencyTest {
             int[] dims = new int[rank];
             for (int k = 0; k < rank; k++) {
                 dims[k] = 1 + r.nextInt(r.nextInt(4) == 0 ? 12 : 6);
+            }
+            // A third get a long last dimension that both inputs keep: broadcast rows of 32 to 71.
+            boolean longRow = r.nextInt(3) == 0;
+            if (longRow) {
+                dims[rank - 1] = 32 + r.nextInt(40);
             }
             Shape o = Shape.of(dims);
             if (o.elementCount() > MAX_ELEMENTS) {
@@ -125,18 +135,19 @@ class BinaryConsistencyTest {
             if (r.nextInt(4) == 0) {
                 out.add(new Case(op, o, o));
             } else {
-                out.add(new Case(op, broadcastFrom(dims, r), broadcastFrom(dims, r)));
+                out.add(new Case(op, broadcastFrom(dims, longRow, r), broadcastFrom(dims, longRow, r)));
             }
         }
         return out;
     }
 
-    /** An input shape that broadcasts to dims: maybe fewer (leading) dims, some set to 1. */
-    private static Shape broadcastFrom(int[] dims, SplittableRandom r) {
+    /** An input shape that broadcasts to dims: maybe fewer (leading) dims, some set to 1, the last kept if asked. */
+    private static Shape broadcastFrom(int[] dims, boolean keepLast, SplittableRandom r) {
         int drop = r.nextInt(3) == 0 ? r.nextInt(dims.length) : 0;
         int[] d = new int[dims.length - drop];
         for (int k = 0; k < d.length; k++) {
-            d[k] = r.nextInt(3) == 0 ? 1 : dims[k + drop];
+            boolean last = k == d.length - 1;
+            d[k] = r.nextInt(3) == 0 && !(last && keepLast) ? 1 : dims[k + drop];
         }
         return Shape.of(d);
     }
@@ -153,6 +164,9 @@ class BinaryConsistencyTest {
         int both = 0;
         int rankDiffers = 0;
         int big = 0;
+        int longRows = 0;
+        int longRepeated = 0;
+        int shortRows = 0;
         for (Case c : cs) {
             Shape out = c.op().outputShape(c.inputs());
             ranks.add(out.rank());
@@ -167,12 +181,25 @@ class BinaryConsistencyTest {
             both += a && b ? 1 : 0;
             rankDiffers += c.a().rank() != c.b().rank() ? 1 : 0;
             big += out.elementCount() > 16_384 ? 1 : 0;
+            if (!c.sameShape()) {
+                Binary.Layout l = c.op().layout(c.a(), c.b());
+                int inner = l.rank() - 1;
+                // OpenCL takes its row kernel from rows of 32 (ClBinary.ROW_WG / 2), the flat one below.
+                if (l.dims()[inner] >= 32) {
+                    longRows++;
+                    longRepeated += l.aStrides()[inner] == 0 || l.bStrides()[inner] == 0 ? 1 : 0;
+                } else {
+                    shortRows++;
+                }
+            }
         }
         assertEquals(List.of(1, 2, 3, 4, 5, 8), List.copyOf(ranks), "output ranks");
         assertEquals(List.of("add", "add(relu)", "mul", "mul(relu)"), List.copyOf(ops), "kinds and activations");
-        assertTrue(same >= 50 && aRepeats >= 50 && bRepeats >= 50 && both >= 30 && rankDiffers >= 30 && big >= 4,
-                String.format(Locale.ROOT, "equal shapes %d, a broadcast %d, b broadcast %d, both %d, "
-                        + "ranks differ %d, large %d", same, aRepeats, bRepeats, both, rankDiffers, big));
+        assertTrue(same >= 50 && aRepeats >= 50 && bRepeats >= 50 && both >= 30 && rankDiffers >= 30 && big >= 4
+                && longRows >= 20 && longRepeated >= 5 && shortRows >= 100, String.format(Locale.ROOT,
+                        "equal shapes %d, a broadcast %d, b broadcast %d, both %d, ranks differ %d, large %d, "
+                        + "broadcast rows >= 32: %d (one input repeating along them: %d), shorter: %d", same, aRepeats,
+                        bRepeats, both, rankDiffers, big, longRows, longRepeated, shortRows));
     }
 
     @TestFactory

@@ -16,15 +16,20 @@ import org.jocl.cl_kernel;
 /**
  * add / mul on OpenCL: {@code kernels/eltwise/eltwise.cl}. The broadcast is collapsed on the host
  * ({@link Binary#layout}); equal shapes take {@code eltwise_same}, anything else
- * {@code eltwise_bcast} with the collapsed dims and strides right-aligned in three {@code int8}
- * arguments. Sizes are set once here; {@link #launch} only binds the buffers.
+ * {@code eltwise_rows} (rows of at least half its work-group, e.g. a channel scale) or
+ * {@code eltwise_bcast} (short rows), both with the collapsed dims, strides and division magic
+ * numbers right-aligned in {@code int8} / {@code uint8} arguments. Sizes are set once here;
+ * {@link #launch} only binds the buffers.
  */
 final class ClBinary extends Kernel {
     static final String SOURCE = "eltwise/eltwise.cl";
     static final String ENTRY_SAME = "eltwise_same";
     static final String ENTRY_BCAST = "eltwise_bcast";
-    /** Work-group size of both entries (a build define, so host and kernel agree). */
+    static final String ENTRY_ROWS = "eltwise_rows";
+    /** Work-group size of the flat entries (a build define, so host and kernel agree). */
     static final int WG = 256;
+    /** Work-group width of eltwise_rows; rows shorter than half of it take eltwise_bcast. */
+    static final int ROW_WG = 64;
     /** Components of an OpenCL int8, the most dimensions eltwise_bcast takes. */
     private static final int VEC = 8;
 
@@ -32,7 +37,7 @@ final class ClBinary extends Kernel {
     private final String entry;
     private final cl_kernel kernel;
     private final long[] global;
-    private final long[] local = {WG};
+    private final long[] local;
 
     ClBinary(ClDevice device, Binary op, List<Shape> inputs) {
         super(device, op, inputs);
@@ -41,25 +46,64 @@ final class ClBinary extends Kernel {
             requireIntIndexable(s);
         }
         requireIntIndexable(outputShape());
-        if (WG > device.maxWorkGroupSize()) {
+        if (Math.max(WG, ROW_WG) > device.maxWorkGroupSize()) {
             throw new IllegalStateException(device.name() + ": eltwise work-group " + WG
                     + " exceeds the device's maximum of " + device.maxWorkGroupSize());
         }
         Binary.Layout layout = op.layout(inputs);
         int count = (int) outputShape().elementCount();
-        this.entry = layout.sameShape() ? ENTRY_SAME : ENTRY_BCAST;
-        this.kernel = device.kernel(device.program(SOURCE, Map.of("ELTWISE_WG", WG)), entry);
+        long[] dims = layout.dims();
+        long inner = dims[dims.length - 1];
+        this.entry = layout.sameShape() ? ENTRY_SAME : inner >= ROW_WG / 2 ? ENTRY_ROWS : ENTRY_BCAST;
+        this.kernel = device.kernel(device.program(SOURCE, Map.of("ELTWISE_WG", WG, "ELTWISE_ROW_WG", ROW_WG)), entry);
         ClDevice.setArg(kernel, 3, count);
         ClDevice.setArg(kernel, 4, op.kind().code());
         ClDevice.setArg(kernel, 5, op.activation().code());
         if (!layout.sameShape()) {
             int rank = layout.rank();
+            int[] magic = new int[VEC];
+            int[] shift = new int[VEC];
+            // Every dimension but the outermost is divided by; the collapse left them all >= 2.
+            for (int k = 1; k < rank; k++) {
+                long[] m = divisionMagic((int) dims[k]);
+                magic[VEC - rank + k] = (int) m[0];
+                shift[VEC - rank + k] = (int) m[1];
+            }
             ClDevice.setArg(kernel, 6, rank);
-            setInt8(kernel, 7, rightAligned(layout.dims(), 1));
+            setInt8(kernel, 7, rightAligned(dims, 1));
             setInt8(kernel, 8, rightAligned(layout.aStrides(), 0));
             setInt8(kernel, 9, rightAligned(layout.bStrides(), 0));
+            setInt8(kernel, 10, magic);
+            setInt8(kernel, 11, shift);
+            ClDevice.setArg(kernel, 12, (int) layout.aStrides()[0]);
+            ClDevice.setArg(kernel, 13, (int) layout.bStrides()[0]);
         }
-        this.global = new long[] {roundUp(count, WG)};
+        if (entry.equals(ENTRY_ROWS)) {
+            this.global = new long[] {roundUp(inner, ROW_WG), count / inner};
+            this.local = new long[] {ROW_WG, 1};
+        } else {
+            this.global = new long[] {roundUp(count, WG)};
+            this.local = new long[] {WG};
+        }
+    }
+
+    /**
+     * The multiply-high magic for dividing any {@code 0 <= r < 2^31} by {@code d >= 2}:
+     * {@code r / d == mulhi32(r, m) >>> s} with {@code l = ceil(log2 d)}, {@code m = ceil(2^(31+l) / d)}
+     * (below 2^32, returned as its unsigned value) and {@code s = l - 1}. Exact because
+     * {@code m * d - 2^(31+l)} is below d, so the rounding up adds less than {@code r / 2^(31+l) < 1/d}
+     * to {@code r / d}, too little to reach its next integer.
+     *
+     * @return {@code {m, s}}
+     */
+    static long[] divisionMagic(int d) {
+        if (d < 2) {
+            throw new IllegalArgumentException("eltwise: division magic needs a divisor of at least 2, got " + d);
+        }
+        int l = 32 - Integer.numberOfLeadingZeros(d - 1);
+        long p = 1L << (31 + l);
+        long m = (p + d - 1) / d;
+        return new long[] {m, l - 1};
     }
 
     /** The values in the last components of an int8, {@code fill} before them. */

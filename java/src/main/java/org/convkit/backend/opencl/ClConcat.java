@@ -12,20 +12,25 @@ import org.jocl.cl_kernel;
 import org.jocl.cl_program;
 
 /**
- * concat on OpenCL: {@code kernels/concat/concat.cl}, entry {@code concat_copy}, launched once
- * per input into its place in the output. Each input has a kernel object of its own whose sizes
- * are set here, so {@link #launch} only binds buffers and queues the copies.
+ * concat on OpenCL: {@code kernels/concat/concat.cl}, launched once per input into its place in
+ * the output: {@code concat_rows} (2-D, a row per grid line) when the input's rows hold at least
+ * half a work-group, else {@code concat_copy} (flat). Each input has a kernel object of its own
+ * whose sizes are set here, so {@link #launch} only binds buffers and queues the copies.
  */
 final class ClConcat extends Kernel {
     static final String SOURCE = "concat/concat.cl";
-    static final String ENTRY = "concat_copy";
-    /** Work-group size (a build define, so host and kernel agree). */
+    static final String ENTRY_FLAT = "concat_copy";
+    static final String ENTRY_ROWS = "concat_rows";
+    /** Work-group size of concat_copy (a build define, so host and kernel agree). */
     static final int WG = 256;
+    /** Work-group width of concat_rows. */
+    static final int ROW_WG = 64;
 
     private final ClDevice cl;
     private final cl_kernel[] kernels;
+    private final String[] entries;
     private final long[][] globals;
-    private final long[] local = {WG};
+    private final long[][] locals;
 
     ClConcat(ClDevice device, Concat op, List<Shape> inputs) {
         super(device, op, inputs);
@@ -34,23 +39,29 @@ final class ClConcat extends Kernel {
             requireIntIndexable(s);
         }
         requireIntIndexable(outputShape());
-        if (WG > device.maxWorkGroupSize()) {
+        if (Math.max(WG, ROW_WG) > device.maxWorkGroupSize()) {
             throw new IllegalStateException(device.name() + ": concat work-group " + WG
                     + " exceeds the device's maximum of " + device.maxWorkGroupSize());
         }
         Concat.Geometry g = op.geometry(inputs);
-        cl_program program = device.program(SOURCE, Map.of("CONCAT_WG", WG));
+        cl_program program = device.program(SOURCE, Map.of("CONCAT_WG", WG, "CONCAT_ROW_WG", ROW_WG));
         this.kernels = new cl_kernel[g.inputCount()];
+        this.entries = new String[g.inputCount()];
         this.globals = new long[g.inputCount()][];
+        this.locals = new long[g.inputCount()][];
         try {
             for (int i = 0; i < kernels.length; i++) {
-                kernels[i] = device.kernel(program, ENTRY);
+                boolean rows = g.inner(i) >= ROW_WG / 2;
+                entries[i] = rows ? ENTRY_ROWS : ENTRY_FLAT;
+                kernels[i] = device.kernel(program, entries[i]);
                 // Every value below is at most the output's element count, hence fits an int.
                 ClDevice.setArg(kernels[i], 2, (int) g.outer());
                 ClDevice.setArg(kernels[i], 3, (int) g.inner(i));
                 ClDevice.setArg(kernels[i], 4, (int) g.outInner());
                 ClDevice.setArg(kernels[i], 5, (int) g.offset(i));
-                globals[i] = new long[] {roundUp(g.outer() * g.inner(i), WG)};
+                globals[i] = rows ? new long[] {roundUp(g.inner(i), ROW_WG), g.outer()}
+                        : new long[] {roundUp(g.outer() * g.inner(i), WG)};
+                locals[i] = rows ? new long[] {ROW_WG, 1} : new long[] {WG};
             }
         } catch (RuntimeException e) {
             close();
@@ -74,7 +85,7 @@ final class ClConcat extends Kernel {
         for (int i = 0; i < kernels.length; i++) {
             ClDevice.setArg(kernels[i], 0, args.get(i));
             ClDevice.setArg(kernels[i], 1, output);
-            cl.launch(kernels[i], ENTRY + " input " + i + " of " + describe(), globals[i], local);
+            cl.launch(kernels[i], entries[i] + " input " + i + " of " + describe(), globals[i], locals[i]);
         }
     }
 

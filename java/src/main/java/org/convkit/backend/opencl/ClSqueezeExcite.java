@@ -22,8 +22,8 @@ final class ClSqueezeExcite extends Kernel {
     static final String SOURCE = "se/se.cl";
     /** Work-group of the reductions (pool, dense); a power of two. */
     static final int WG = 64;
-    /** Work-group of the scale. */
-    static final int SCALE_WG = 256;
+    /** Work-group width of the scale (along a plane). */
+    static final int SCALE_WG = 64;
     /** se.cl's code for the sigmoid of the second dense layer. */
     private static final int ACT_SIGMOID = 2;
     /** se.cl's code for ReLU (the shared CK_ACT_RELU). */
@@ -61,9 +61,8 @@ final class ClSqueezeExcite extends Kernel {
             made[1] = dense(device, program, g.c(), g.hidden(), g.pooledOffset(), g.hiddenOffset(), ACT_RELU);
             made[2] = dense(device, program, g.hidden(), g.c(), g.hiddenOffset(), g.scalesOffset(), ACT_SIGMOID);
             made[3] = device.kernel(program, "se_scale");
-            ClDevice.setArg(made[3], 3, (int) outputShape().elementCount());
-            ClDevice.setArg(made[3], 4, (int) g.plane());
-            ClDevice.setArg(made[3], 5, (int) g.scalesOffset());
+            ClDevice.setArg(made[3], 3, (int) g.plane());
+            ClDevice.setArg(made[3], 4, (int) g.scalesOffset());
         } catch (RuntimeException e) {
             for (cl_kernel k : made) {
                 if (k != null) {
@@ -117,8 +116,8 @@ final class ClSqueezeExcite extends Kernel {
         ClDevice.setArg(scale, 0, x);
         ClDevice.setArg(scale, 1, workspace);
         ClDevice.setArg(scale, 2, output);
-        cl.launch(scale, "se_scale " + describe(), new long[] {roundUp(outputShape().elementCount(), SCALE_WG)},
-                new long[] {SCALE_WG});
+        cl.launch(scale, "se_scale " + describe(), new long[] {roundUp(g.plane(), SCALE_WG), planes},
+                new long[] {SCALE_WG, 1});
     }
 
     private void launchDense(cl_kernel k, DeviceBuffer ws, DeviceBuffer w, DeviceBuffer b, long outputs, String what) {
