@@ -113,6 +113,9 @@ class BinaryConsistencyTest {
         out.add(new Case(Binary.mul(Activation.RELU), Shape.of(4, 1, 3, 1, 33), Shape.of(5, 1, 2, 33)));
         out.add(new Case(Binary.add(Activation.RELU), Shape.of(3, 1, 32), Shape.of(1, 4, 1)));
         out.add(new Case(Binary.mul(), Shape.of(31), Shape.of(2, 3, 1)));
+        // One long row against a single value (a rank-1 layout that is not the fast path).
+        out.add(new Case(Binary.mul(), Shape.of(40), Shape.of(1)));
+        out.add(new Case(Binary.add(Activation.RELU), Shape.of(1, 1), Shape.of(50)));
 
         SplittableRandom r = new SplittableRandom(20261201);
         while (out.size() < 320) {

@@ -16,19 +16,23 @@ import org.jocl.cl_kernel;
 /**
  * add / mul on OpenCL: {@code kernels/eltwise/eltwise.cl}. The broadcast is collapsed on the host
  * ({@link Binary#layout}); equal shapes take {@code eltwise_same}, anything else
- * {@code eltwise_rows} (rows of at least half its work-group, e.g. a channel scale) or
- * {@code eltwise_bcast} (short rows), both with the collapsed dims, strides and division magic
- * numbers right-aligned in {@code int8} / {@code uint8} arguments. Sizes are set once here;
+ * {@code eltwise_rows_*} (rows of at least half its work-group, e.g. a channel scale; one entry
+ * per pattern of which inputs walk the row) or {@code eltwise_bcast} (short rows), both with the
+ * collapsed dims, strides and division magic numbers right-aligned in {@code int8} / {@code uint8}
+ * arguments. Sizes are set once here;
  * {@link #launch} only binds the buffers.
  */
 final class ClBinary extends Kernel {
     static final String SOURCE = "eltwise/eltwise.cl";
     static final String ENTRY_SAME = "eltwise_same";
     static final String ENTRY_BCAST = "eltwise_bcast";
-    static final String ENTRY_ROWS = "eltwise_rows";
+    /** Row kernels by which inputs walk the row: both, a only, b only. */
+    static final String ENTRY_ROWS_AB = "eltwise_rows_ab";
+    static final String ENTRY_ROWS_A = "eltwise_rows_a";
+    static final String ENTRY_ROWS_B = "eltwise_rows_b";
     /** Work-group size of the flat entries (a build define, so host and kernel agree). */
     static final int WG = 256;
-    /** Work-group width of eltwise_rows; rows shorter than half of it take eltwise_bcast. */
+    /** Work-group width of eltwise_rows_*; rows shorter than half of it take eltwise_bcast. */
     static final int ROW_WG = 64;
     /** Components of an OpenCL int8, the most dimensions eltwise_bcast takes. */
     private static final int VEC = 8;
@@ -53,38 +57,66 @@ final class ClBinary extends Kernel {
         Binary.Layout layout = op.layout(inputs);
         int count = (int) outputShape().elementCount();
         long[] dims = layout.dims();
-        long inner = dims[dims.length - 1];
-        this.entry = layout.sameShape() ? ENTRY_SAME : inner >= ROW_WG / 2 ? ENTRY_ROWS : ENTRY_BCAST;
+        long[] sa = layout.aStrides();
+        long[] sb = layout.bStrides();
+        int last = dims.length - 1;
+        boolean rows = !layout.sameShape() && dims[last] >= ROW_WG / 2;
+        this.entry = layout.sameShape() ? ENTRY_SAME : !rows ? ENTRY_BCAST
+                : sa[last] == 0 ? ENTRY_ROWS_B : sb[last] == 0 ? ENTRY_ROWS_A : ENTRY_ROWS_AB;
         this.kernel = device.kernel(device.program(SOURCE, Map.of("ELTWISE_WG", WG, "ELTWISE_ROW_WG", ROW_WG)), entry);
         ClDevice.setArg(kernel, 3, count);
         ClDevice.setArg(kernel, 4, op.kind().code());
         ClDevice.setArg(kernel, 5, op.activation().code());
-        if (!layout.sameShape()) {
-            int rank = layout.rank();
-            int[] magic = new int[VEC];
-            int[] shift = new int[VEC];
-            // Every dimension but the outermost is divided by; the collapse left them all >= 2.
-            for (int k = 1; k < rank; k++) {
-                long[] m = divisionMagic((int) dims[k]);
-                magic[VEC - rank + k] = (int) m[0];
-                shift[VEC - rank + k] = (int) m[1];
-            }
-            ClDevice.setArg(kernel, 6, rank);
-            setInt8(kernel, 7, rightAligned(dims, 1));
-            setInt8(kernel, 8, rightAligned(layout.aStrides(), 0));
-            setInt8(kernel, 9, rightAligned(layout.bStrides(), 0));
-            setInt8(kernel, 10, magic);
-            setInt8(kernel, 11, shift);
-            ClDevice.setArg(kernel, 12, (int) layout.aStrides()[0]);
-            ClDevice.setArg(kernel, 13, (int) layout.bStrides()[0]);
+        if (rows && dims.length == 1) {
+            // The row kernels take the row from component 7, below the outermost dimension: give
+            // a single row an outer dimension of 1.
+            dims = new long[] {1, dims[0]};
+            sa = new long[] {0, sa[0]};
+            sb = new long[] {0, sb[0]};
         }
-        if (entry.equals(ENTRY_ROWS)) {
-            this.global = new long[] {roundUp(inner, ROW_WG), count / inner};
+        if (!layout.sameShape()) {
+            setBroadcastArgs(dims, sa, sb);
+        }
+        if (rows) {
+            this.global = new long[] {roundUp(dims[dims.length - 1], ROW_WG), count / dims[dims.length - 1]};
             this.local = new long[] {ROW_WG, 1};
         } else {
             this.global = new long[] {roundUp(count, WG)};
             this.local = new long[] {WG};
         }
+    }
+
+    /**
+     * Arguments 6.. of eltwise_bcast and eltwise_rows_*: the dimensions below the outermost,
+     * right-aligned in int8s (unused components D = 1, strides 0, magic 0), then the outermost
+     * dimension's strides.
+     */
+    private void setBroadcastArgs(long[] dims, long[] sa, long[] sb) {
+        int[] d = new int[VEC];
+        int[] stridesA = new int[VEC];
+        int[] stridesB = new int[VEC];
+        int[] magic = new int[VEC];
+        int[] shift = new int[VEC];
+        Arrays.fill(d, 1);
+        int rank = dims.length;
+        // Fits: every dim and stride is below the element count, which is below 2^31.
+        for (int k = 1; k < rank; k++) {
+            int slot = VEC - rank + k;
+            d[slot] = (int) dims[k];
+            stridesA[slot] = (int) sa[k];
+            stridesB[slot] = (int) sb[k];
+            // The collapse leaves every dimension >= 2 (size-1 dimensions are dropped).
+            long[] m = divisionMagic(d[slot]);
+            magic[slot] = (int) m[0];
+            shift[slot] = (int) m[1];
+        }
+        setInt8(kernel, 6, d);
+        setInt8(kernel, 7, stridesA);
+        setInt8(kernel, 8, stridesB);
+        setInt8(kernel, 9, magic);
+        setInt8(kernel, 10, shift);
+        ClDevice.setArg(kernel, 11, (int) sa[0]);
+        ClDevice.setArg(kernel, 12, (int) sb[0]);
     }
 
     /**
@@ -104,17 +136,6 @@ final class ClBinary extends Kernel {
         long p = 1L << (31 + l);
         long m = (p + d - 1) / d;
         return new long[] {m, l - 1};
-    }
-
-    /** The values in the last components of an int8, {@code fill} before them. */
-    private static int[] rightAligned(long[] values, int fill) {
-        int[] v = new int[VEC];
-        Arrays.fill(v, fill);
-        for (int i = 0; i < values.length; i++) {
-            // Fits: every dim and stride is below the element count, which is below 2^31.
-            v[VEC - values.length + i] = (int) values[i];
-        }
-        return v;
     }
 
     private void setInt8(cl_kernel k, int index, int[] v) {
