@@ -28,7 +28,8 @@
  *                   of which inputs walk the row (_ab both, _a only a, _b only b), because loads
  *                   under a branch, or a select between addresses, become gathers on PoCL. For
  *                   rows shorter than ELTWISE_ROW_WG / 2 the host takes eltwise_bcast, as the 2-D
- *                   grid would leave most of each work-group idle.
+ *                   grid would leave most of each work-group idle. eltwise_rows2_* are the same
+ *                   for layouts of rank 2, without the split of the row index.
  *
  * Grid: eltwise_same and eltwise_bcast are 1-D, one work-item per output element, global =
  * COUNT rounded up to ELTWISE_WG; element-wise work has no reuse, so a flat grid is all it needs,
@@ -114,9 +115,13 @@ __kernel void eltwise_bcast(ELTWISE_BCAST_ARGS)
 /*
  * A row kernel: the row (innermost dimension, component 7) is the grid's first axis, so its
  * split is skipped; A_WALKS / B_WALKS say whether each input walks the row (stride 1) or repeats
- * one value along it (stride 0; never both, as such a dimension collapses away).
+ * one value along it (stride 0; never both, as such a dimension collapses away). SPLIT = 0 drops
+ * the split of the row index altogether, for layouts of rank 2 (rows of one outer dimension:
+ * the channel scale, a bias over [N, C*H*W]), where the row index is the outer coordinate:
+ * although the unused steps are no-ops, PoCL does not hoist them out of its work-item loop and
+ * they cost it 4x on a channel scale. The constant SPLIT folds away at compile time.
  */
-#define ELTWISE_ROWS(NAME, A_WALKS, B_WALKS)                                                     \
+#define ELTWISE_ROWS(NAME, A_WALKS, B_WALKS, SPLIT)                                              \
     __attribute__((reqd_work_group_size(ELTWISE_ROW_WG, 1, 1)))                                  \
     __kernel void NAME(ELTWISE_BCAST_ARGS)                                                       \
     {                                                                                            \
@@ -129,12 +134,14 @@ __kernel void eltwise_bcast(ELTWISE_BCAST_ARGS)
         int r = row;                                                                             \
         int ia = 0;                                                                              \
         int ib = 0;                                                                              \
-        ELTWISE_STEP(6)                                                                          \
-        ELTWISE_STEP(5)                                                                          \
-        ELTWISE_STEP(4)                                                                          \
-        ELTWISE_STEP(3)                                                                          \
-        ELTWISE_STEP(2)                                                                          \
-        ELTWISE_STEP(1)                                                                          \
+        if (SPLIT) {                                                                             \
+            ELTWISE_STEP(6)                                                                      \
+            ELTWISE_STEP(5)                                                                      \
+            ELTWISE_STEP(4)                                                                      \
+            ELTWISE_STEP(3)                                                                      \
+            ELTWISE_STEP(2)                                                                      \
+            ELTWISE_STEP(1)                                                                      \
+        }                                                                                        \
         ia += r * OUTER_SA;                                                                      \
         ib += r * OUTER_SB;                                                                      \
         const float va = a[ia + (A_WALKS ? j : 0)];                                              \
@@ -144,8 +151,11 @@ __kernel void eltwise_bcast(ELTWISE_BCAST_ARGS)
     }
 
 /* Both inputs walk the row, e.g. [N,C,H,W] + [1,C,H,W] with N > 1. */
-ELTWISE_ROWS(eltwise_rows_ab, 1, 1)
+ELTWISE_ROWS(eltwise_rows_ab, 1, 1, 1)
+ELTWISE_ROWS(eltwise_rows2_ab, 1, 1, 0)
 /* a walks, b repeats: a channel scale x * s[N,C,1,1], a bias over rows. */
-ELTWISE_ROWS(eltwise_rows_a, 1, 0)
+ELTWISE_ROWS(eltwise_rows_a, 1, 0, 1)
+ELTWISE_ROWS(eltwise_rows2_a, 1, 0, 0)
 /* b walks, a repeats. */
-ELTWISE_ROWS(eltwise_rows_b, 0, 1)
+ELTWISE_ROWS(eltwise_rows_b, 0, 1, 1)
+ELTWISE_ROWS(eltwise_rows2_b, 0, 1, 0)

@@ -169,6 +169,7 @@ class BinaryConsistencyTest {
         int big = 0;
         int longRows = 0;
         int longRepeated = 0;
+        int longDeep = 0;
         int shortRows = 0;
         for (Case c : cs) {
             Shape out = c.op().outputShape(c.inputs());
@@ -191,6 +192,7 @@ class BinaryConsistencyTest {
                 if (l.dims()[inner] >= 32) {
                     longRows++;
                     longRepeated += l.aStrides()[inner] == 0 || l.bStrides()[inner] == 0 ? 1 : 0;
+                    longDeep += l.rank() > 2 ? 1 : 0;
                 } else {
                     shortRows++;
                 }
@@ -199,10 +201,11 @@ class BinaryConsistencyTest {
         assertEquals(List.of(1, 2, 3, 4, 5, 8), List.copyOf(ranks), "output ranks");
         assertEquals(List.of("add", "add(relu)", "mul", "mul(relu)"), List.copyOf(ops), "kinds and activations");
         assertTrue(same >= 50 && aRepeats >= 50 && bRepeats >= 50 && both >= 30 && rankDiffers >= 30 && big >= 4
-                && longRows >= 20 && longRepeated >= 5 && shortRows >= 100, String.format(Locale.ROOT,
+                && longRows >= 20 && longRepeated >= 5 && longDeep >= 5 && shortRows >= 100, String.format(Locale.ROOT,
                         "equal shapes %d, a broadcast %d, b broadcast %d, both %d, ranks differ %d, large %d, "
-                        + "broadcast rows >= 32: %d (one input repeating along them: %d), shorter: %d", same, aRepeats,
-                        bRepeats, both, rankDiffers, big, longRows, longRepeated, shortRows));
+                        + "broadcast rows >= 32: %d (one input repeating along them: %d, collapsed rank > 2: %d), "
+                        + "shorter: %d", same, aRepeats, bRepeats, both, rankDiffers, big, longRows, longRepeated,
+                        longDeep, shortRows));
     }
 
     @TestFactory

@@ -15,21 +15,17 @@ import org.jocl.cl_kernel;
 
 /**
  * add / mul on OpenCL: {@code kernels/eltwise/eltwise.cl}. The broadcast is collapsed on the host
- * ({@link Binary#layout}); equal shapes take {@code eltwise_same}, anything else
- * {@code eltwise_rows_*} (rows of at least half its work-group, e.g. a channel scale; one entry
- * per pattern of which inputs walk the row) or {@code eltwise_bcast} (short rows), both with the
- * collapsed dims, strides and division magic numbers right-aligned in {@code int8} / {@code uint8}
- * arguments. Sizes are set once here;
- * {@link #launch} only binds the buffers.
+ * ({@link Binary#layout}); equal shapes take {@code eltwise_same}; anything else takes a row
+ * kernel when its rows hold at least half a work-group ({@code eltwise_rows2_*} for layouts of
+ * rank 2, e.g. a channel scale, {@code eltwise_rows_*} above; one entry per pattern of which
+ * inputs walk the row), else {@code eltwise_bcast}. The broadcast kernels get the collapsed dims,
+ * strides and division magic numbers right-aligned in {@code int8} / {@code uint8} arguments.
+ * Sizes are set once here; {@link #launch} only binds the buffers.
  */
 final class ClBinary extends Kernel {
     static final String SOURCE = "eltwise/eltwise.cl";
     static final String ENTRY_SAME = "eltwise_same";
     static final String ENTRY_BCAST = "eltwise_bcast";
-    /** Row kernels by which inputs walk the row: both, a only, b only. */
-    static final String ENTRY_ROWS_AB = "eltwise_rows_ab";
-    static final String ENTRY_ROWS_A = "eltwise_rows_a";
-    static final String ENTRY_ROWS_B = "eltwise_rows_b";
     /** Work-group size of the flat entries (a build define, so host and kernel agree). */
     static final int WG = 256;
     /** Work-group width of eltwise_rows_*; rows shorter than half of it take eltwise_bcast. */
@@ -61,8 +57,10 @@ final class ClBinary extends Kernel {
         long[] sb = layout.bStrides();
         int last = dims.length - 1;
         boolean rows = !layout.sameShape() && dims[last] >= ROW_WG / 2;
+        // Row kernels: "2" for at most two dimensions (no split of the row index), then who walks the row.
         this.entry = layout.sameShape() ? ENTRY_SAME : !rows ? ENTRY_BCAST
-                : sa[last] == 0 ? ENTRY_ROWS_B : sb[last] == 0 ? ENTRY_ROWS_A : ENTRY_ROWS_AB;
+                : (dims.length <= 2 ? "eltwise_rows2_" : "eltwise_rows_")
+                        + (sa[last] == 0 ? "b" : sb[last] == 0 ? "a" : "ab");
         this.kernel = device.kernel(device.program(SOURCE, Map.of("ELTWISE_WG", WG, "ELTWISE_ROW_WG", ROW_WG)), entry);
         ClDevice.setArg(kernel, 3, count);
         ClDevice.setArg(kernel, 4, op.kind().code());
