@@ -113,6 +113,12 @@ class BinaryConsistencyTest {
         out.add(new Case(Binary.mul(Activation.RELU), Shape.of(4, 1, 3, 1, 33), Shape.of(5, 1, 2, 33)));
         out.add(new Case(Binary.add(Activation.RELU), Shape.of(3, 1, 32), Shape.of(1, 4, 1)));
         out.add(new Case(Binary.mul(), Shape.of(31), Shape.of(2, 3, 1)));
+        // A bias over [N, C, H*W] and channel scales behind an outer dimension: rows of 32 or more
+        // that one input repeats, in layouts of rank 3.
+        out.add(new Case(Binary.add(), Shape.nchw(2, 5, 6, 7), Shape.of(5, 1, 1)));
+        out.add(new Case(Binary.mul(), Shape.of(2, 3, 40), Shape.of(1, 3, 1)));
+        out.add(new Case(Binary.mul(Activation.RELU), Shape.of(4, 1, 6, 40), Shape.of(3, 1, 1)));
+        out.add(new Case(Binary.add(Activation.RELU), Shape.of(3, 1, 1), Shape.nchw(2, 3, 5, 9)));
         // One long row against a single value (a rank-1 layout that is not the fast path).
         out.add(new Case(Binary.mul(), Shape.of(40), Shape.of(1)));
         out.add(new Case(Binary.add(Activation.RELU), Shape.of(1, 1), Shape.of(50)));
@@ -138,10 +144,27 @@ class BinaryConsistencyTest {
             if (r.nextInt(4) == 0) {
                 out.add(new Case(op, o, o));
             } else {
-                out.add(new Case(op, broadcastFrom(dims, longRow, r), broadcastFrom(dims, longRow, r)));
+                Shape a = broadcastFrom(dims, longRow, r);
+                Shape b = broadcastFrom(dims, longRow, r);
+                // Half the long rows are repeated by one input (a channel scale or bias pattern).
+                if (longRow && r.nextBoolean()) {
+                    if (r.nextBoolean()) {
+                        a = lastToOne(a);
+                    } else {
+                        b = lastToOne(b);
+                    }
+                }
+                out.add(new Case(op, a, b));
             }
         }
         return out;
+    }
+
+    /** The shape with its last dimension set to 1. */
+    private static Shape lastToOne(Shape s) {
+        int[] d = s.dims();
+        d[d.length - 1] = 1;
+        return Shape.of(d);
     }
 
     /** An input shape that broadcasts to dims: maybe fewer (leading) dims, some set to 1, the last kept if asked. */
@@ -201,7 +224,7 @@ class BinaryConsistencyTest {
         assertEquals(List.of(1, 2, 3, 4, 5, 8), List.copyOf(ranks), "output ranks");
         assertEquals(List.of("add", "add(relu)", "mul", "mul(relu)"), List.copyOf(ops), "kinds and activations");
         assertTrue(same >= 50 && aRepeats >= 50 && bRepeats >= 50 && both >= 30 && rankDiffers >= 30 && big >= 4
-                && longRows >= 20 && longRepeated >= 5 && longDeep >= 5 && shortRows >= 100, String.format(Locale.ROOT,
+                && longRows >= 20 && longRepeated >= 10 && longDeep >= 10 && shortRows >= 100, String.format(Locale.ROOT,
                         "equal shapes %d, a broadcast %d, b broadcast %d, both %d, ranks differ %d, large %d, "
                         + "broadcast rows >= 32: %d (one input repeating along them: %d, collapsed rank > 2: %d), "
                         + "shorter: %d", same, aRepeats, bRepeats, both, rankDiffers, big, longRows, longRepeated,
