@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import org.convkit.ops.SqueezeExcite;
@@ -25,7 +26,8 @@ import org.junit.jupiter.api.TestFactory;
  * squeeze_excite on every device found, against {@link SqueezeExciteRef}, over a sweep of cases:
  * channels 1..130 (1, below the ratio, not multiples of 16, and 128 or more), ratios 1, 2, 4, 8,
  * 16 and 32 (hidden sizes from 1 up), spatial sizes 1..15 (1x1 planes, non-square, planes
- * smaller and larger than the 64-wide reduction), batch 1..3.
+ * smaller and larger than the 64-wide reduction) plus one 129x131 plane (large enough to be
+ * split across work items), batch 1..3.
  *
  * <p>Each case goes through {@link OpHarness}: the input and all four parameters uniform in
  * [-1, 1) (wider than a trained layer's weights, so that sigmoids saturate and ReLUs cut in some
@@ -84,6 +86,8 @@ class SqueezeExciteConsistencyTest {
         out.add(new Case(SqueezeExcite.of(2), Shape.nchw(1, 6, 9, 7)));
         out.add(new Case(SqueezeExcite.of(2), Shape.nchw(1, 6, 8, 8)));
         out.add(new Case(SqueezeExcite.of(2), Shape.nchw(1, 6, 5, 13)));
+        // Planes large enough for the CPU to split one plane across work items (16,384 elements).
+        out.add(new Case(SqueezeExcite.of(2), Shape.nchw(1, 3, 129, 131)));
 
         SplittableRandom r = new SplittableRandom(20261203);
         while (out.size() < 240) {
@@ -109,6 +113,7 @@ class SqueezeExciteConsistencyTest {
         int onePixel = 0;
         int nonSquare = 0;
         int widePlanes = 0;
+        int hugePlanes = 0;
         for (Case c : cs) {
             SqueezeExcite.Geometry g = c.geometry();
             ratios.add(c.op().ratio());
@@ -121,14 +126,16 @@ class SqueezeExciteConsistencyTest {
             onePixel += g.plane() == 1 ? 1 : 0;
             nonSquare += g.h() != g.w() ? 1 : 0;
             widePlanes += g.plane() > 64 ? 1 : 0;
+            hugePlanes += g.plane() > 16_384 ? 1 : 0;
         }
         assertEquals(List.of(1, 2, 4, 8, 16, 32), List.copyOf(ratios), "ratios");
         assertEquals(List.of(1, 2, 3), List.copyOf(batches), "batches");
-        assertEquals(15, spatial.size(), "every spatial size 1..15: " + spatial);
+        assertTrue(spatial.containsAll(IntStream.rangeClosed(1, 15).boxed().toList()),
+                "every spatial size 1..15: " + spatial);
         assertTrue(oneChannel >= 2 && manyChannels >= 20 && oneHidden >= 20 && onePixel >= 2 && nonSquare >= 50
-                && widePlanes >= 50, String.format(Locale.ROOT, "C=1 %d, C>=128 %d, hidden=1 %d, 1x1 planes %d, "
-                        + "non-square %d, planes over 64 %d", oneChannel, manyChannels, oneHidden, onePixel, nonSquare,
-                        widePlanes));
+                && widePlanes >= 50 && hugePlanes >= 1, String.format(Locale.ROOT, "C=1 %d, C>=128 %d, hidden=1 %d, "
+                        + "1x1 planes %d, non-square %d, planes over 64 %d, over 16384 %d", oneChannel, manyChannels,
+                        oneHidden, onePixel, nonSquare, widePlanes, hugePlanes));
     }
 
     @TestFactory

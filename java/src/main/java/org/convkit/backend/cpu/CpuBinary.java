@@ -7,7 +7,6 @@ import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
 import org.convkit.backend.Kernel;
-import org.convkit.ops.Activation;
 import org.convkit.ops.Binary;
 import org.convkit.tensor.Shape;
 
@@ -25,7 +24,11 @@ final class CpuBinary extends Kernel {
 
     private final CpuDevice cpu;
     private final boolean mul;
-    private final boolean relu;
+    /**
+     * The activation as a lower bound, {@code max(v, floor)}: 0 for ReLU, -infinity for none.
+     * Math.max keeps NaN, and has no branch for the JIT to trip on.
+     */
+    private final float floor;
     /** Outer collapsed dims (all but the innermost) and their strides in a and b. */
     private final long[] outerDims;
     private final long[] outerA;
@@ -43,7 +46,11 @@ final class CpuBinary extends Kernel {
         super(device, op, inputs);
         this.cpu = device;
         this.mul = op.kind() == Binary.Kind.MUL;
-        this.relu = op.activation() == Activation.RELU;
+        // Exhaustive: a new activation must say here how it maps, or not compile.
+        this.floor = switch (op.activation()) {
+            case NONE -> Float.NEGATIVE_INFINITY;
+            case RELU -> 0f;
+        };
         Binary.Layout l = op.layout(inputs);
         int r = l.rank();
         long[] dims = l.dims();
@@ -100,15 +107,44 @@ final class CpuBinary extends Kernel {
             ia += c * outerA[k];
             ib += c * outerB[k];
         }
-        long out = row * rowLength;
-        long sa = rowStrideA;
-        long sb = rowStrideB;
-        for (long j = j0; j < j1; j++) {
-            float va = a.getAtIndex(F, ia + j * sa);
-            float vb = b.getAtIndex(F, ib + j * sb);
-            float v = mul ? va * vb : va + vb;
-            // Written so that NaN stays NaN.
-            y.setAtIndex(F, out + j, relu && v < 0f ? 0f : v);
+        long out = row * rowLength + j0;
+        int n = (int) (j1 - j0);
+        // Row strides are 1 (walk) or 0 (repeat one value), never both 0: one loop per pattern,
+        // each a plain streaming loop the JIT can vectorise.
+        if (rowStrideA == 0) {
+            float va = a.getAtIndex(F, ia);
+            if (mul) {
+                for (int j = 0; j < n; j++) {
+                    y.setAtIndex(F, out + j, Math.max(va * b.getAtIndex(F, ib + j0 + j), floor));
+                }
+            } else {
+                for (int j = 0; j < n; j++) {
+                    y.setAtIndex(F, out + j, Math.max(va + b.getAtIndex(F, ib + j0 + j), floor));
+                }
+            }
+        } else if (rowStrideB == 0) {
+            float vb = b.getAtIndex(F, ib);
+            if (mul) {
+                for (int j = 0; j < n; j++) {
+                    y.setAtIndex(F, out + j, Math.max(a.getAtIndex(F, ia + j0 + j) * vb, floor));
+                }
+            } else {
+                for (int j = 0; j < n; j++) {
+                    y.setAtIndex(F, out + j, Math.max(a.getAtIndex(F, ia + j0 + j) + vb, floor));
+                }
+            }
+        } else {
+            long sa = ia + j0;
+            long sb = ib + j0;
+            if (mul) {
+                for (int j = 0; j < n; j++) {
+                    y.setAtIndex(F, out + j, Math.max(a.getAtIndex(F, sa + j) * b.getAtIndex(F, sb + j), floor));
+                }
+            } else {
+                for (int j = 0; j < n; j++) {
+                    y.setAtIndex(F, out + j, Math.max(a.getAtIndex(F, sa + j) + b.getAtIndex(F, sb + j), floor));
+                }
+            }
         }
     }
 }

@@ -12,7 +12,8 @@ import org.convkit.tensor.Shape;
 /**
  * squeeze_excite on the CPU, in the same four steps as {@code kernels/se/se.cl}, each a parallel
  * loop that finishes before the next starts: pool one (n,c) plane per item, one dense unit per
- * item (W1 then ReLU, W2 then sigmoid), then scale a band of elements per item. The pooled
+ * item (W1 then ReLU, W2 then sigmoid), then scale whole planes (or slices of a large one) per
+ * item. The pooled
  * vector, hidden vector and scales go to the caller's workspace at the offsets of
  * {@link SqueezeExcite.Geometry}. Sums accumulate in float, as the OpenCL kernels do.
  */
@@ -28,12 +29,11 @@ final class CpuSqueezeExcite extends Kernel {
         super(device, op, List.of(input));
         this.cpu = device;
         this.g = op.geometry(input);
-        // Work items are counted in ints: planes, dense units, and scale bands.
+        // Work items are counted in ints: planes, dense units, and scale items (at most planes * slices).
         long units = (long) g.n() * Math.max(g.c(), g.hidden());
-        long bands = (outputShape().elementCount() + GRAIN - 1) / GRAIN;
-        if (units > Integer.MAX_VALUE || bands > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("cpu " + describe() + ": too many work items (" + Math.max(units, bands)
-                    + ")");
+        long scaleItems = units * ((g.plane() + GRAIN - 1) / GRAIN);
+        if (scaleItems > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("cpu " + describe() + ": too many work items (" + scaleItems + ")");
         }
     }
 
@@ -49,34 +49,47 @@ final class CpuSqueezeExcite extends Kernel {
         long plane = g.plane();
         int planes = g.n() * g.c(); // checked in the constructor
 
-        cpu.parallelFor(planes, p -> {
-            long base = p * plane;
-            float acc = 0f;
-            for (long i = 0; i < plane; i++) {
-                acc += x.getAtIndex(F, base + i);
-            }
-            ws.setAtIndex(F, g.pooledOffset() + p, acc / plane);
-        });
+        cpu.parallelFor(planes, p -> ws.setAtIndex(F, g.pooledOffset() + p, mean(x, p * plane, plane)));
         dense(ws, w1, b1, g.c(), g.hidden(), g.pooledOffset(), g.hiddenOffset(), false);
         dense(ws, w2, b2, g.hidden(), g.c(), g.hiddenOffset(), g.scalesOffset(), true);
 
-        long count = (long) planes * plane;
-        long items = (count + GRAIN - 1) / GRAIN;
+        // Scale: a work item is a run of whole planes, or a slice of one plane, of about GRAIN elements.
+        long slices = plane >= GRAIN ? (plane + GRAIN - 1) / GRAIN : 1;
+        long sliceLength = (plane + slices - 1) / slices;
+        long planesPerItem = plane >= GRAIN ? 1 : Math.max(1, GRAIN / plane);
+        long items = (planes + planesPerItem - 1) / planesPerItem * slices;
         cpu.parallelFor((int) items, item -> {
-            long i0 = item * GRAIN;
-            long i1 = Math.min(count, i0 + GRAIN);
-            long p = i0 / plane;
-            float s = ws.getAtIndex(F, g.scalesOffset() + p);
-            long planeEnd = (p + 1) * plane;
-            for (long i = i0; i < i1; i++) {
-                if (i == planeEnd) {
-                    p++;
-                    planeEnd += plane;
-                    s = ws.getAtIndex(F, g.scalesOffset() + p);
+            long group = item / slices;
+            long i0 = (item % slices) * sliceLength;
+            int n = (int) (Math.min(plane, i0 + sliceLength) - i0);
+            long end = Math.min(planes, (group + 1) * planesPerItem);
+            for (long p = group * planesPerItem; p < end; p++) {
+                float s = ws.getAtIndex(F, g.scalesOffset() + p);
+                long base = p * plane + i0;
+                for (int i = 0; i < n; i++) {
+                    y.setAtIndex(F, base + i, x.getAtIndex(F, base + i) * s);
                 }
-                y.setAtIndex(F, i, x.getAtIndex(F, i) * s);
             }
         });
+    }
+
+    /** Mean of {@code count} floats from {@code base}; four running sums, so the adds overlap. */
+    private static float mean(MemorySegment x, long base, long count) {
+        float s0 = 0f;
+        float s1 = 0f;
+        float s2 = 0f;
+        float s3 = 0f;
+        long i = 0;
+        for (; i + 4 <= count; i += 4) {
+            s0 += x.getAtIndex(F, base + i);
+            s1 += x.getAtIndex(F, base + i + 1);
+            s2 += x.getAtIndex(F, base + i + 2);
+            s3 += x.getAtIndex(F, base + i + 3);
+        }
+        for (; i < count; i++) {
+            s0 += x.getAtIndex(F, base + i);
+        }
+        return ((s0 + s1) + (s2 + s3)) / count;
     }
 
     /** out[n,o] = act(b[o] + sum_k w[o,k] in[n,k]) for every n, o: ReLU, or sigmoid when {@code sigmoid}. */
