@@ -6,7 +6,7 @@
  * Layout: viewed row-major, the input x is OUTER rows of INNER elements (OUTER = product of the
  * dimensions before the axis, INNER = x's size along the axis times the product of those after
  * it); the output y has OUTER rows of OUT_INNER elements, and x's rows land at column OFFSET.
- * The host launches concat_copy once per input, with that input's INNER and OFFSET
+ * The host launches one of the variants below once per input, with that input's INNER and OFFSET
  * (org.convkit.ops.Concat#geometry). Concatenating on axis 0 is OUTER = 1: one contiguous copy.
  *
  * Variants (same arguments):

@@ -112,7 +112,9 @@ public final class Binary implements Op {
      * The broadcast resolved for two input shapes, collapsed for the kernels: dimensions of size
      * 1 in the output are dropped, and neighbouring dimensions are merged wherever both inputs
      * walk them contiguously or both repeat them, so that equal shapes become one dimension and
-     * a channel scale {@code [N,C,H,W] * [N,C,1,1]} becomes {@code [N*C, H*W]}.
+     * a channel scale {@code [N,C,H,W] * [N,C,1,1]} becomes {@code [N*C, H*W]}. No collapsed
+     * dimension is repeated by both inputs (it would have size 1 and be dropped), and an output of
+     * one element is the equal-shape layout {@code [1]}.
      *
      * @param dims the collapsed output dimensions (row-major, rank 1 to {@link Shape#MAX_RANK})
      * @param aStrides per collapsed dimension, the element stride of input a (0 where a repeats)
@@ -226,7 +228,8 @@ public final class Binary implements Op {
             }
         }
         if (r == 0) {
-            return new Layout(new long[] {1}, new long[] {0}, new long[] {0});
+            // Every dimension is 1: both inputs hold one element, which is the equal-shape case.
+            return new Layout(new long[] {1}, new long[] {1}, new long[] {1});
         }
         return new Layout(Arrays.copyOf(dims, r), Arrays.copyOf(ra, r), Arrays.copyOf(rb, r));
     }
