@@ -43,7 +43,8 @@ public final class CpuDevice extends AbstractDevice {
         register(Conv2d.class, (conv, inputs) -> new CpuConv2d(this, conv, inputs.get(0)));
         register(org.convkit.ops.Binary.class, (op, inputs) -> new CpuBinary(this, op, inputs));
         register(org.convkit.ops.Concat.class, (op, inputs) -> new CpuConcat(this, op, inputs));
-        register(org.convkit.ops.SqueezeExcite.class, (op, inputs) -> new CpuSqueezeExcite(this, op, inputs.get(0)));
+        register(org.convkit.ops.SqueezeExcite.class,
+                (op, inputs) -> new CpuSqueezeExcite(this, op, inputs.get(0)));
     }
 
     /** Worker threads, the caller included. */

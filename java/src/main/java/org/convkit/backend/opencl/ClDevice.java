@@ -66,7 +66,8 @@ public final class ClDevice extends AbstractDevice {
         register(Conv2d.class, (conv, inputs) -> new ClConv2d(this, conv, inputs.get(0)));
         register(org.convkit.ops.Binary.class, (op, inputs) -> new ClBinary(this, op, inputs));
         register(org.convkit.ops.Concat.class, (op, inputs) -> new ClConcat(this, op, inputs));
-        register(org.convkit.ops.SqueezeExcite.class, (op, inputs) -> new ClSqueezeExcite(this, op, inputs.get(0)));
+        register(org.convkit.ops.SqueezeExcite.class,
+                (op, inputs) -> new ClSqueezeExcite(this, op, inputs.get(0)));
     }
 
     /** Largest work-group the device accepts. */
