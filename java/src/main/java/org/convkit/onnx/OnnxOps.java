@@ -5,6 +5,8 @@ import java.util.Map;
 import java.util.Set;
 
 import org.convkit.ops.ActivationOp;
+import org.convkit.ops.Binary;
+import org.convkit.ops.Concat;
 import org.convkit.ops.Conv2d;
 import org.convkit.ops.GlobalPool2d;
 import org.convkit.ops.Lrn;
@@ -80,7 +82,10 @@ public final class OnnxOps {
             Map.entry("Clip", OnnxOps::clip),
             Map.entry("PRelu", c -> new Converted(PRelu.of(c.shape(1)), List.of(0, 1), 1)),
             Map.entry("Softmax", OnnxOps::softmax),
-            Map.entry("LRN", OnnxOps::lrn));
+            Map.entry("LRN", OnnxOps::lrn),
+            Map.entry("Add", c -> new Converted(Binary.add(), List.of(0, 1), 2)),
+            Map.entry("Mul", c -> new Converted(Binary.mul(), List.of(0, 1), 2)),
+            Map.entry("Concat", OnnxOps::concat));
 
     /** The operators convkit converts. */
     public static Set<String> supported() {
@@ -253,5 +258,19 @@ public final class OnnxOps {
         }
         return unary(Lrn.onnx(toInt(n, "size", n.intAttr("size", 0)), n.floatAttr("alpha", 1e-4f),
                 n.floatAttr("beta", 0.75f), n.floatAttr("bias", 1.0f)));
+    }
+
+    private static Converted concat(NodeContext c) {
+        OnnxNode n = c.node();
+        if (!n.has("axis")) {
+            throw new OnnxImportException(n, "axis is required");
+        }
+        List<Integer> args = new java.util.ArrayList<>();
+        for (int i = 0; i < n.inputs().size(); i++) {
+            if (c.present(i)) {
+                args.add(i);
+            }
+        }
+        return new Converted(Concat.of(toInt(n, "axis", n.intAttr("axis", 0))), args, args.size());
     }
 }

@@ -49,6 +49,10 @@ public final class CpuDevice extends AbstractDevice {
         register(org.convkit.ops.ActivationOp.class, (op, inputs) -> new CpuActivation(this, op, inputs.get(0)));
         register(org.convkit.ops.PRelu.class, (op, inputs) -> new CpuPRelu(this, op, inputs.get(0)));
         register(org.convkit.ops.Softmax.class, (op, inputs) -> new CpuSoftmax(this, op, inputs.get(0)));
+        register(org.convkit.ops.Binary.class, (op, inputs) -> new CpuBinary(this, op, inputs));
+        register(org.convkit.ops.Concat.class, (op, inputs) -> new CpuConcat(this, op, inputs));
+        register(org.convkit.ops.SqueezeExcite.class,
+                (op, inputs) -> new CpuSqueezeExcite(this, op, inputs.get(0)));
     }
 
     /** Worker threads, the caller included. */

@@ -75,6 +75,10 @@ public final class ClDevice extends AbstractDevice {
         register(org.convkit.ops.ActivationOp.class, (op, inputs) -> new ClActivation(this, op, inputs.get(0)));
         register(org.convkit.ops.PRelu.class, (op, inputs) -> new ClPRelu(this, op, inputs.get(0)));
         register(org.convkit.ops.Softmax.class, (op, inputs) -> new ClSoftmax(this, op, inputs.get(0)));
+        register(org.convkit.ops.Binary.class, (op, inputs) -> new ClBinary(this, op, inputs));
+        register(org.convkit.ops.Concat.class, (op, inputs) -> new ClConcat(this, op, inputs));
+        register(org.convkit.ops.SqueezeExcite.class,
+                (op, inputs) -> new ClSqueezeExcite(this, op, inputs.get(0)));
     }
 
     /** Largest work-group the device accepts. */
