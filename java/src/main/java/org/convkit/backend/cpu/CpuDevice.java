@@ -41,6 +41,8 @@ public final class CpuDevice extends AbstractDevice {
         };
         this.pool = threads > 1 ? Executors.newFixedThreadPool(threads - 1, factory) : null;
         register(Conv2d.class, (conv, inputs) -> new CpuConv2d(this, conv, inputs.get(0)));
+        register(org.convkit.ops.ConvTranspose2d.class, (op, inputs) -> new CpuConvTranspose2d(this, op, inputs.get(0)));
+        register(org.convkit.ops.Upsample.class, (op, inputs) -> new CpuUpsample(this, op, inputs.get(0)));
     }
 
     /** Worker threads, the caller included. */

@@ -64,6 +64,8 @@ public final class ClDevice extends AbstractDevice {
         }
         this.maxWorkGroupSize = Cl.deviceSize(device, CL_DEVICE_MAX_WORK_GROUP_SIZE);
         register(Conv2d.class, (conv, inputs) -> new ClConv2d(this, conv, inputs.get(0)));
+        register(org.convkit.ops.ConvTranspose2d.class, (op, inputs) -> new ClConvTranspose2d(this, op, inputs.get(0)));
+        register(org.convkit.ops.Upsample.class, (op, inputs) -> new ClUpsample(this, op, inputs.get(0)));
     }
 
     /** Largest work-group the device accepts. */
