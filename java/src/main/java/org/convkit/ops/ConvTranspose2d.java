@@ -150,10 +150,14 @@ public final class ConvTranspose2d implements Op {
             return oc / groups;
         }
 
-        /** Multiply-adds that reach the output: per axis, the (input pixel, tap) pairs landing inside it. */
+        /**
+         * Multiply-adds that reach the output: per axis, the (input pixel, tap) pairs landing inside it.
+         *
+         * @throws ArithmeticException if the count overflows a long
+         */
         public long macs() {
-            long pairs = reaching(h, oh, kh, sh, dh, padTop) * reaching(w, ow, kw, sw, dw, padLeft);
-            return (long) n * oc * cPerGroup() * pairs;
+            long pairs = Math.multiplyExact(reaching(h, oh, kh, sh, dh, padTop), reaching(w, ow, kw, sw, dw, padLeft));
+            return Math.multiplyExact(Math.multiplyExact((long) n * oc, (long) cPerGroup()), pairs);
         }
 
         /** Pairs (i, k), i < in, k < taps, with {@code i * s - pad + k * d} in [0, out). */
