@@ -8,13 +8,18 @@
  * Layout: x [N,C,H,W], w [C, OC/G, KH, KW] (input channels first, as ONNX), b [OC] (or NULL),
  * y [N,OC,OH,OW]. Pads PT, PL may be negative (an explicit output shape larger than the full
  * result): the formula holds as written.
- * Grid: (roundup(OW, CONVT2D_TILE_W), roundup(OH, CONVT2D_TILE_H), N*OC); one work-item per
- * output element.
- * Variant: the gather formulation. Each work-item sums the input pixels and taps that reach its
- * output element, instead of scattering each input pixel into KH*KW outputs: no atomics, no
- * zeroed output, a fixed summation order, so results are deterministic. Along an axis the taps
- * that reach a given output come every SH / gcd(SH, DH) taps; the kernel finds the first one
- * and steps, so the loop visits only reaching taps (1/SH of them when DH == 1).
+ * Grid: (SW * JW, SH * JH, N*OC), JW = roundup(ceil(OW / SW), CONVT2D_TILE_W), JH likewise for
+ * rows; one work-item per output element, ordered by stride phase: global x = pw * JW + j is
+ * output column ow = j * SW + pw (pw = ow mod SW), and likewise for rows.
+ * Variant: the gather formulation, phase-decomposed. Each work-item sums the input pixels and
+ * taps that reach its output element, instead of scattering each input pixel into KH*KW outputs:
+ * no atomics, no zeroed output, a fixed summation order, so results are deterministic. Which taps
+ * reach an output depends only on its phase (ow + PL - s*DW must be a multiple of SW), so every
+ * work-item of a work-group (one phase, JW a multiple of the tile) visits the same taps: no
+ * divergence, the weight reads are broadcasts, and the input reads of neighbouring work-items are
+ * neighbouring pixels (iw = j + const). Along an axis the reaching taps come every
+ * SW / gcd(SW, DW) taps from the first one; the loops visit only those (1/SW of them when DW == 1).
+ * Work-items past the end of a phase (the rounding up to the tile) return at once.
  * Indices are 32-bit: the host refuses tensors of 2^31 elements or more.
  */
 #include "common/convkit.h"
@@ -59,11 +64,18 @@ __kernel void conv_transpose2d_fwd(__global const float* restrict x,
                                    const int SH, const int SW,
                                    const int DH, const int DW,
                                    const int PT, const int PL,
-                                   const int G, const int ACT)
+                                   const int G, const int ACT,
+                                   const int JH, const int JW)
 {
-    const int ow = get_global_id(0);
-    const int oh = get_global_id(1);
+    const int gx = get_global_id(0);
+    const int gy = get_global_id(1);
     const int no = get_global_id(2);
+    const int pw = gx / JW;
+    const int j = gx - pw * JW;
+    const int ph = gy / JH;
+    const int i = gy - ph * JH;
+    const int ow = j * SW + pw;
+    const int oh = i * SH + ph;
     if (ow >= OW || oh >= OH) {
         return;
     }
@@ -74,29 +86,32 @@ __kernel void conv_transpose2d_fwd(__global const float* restrict x,
     const int g = o / ocpg;
     const int c0 = g * cpg;
     const int ol = o - g * ocpg;
-    const int baseh = oh + PT;
-    const int basew = ow + PL;
     const int steph = SH / convt2d_gcd(SH, DH);
     const int stepw = SW / convt2d_gcd(SW, DW);
-    const int r0 = convt2d_first_tap(baseh, SH, DH, steph, KH);
-    const int s0 = convt2d_first_tap(basew, SW, DW, stepw, KW);
+    /* Uniform across the work-group: they depend on the phase only. */
+    const int r0 = convt2d_first_tap(ph + PT, SH, DH, steph, KH);
+    const int s0 = convt2d_first_tap(pw + PL, SW, DW, stepw, KW);
+    const int plane = H * W;
+    const int wstride = ocpg * KH * KW;
+    __global const float* xn = x + (n * C + c0) * plane;
+    __global const float* wo = w + (c0 * ocpg + ol) * KH * KW;
 
     float acc = (b != 0) ? b[o] : 0.0f;
-    for (int ci = 0; ci < cpg; ++ci) {
-        __global const float* xp = x + (n * C + c0 + ci) * H * W;
-        __global const float* wp = w + ((c0 + ci) * ocpg + ol) * KH * KW;
-        for (int r = r0; r < KH; r += steph) {
-            /* Exact division: base - r*DH is a multiple of SH, possibly negative. */
-            const int ih = (baseh - r * DH) / SH;
-            if (ih < 0 || ih >= H) {
+    for (int r = r0; r < KH; r += steph) {
+        /* Exact division: ph + PT - r*DH is a multiple of SH, possibly negative. */
+        const int ih = i + (ph + PT - r * DH) / SH;
+        if (ih < 0 || ih >= H) {
+            continue;
+        }
+        for (int s = s0; s < KW; s += stepw) {
+            const int iw = j + (pw + PL - s * DW) / SW;
+            if (iw < 0 || iw >= W) {
                 continue;
             }
-            for (int s = s0; s < KW; s += stepw) {
-                const int iw = (basew - s * DW) / SW;
-                if (iw < 0 || iw >= W) {
-                    continue;
-                }
-                acc = fma(xp[ih * W + iw], wp[r * KW + s], acc);
+            __global const float* xp = xn + ih * W + iw;
+            __global const float* wp = wo + r * KW + s;
+            for (int ci = 0; ci < cpg; ++ci) {
+                acc = fma(xp[ci * plane], wp[ci * wstride], acc);
             }
         }
     }

@@ -14,11 +14,16 @@ import org.convkit.tensor.Shape;
 /**
  * Transposed convolution on the CPU, in the gather formulation: work item = (image, output
  * channel, band of output rows), so every output element is summed by one thread in a fixed
- * order (no atomics, deterministic). For each output row it visits only the kernel rows that
- * reach it (every {@code strideH / gcd(strideH, dilationH)} taps from the first one, found once
- * per row at prepare time); for each reaching tap it adds one weight times a whole input row into
- * the output columns that row lands on ({@code iw * strideW + s * dilationW - padLeft}), the span
- * of input columns that land inside the output being computed once per kernel column.
+ * order (no atomics, deterministic).
+ *
+ * <p>For each output row it visits only the kernel rows that reach it (every
+ * {@code strideH / gcd(strideH, dilationH)} taps from the first one, found per row at prepare
+ * time). Along the row, kernel column {@code s} sends input column {@code iw} to output column
+ * {@code (iw + shift_s) * strideW + phase_s}: so the band is accumulated phase-major (one
+ * contiguous run per stride phase), each tap adding a weight times a contiguous span of the
+ * input row to a contiguous span of its phase (a loop the JIT vectorizes), and the phases are
+ * interleaved into NCHW at the end, with bias and activation. The input rows a band can read are
+ * copied into a Java array once per input channel.
  */
 final class CpuConvTranspose2d extends Kernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -29,12 +34,17 @@ final class CpuConvTranspose2d extends Kernel {
     private final ConvTranspose2d.Geometry g;
     private final int rowsPerItem;
     private final int bands;
-    private final ThreadLocal<float[]> scratch;
+    /** Columns per stride phase in the phase-major accumulator: ceil(OW / strideW). */
+    private final int perPhase;
+    private final ThreadLocal<float[]> accumulator;
+    /** The input rows one band reads, for one channel at a time. */
+    private final ThreadLocal<float[]> inputRows;
     /** Per output row: the first kernel row that reaches it (or kh if none). */
     private final int[] firstTap;
     private final int tapStep;
-    /** Per kernel column s: output column of input column 0, and the input columns [lo, hi) that land inside. */
-    private final int[] colOffset;
+    /** Per kernel column s: phase and shift of its output columns, and the input columns [lo, hi) that land inside. */
+    private final int[] phase;
+    private final int[] shift;
     private final int[] colLo;
     private final int[] colHi;
 
@@ -47,8 +57,10 @@ final class CpuConvTranspose2d extends Kernel {
         int b = (int) Math.min(g.oh(), Math.max(1, (wanted + planes - 1) / planes));
         this.rowsPerItem = (g.oh() + b - 1) / b;
         this.bands = (g.oh() + rowsPerItem - 1) / rowsPerItem;
-        int size = rowsPerItem * g.ow();
-        this.scratch = ThreadLocal.withInitial(() -> new float[size]);
+        this.perPhase = Math.ceilDiv(g.ow(), g.sw());
+        int size = rowsPerItem * g.sw() * perPhase;
+        this.accumulator = ThreadLocal.withInitial(() -> new float[size]);
+        this.inputRows = ThreadLocal.withInitial(() -> new float[g.h() * g.w()]);
 
         this.tapStep = g.sh() / gcd(g.sh(), g.dh());
         this.firstTap = new int[g.oh()];
@@ -61,14 +73,18 @@ final class CpuConvTranspose2d extends Kernel {
                 }
             }
         }
-        this.colOffset = new int[g.kw()];
+        this.phase = new int[g.kw()];
+        this.shift = new int[g.kw()];
         this.colLo = new int[g.kw()];
         this.colHi = new int[g.kw()];
         for (int s = 0; s < g.kw(); s++) {
             int off = s * g.dw() - g.padLeft();
-            colOffset[s] = off;
-            colLo[s] = Math.max(0, Math.ceilDiv(-off, g.sw()));
-            colHi[s] = Math.min(g.w(), Math.floorDiv(g.ow() - 1 - off, g.sw()) + 1);
+            phase[s] = Math.floorMod(off, g.sw());
+            shift[s] = Math.floorDiv(off, g.sw());
+            // Phase p holds output columns p, p + sw, ...: ceil((OW - p) / sw) of them.
+            int count = Math.ceilDiv(g.ow() - phase[s], g.sw());
+            colLo[s] = Math.max(0, -shift[s]);
+            colHi[s] = Math.min(g.w(), count - shift[s]);
         }
     }
 
@@ -110,26 +126,33 @@ final class CpuConvTranspose2d extends Kernel {
         final int kw = g.kw();
         final int cpg = g.cPerGroup();
         final int ocpg = g.ocPerGroup();
-        float[] acc = scratch.get();
-        int len = (oh1 - oh0) * ow;
-        Arrays.fill(acc, 0, len, b == null ? 0f : b.getAtIndex(F, o));
+        final int rowSpan = sw * perPhase;
+        float[] acc = accumulator.get();
+        float[] rows = inputRows.get();
+        Arrays.fill(acc, 0, (oh1 - oh0) * rowSpan, b == null ? 0f : b.getAtIndex(F, o));
 
         int group = o / ocpg;
         int ol = o - group * ocpg;
+        // The input rows that can reach output rows [oh0, oh1): copied once per channel, read for every tap.
+        int ihLo = Math.max(0, Math.floorDiv(oh0 + g.padTop() - (kh - 1) * g.dh(), sh));
+        int ihHi = Math.min(inH - 1, Math.floorDiv(oh1 - 1 + g.padTop(), sh));
         for (int ci = 0; ci < cpg; ci++) {
             int c = group * cpg + ci;
             long xPlane = ((long) n * g.c() + c) * inH * inW;
             long wBase = ((long) c * ocpg + ol) * kh * kw;
+            if (ihLo <= ihHi) {
+                MemorySegment.copy(x, F, (xPlane + (long) ihLo * inW) * Float.BYTES, rows, 0, (ihHi - ihLo + 1) * inW);
+            }
             for (int oh = oh0; oh < oh1; oh++) {
                 int base = oh + g.padTop();
-                int dst = (oh - oh0) * ow;
+                int accRow = (oh - oh0) * rowSpan;
                 for (int r = firstTap[oh]; r < kh; r += tapStep) {
                     // Exact: base - r * dh is a multiple of sh (possibly negative).
                     int ih = (base - r * g.dh()) / sh;
                     if (ih < 0 || ih >= inH) {
                         continue;
                     }
-                    long src = xPlane + (long) ih * inW;
+                    int src = (ih - ihLo) * inW;
                     for (int s = 0; s < kw; s++) {
                         int lo = colLo[s];
                         int hi = colHi[s];
@@ -137,22 +160,26 @@ final class CpuConvTranspose2d extends Kernel {
                             continue;
                         }
                         float wv = w.getAtIndex(F, wBase + (long) r * kw + s);
-                        int out = dst + colOffset[s];
+                        int dst = accRow + phase[s] * perPhase + shift[s];
                         for (int iw = lo; iw < hi; iw++) {
-                            acc[out + iw * sw] += wv * x.getAtIndex(F, src + iw);
+                            acc[dst + iw] += wv * rows[src + iw];
                         }
                     }
                 }
             }
         }
+        boolean relu = g.activation() == Activation.RELU;
         long out = (((long) n * g.oc() + o) * g.oh() + oh0) * ow;
-        if (g.activation() == Activation.RELU) {
-            for (int i = 0; i < len; i++) {
-                float v = acc[i];
-                y.setAtIndex(F, out + i, v < 0f ? 0f : v);
+        for (int oh = oh0; oh < oh1; oh++) {
+            int accRow = (oh - oh0) * rowSpan;
+            long dstRow = out + (long) (oh - oh0) * ow;
+            for (int p = 0; p < sw && p < ow; p++) {
+                int src = accRow + p * perPhase;
+                for (int col = p, j = 0; col < ow; col += sw, j++) {
+                    float v = acc[src + j];
+                    y.setAtIndex(F, dstRow + col, relu && v < 0f ? 0f : v);
+                }
             }
-        } else {
-            MemorySegment.copy(acc, 0, y, F, out * Float.BYTES, len);
         }
     }
 }

@@ -12,7 +12,8 @@ import org.jocl.cl_kernel;
 
 /**
  * conv_transpose2d on OpenCL: {@code kernels/conv_transpose2d/conv_transpose2d.cl}, entry
- * {@code conv_transpose2d_fwd} (the gather formulation: one work-item per output element).
+ * {@code conv_transpose2d_fwd} (the gather formulation: one work-item per output element, ordered
+ * by stride phase so that a work-group's work-items all visit the same taps).
  * Sizes are kernel arguments (one program serves every shape); the work-group tile is a
  * build-time macro, so that the launch's local size and the kernel's
  * {@code reqd_work_group_size} always agree.
@@ -44,12 +45,15 @@ final class ClConvTranspose2d extends Kernel {
         }
         this.kernel = device.kernel(device.program(SOURCE, Map.of("CONVT2D_TILE_W", TILE_W, "CONVT2D_TILE_H", TILE_H)),
                 ENTRY);
+        // Outputs ordered by stride phase, each phase rounded up to whole tiles (see the kernel's header).
+        int jh = (int) roundUp(Math.ceilDiv(g.oh(), g.sh()), TILE_H);
+        int jw = (int) roundUp(Math.ceilDiv(g.ow(), g.sw()), TILE_W);
         int[] sizes = {g.n(), g.c(), g.h(), g.w(), g.oc(), g.oh(), g.ow(), g.kh(), g.kw(), g.sh(), g.sw(), g.dh(),
-                g.dw(), g.padTop(), g.padLeft(), g.groups(), g.activation().code()};
+                g.dw(), g.padTop(), g.padLeft(), g.groups(), g.activation().code(), jh, jw};
         for (int i = 0; i < sizes.length; i++) {
             ClDevice.setArg(kernel, 4 + i, sizes[i]);
         }
-        this.global = new long[] {roundUp(g.ow(), TILE_W), roundUp(g.oh(), TILE_H), (long) g.n() * g.oc()};
+        this.global = new long[] {(long) g.sw() * jw, (long) g.sh() * jh, (long) g.n() * g.oc()};
         this.local = new long[] {TILE_W, TILE_H, 1};
     }
 
