@@ -22,8 +22,10 @@ final class ClConvTranspose2d extends Kernel {
     static final String SOURCE = "conv_transpose2d/conv_transpose2d.cl";
     static final String ENTRY = "conv_transpose2d_fwd";
     /** Work-group tile in output pixels (width x height); both compute units get many groups. */
-    static final int TILE_W = 16;
-    static final int TILE_H = 4;
+    static final int TILE_W = 8;
+    static final int TILE_H = 8;
+    /** Input channels whose taps the kernel loops over together (weight cache reuse). */
+    static final int CBLOCK = 8;
 
     private final ClDevice cl;
     private final ConvTranspose2d.Geometry g;
@@ -43,8 +45,8 @@ final class ClConvTranspose2d extends Kernel {
             throw new IllegalStateException(device.name() + ": conv_transpose2d work-group " + TILE_W + "x" + TILE_H
                     + " exceeds the device's maximum of " + device.maxWorkGroupSize());
         }
-        this.kernel = device.kernel(device.program(SOURCE, Map.of("CONVT2D_TILE_W", TILE_W, "CONVT2D_TILE_H", TILE_H)),
-                ENTRY);
+        this.kernel = device.kernel(device.program(SOURCE, Map.of("CONVT2D_TILE_W", TILE_W, "CONVT2D_TILE_H", TILE_H,
+                "CONVT2D_CBLOCK", CBLOCK)), ENTRY);
         // Outputs ordered by stride phase, each phase rounded up to whole tiles (see the kernel's header).
         int jh = (int) roundUp(Math.ceilDiv(g.oh(), g.sh()), TILE_H);
         int jw = (int) roundUp(Math.ceilDiv(g.ow(), g.sw()), TILE_W);
