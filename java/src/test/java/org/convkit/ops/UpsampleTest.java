@@ -153,6 +153,16 @@ class UpsampleTest {
     }
 
     @Test
+    void coordinatesBeyondExact64BitArithmeticAreRejected() {
+        // align_corners with the smallest scale above 1 (1 + 2^-23) on 2^20 + 1 rows: x * (in - 1) * 2^23
+        // over in * (2^23 + 1) - 2^23 has no common factor, and mul * out passes 2^63.
+        Upsample tiny = Upsample.builder(Mode.BILINEAR).scale(Math.nextUp(1f), 1).coordinates(Coordinates.ALIGN_CORNERS)
+                .build();
+        rejects(() -> tiny.outputShape(List.of(Shape.nchw(1, 1, (1 << 20) + 1, 1))), "height 1048577 -> 1048577",
+                "too large for exact 64-bit coordinates");
+    }
+
+    @Test
     void equalityFollowsTheSettings() {
         Upsample a = Upsample.builder(Mode.BILINEAR).scale(1.5f, 2).coordinates(Coordinates.ASYMMETRIC).build();
         assertEquals(a, Upsample.builder(Mode.BILINEAR).scale(1.5f, 2).coordinates(Coordinates.ASYMMETRIC).build());
