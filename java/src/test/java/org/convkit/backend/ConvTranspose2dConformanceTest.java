@@ -2,8 +2,6 @@ package org.convkit.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -76,7 +74,7 @@ class ConvTranspose2dConformanceTest {
             ConvTranspose2d.Geometry g = checkShapes(c, t);
             ConvTranspose2dRef.Result r = ConvTranspose2dRef.forward(g, t.inputs().get(0).values(),
                     t.inputs().get(1).values(), null);
-            OpHarness.compare("reference " + c.test(), g.outputShape(), toFloats(r.y()), expected(t), TOLERANCE);
+            OnnxNodeTests.compareReference("reference " + c.test(), g.outputShape(), r.y(), t, TOLERANCE);
         }));
     }
 
@@ -86,8 +84,8 @@ class ConvTranspose2dConformanceTest {
                 d.name() + " " + c.test(), () -> {
                     OnnxNodeTests.NodeTest t = OnnxNodeTests.load(c.test());
                     ConvTranspose2d.Geometry g = checkShapes(c, t);
-                    OpHarness.check(d, c.op(), List.of(g.inputShape()), args -> expected(t), TOLERANCE,
-                            (i, tensor, seed) -> copy(t.inputs().get(i).values(), tensor.segment()));
+                    OpHarness.check(d, c.op(), List.of(g.inputShape()), args -> OnnxNodeTests.expected(t), TOLERANCE,
+                            OnnxNodeTests.inputs(t));
                 })));
     }
 
@@ -97,26 +95,5 @@ class ConvTranspose2dConformanceTest {
         assertEquals(t.inputs().get(1).shape(), g.weightShape(), c.test() + ": weight shape");
         assertEquals(t.output().shape(), g.outputShape(), c.test() + ": output shape");
         return g;
-    }
-
-    static OpHarness.Expected expected(OnnxNodeTests.NodeTest t) {
-        float[] v = t.output().values();
-        double[] y = new double[v.length];
-        for (int i = 0; i < v.length; i++) {
-            y[i] = v[i];
-        }
-        return new OpHarness.Expected(y, OpHarness.magnitudeScale(y, 1.0));
-    }
-
-    static float[] toFloats(double[] y) {
-        float[] f = new float[y.length];
-        for (int i = 0; i < y.length; i++) {
-            f[i] = (float) y[i];
-        }
-        return f;
-    }
-
-    static void copy(float[] values, MemorySegment dst) {
-        MemorySegment.copy(values, 0, dst, ValueLayout.JAVA_FLOAT, 0, values.length);
     }
 }

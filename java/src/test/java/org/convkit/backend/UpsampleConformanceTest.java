@@ -53,8 +53,7 @@ class UpsampleConformanceTest {
             OnnxNodeTests.NodeTest t = OnnxNodeTests.load(c.test());
             Upsample.Geometry g = checkShapes(c, t);
             UpsampleRef.Result r = UpsampleRef.forward(g, t.inputs().get(0).values());
-            OpHarness.compare("reference " + c.test(), g.outputShape(), ConvTranspose2dConformanceTest.toFloats(r.y()),
-                    ConvTranspose2dConformanceTest.expected(t), 0);
+            OnnxNodeTests.compareReference("reference " + c.test(), g.outputShape(), r.y(), t, 0);
         }));
     }
 
@@ -64,9 +63,8 @@ class UpsampleConformanceTest {
                 d.name() + " " + c.test(), () -> {
                     OnnxNodeTests.NodeTest t = OnnxNodeTests.load(c.test());
                     Upsample.Geometry g = checkShapes(c, t);
-                    OpHarness.check(d, c.op(), List.of(g.inputShape()), args -> ConvTranspose2dConformanceTest.expected(t),
-                            0, (i, tensor, seed) -> ConvTranspose2dConformanceTest.copy(t.inputs().get(i).values(),
-                                    tensor.segment()));
+                    OpHarness.check(d, c.op(), List.of(g.inputShape()), args -> OnnxNodeTests.expected(t), 0,
+                            OnnxNodeTests.inputs(t));
                 })));
     }
 

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -62,6 +64,33 @@ public final class OnnxNodeTests {
             inputs.add(read(set.resolve("input_" + k + ".pb")));
         }
         return new NodeTest(name, List.copyOf(inputs), read(set.resolve("output_0.pb")));
+    }
+
+    /** The test's expected output, each element's error measured against {@code max(|y|, 1)}. */
+    public static OpHarness.Expected expected(NodeTest t) {
+        float[] v = t.output().values();
+        double[] y = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            y[i] = v[i];
+        }
+        return new OpHarness.Expected(y, OpHarness.magnitudeScale(y, 1.0));
+    }
+
+    /** Fills a kernel's argument k with the test's input k. */
+    public static OpHarness.Filler inputs(NodeTest t) {
+        return (i, tensor, seed) -> {
+            float[] v = t.inputs().get(i).values();
+            MemorySegment.copy(v, 0, tensor.segment(), ValueLayout.JAVA_FLOAT, 0, v.length);
+        };
+    }
+
+    /** Compares a reference's output (double) with the test's expected output, as {@link OpHarness#compare} does. */
+    public static void compareReference(String what, Shape shape, double[] y, NodeTest t, double tolerance) {
+        float[] f = new float[y.length];
+        for (int i = 0; i < y.length; i++) {
+            f[i] = (float) y[i];
+        }
+        OpHarness.compare(what, shape, f, expected(t), tolerance);
     }
 
     /** Decodes one float32 TensorProto. */
