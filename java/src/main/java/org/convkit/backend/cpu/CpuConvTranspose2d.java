@@ -29,6 +29,8 @@ final class CpuConvTranspose2d extends Kernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     /** Aim for this many work items per thread so that dynamic scheduling can balance. */
     private static final int ITEMS_PER_THREAD = 8;
+    /** Largest accumulator per work item: well inside a core's L2 (1 MiB on the Zen 5 of the field notes). */
+    private static final int ACCUMULATOR_BYTES = 256 * 1024;
 
     private final CpuDevice cpu;
     private final ConvTranspose2d.Geometry g;
@@ -55,9 +57,11 @@ final class CpuConvTranspose2d extends Kernel {
         long planes = (long) g.n() * g.oc();
         long wanted = (long) device.threads() * ITEMS_PER_THREAD;
         int b = (int) Math.min(g.oh(), Math.max(1, (wanted + planes - 1) / planes));
-        this.rowsPerItem = (g.oh() + b - 1) / b;
-        this.bands = (g.oh() + rowsPerItem - 1) / rowsPerItem;
         this.perPhase = Math.ceilDiv(g.ow(), g.sw());
+        // Every input channel sweeps the band's accumulator once: keep it in L2.
+        int fitting = Math.max(1, ACCUMULATOR_BYTES / (g.sw() * perPhase * Float.BYTES));
+        this.rowsPerItem = Math.min((g.oh() + b - 1) / b, fitting);
+        this.bands = (g.oh() + rowsPerItem - 1) / rowsPerItem;
         int size = rowsPerItem * g.sw() * perPhase;
         this.accumulator = ThreadLocal.withInitial(() -> new float[size]);
         this.inputRows = ThreadLocal.withInitial(() -> new float[g.h() * g.w()]);
