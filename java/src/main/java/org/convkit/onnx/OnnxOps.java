@@ -8,6 +8,7 @@ import org.convkit.ops.ActivationOp;
 import org.convkit.ops.Binary;
 import org.convkit.ops.Concat;
 import org.convkit.ops.Conv2d;
+import org.convkit.ops.ConvTranspose2d;
 import org.convkit.ops.GlobalPool2d;
 import org.convkit.ops.Lrn;
 import org.convkit.ops.Op;
@@ -15,6 +16,7 @@ import org.convkit.ops.Padding;
 import org.convkit.ops.PRelu;
 import org.convkit.ops.Pool2d;
 import org.convkit.ops.Softmax;
+import org.convkit.ops.Upsample;
 import org.convkit.tensor.Shape;
 
 /**
@@ -85,7 +87,10 @@ public final class OnnxOps {
             Map.entry("LRN", OnnxOps::lrn),
             Map.entry("Add", c -> new Converted(Binary.add(), List.of(0, 1), 2)),
             Map.entry("Mul", c -> new Converted(Binary.mul(), List.of(0, 1), 2)),
-            Map.entry("Concat", OnnxOps::concat));
+            Map.entry("Concat", OnnxOps::concat),
+            Map.entry("ConvTranspose", OnnxOps::convTranspose),
+            Map.entry("Upsample", OnnxOps::upsample),
+            Map.entry("Resize", OnnxOps::resize));
 
     /** The operators convkit converts. */
     public static Set<String> supported() {
@@ -272,5 +277,118 @@ public final class OnnxOps {
             }
         }
         return new Converted(Concat.of(toInt(n, "axis", n.intAttr("axis", 0))), args, args.size());
+    }
+
+    /** ConvTranspose: weight [C, OC/group, kH, kW]; when output_shape is given the pads derive from it. */
+    private static Converted convTranspose(NodeContext c) {
+        OnnxNode n = c.node();
+        requireRank(c, 0, 4, "2-D transposed convolution (NCHW input)");
+        Shape w = c.shape(1);
+        int group = toInt(n, "group", n.intAttr("group", 1));
+        int[] k = pair(n, "kernel_shape", new int[] {w.dim(2), w.dim(3)});
+        int[] s = pair(n, "strides", new int[] {1, 1});
+        int[] d = pair(n, "dilations", new int[] {1, 1});
+        int[] op = pair(n, "output_padding", new int[] {0, 0});
+        ConvTranspose2d.Builder b = ConvTranspose2d.builder(w.dim(1) * group).kernel(k[0], k[1]).stride(s[0], s[1])
+                .dilation(d[0], d[1]).groups(group).outputPadding(op[0], op[1]).bias(c.present(2));
+        long[] outputShape = n.intsAttr("output_shape", null);
+        String auto = n.stringAttr("auto_pad", "NOTSET");
+        if (outputShape != null) {
+            if (outputShape.length < 2) {
+                throw new OnnxImportException(n, "output_shape has " + outputShape.length + " values");
+            }
+            b.outputShape(toInt(n, "output_shape", outputShape[outputShape.length - 2]),
+                    toInt(n, "output_shape", outputShape[outputShape.length - 1]));
+            if (auto.equals("SAME_UPPER") || auto.equals("SAME_LOWER")) {
+                b.padding(auto.equals("SAME_UPPER") ? Padding.SAME : Padding.SAME_LOWER);
+            }
+        } else if (auto.equals("NOTSET") && n.has("pads")) {
+            b.padding(padding(n));
+        } else {
+            b.padding(switch (auto) {
+                case "SAME_UPPER" -> Padding.SAME;
+                case "SAME_LOWER" -> Padding.SAME_LOWER;
+                default -> Padding.VALID;
+            });
+        }
+        return new Converted(b.build(), c.present(2) ? List.of(0, 1, 2) : List.of(0, 1), 1);
+    }
+
+    /** Upsample (opsets 7 to 9): scales as an attribute, then as a constant input; nearest or linear, asymmetric. */
+    private static Converted upsample(NodeContext c) {
+        OnnxNode n = c.node();
+        requireRank(c, 0, 4, "2-D upsampling (NCHW input)");
+        float[] scales = n.has("scales") ? n.attributes().get("scales").asFloats() : c.constant(1).floats();
+        Upsample.Mode mode = switch (n.stringAttr("mode", "nearest")) {
+            case "nearest" -> Upsample.Mode.NEAREST;
+            case "linear", "bilinear" -> Upsample.Mode.BILINEAR;
+            default -> throw new OnnxImportException(n, "mode '" + n.stringAttr("mode", "") + "' is not supported");
+        };
+        return spatialScale(n, mode, Upsample.Coordinates.ASYMMETRIC, scales);
+    }
+
+    /**
+     * Resize (opset 10 on), by scales or by sizes: nearest with floor or round_prefer_floor picks
+     * the asymmetric-floor pixels (exactly so with asymmetric coordinates, and with half_pixel at
+     * integer scales); linear with half_pixel, align_corners or asymmetric coordinates.
+     */
+    private static Converted resize(NodeContext c) {
+        OnnxNode n = c.node();
+        requireRank(c, 0, 4, "2-D resizing (NCHW input)");
+        Shape x = c.shape(0);
+        int scalesInput = c.opset() >= 11 ? 2 : 1;
+        boolean bySizes = c.opset() >= 11 && c.present(3)
+                && !(c.present(scalesInput) && c.constant(scalesInput).elementCount() > 0);
+        float[] scales;
+        long[] sizes = null;
+        if (bySizes) {
+            sizes = c.constant(3).longs();
+            if (sizes.length != 4 || sizes[0] != x.dim(0) || sizes[1] != x.dim(1)) {
+                throw new OnnxImportException(n, "sizes " + java.util.Arrays.toString(sizes) + " must keep N and C of " + x);
+            }
+            scales = new float[] {1, 1, (float) sizes[2] / x.dim(2), (float) sizes[3] / x.dim(3)};
+        } else {
+            scales = c.constant(scalesInput).floats();
+        }
+        if (scales.length != 4 || scales[0] != 1f || scales[1] != 1f) {
+            throw new OnnxImportException(n, "scales " + java.util.Arrays.toString(scales)
+                    + " must be [1, 1, sh, sw] (only the spatial axes scale)");
+        }
+        String coord = n.stringAttr("coordinate_transformation_mode", "half_pixel");
+        String mode = n.stringAttr("mode", "nearest");
+        Upsample.Builder b;
+        if (mode.equals("nearest")) {
+            String rounding = n.stringAttr("nearest_mode", "round_prefer_floor");
+            boolean integer = scales[2] == Math.rint(scales[2]) && scales[3] == Math.rint(scales[3]);
+            if (!(rounding.equals("floor") || rounding.equals("round_prefer_floor"))
+                    || !(coord.equals("asymmetric") || (coord.equals("half_pixel") && integer))) {
+                throw new OnnxImportException(n, "nearest resize with " + coord + " coordinates and " + rounding
+                        + " rounding is supported only as asymmetric/floor (or half_pixel at integer scales)");
+            }
+            b = Upsample.builder(Upsample.Mode.NEAREST).coordinates(Upsample.Coordinates.ASYMMETRIC);
+        } else if (mode.equals("linear")) {
+            b = Upsample.builder(Upsample.Mode.BILINEAR).coordinates(switch (coord) {
+                case "half_pixel" -> Upsample.Coordinates.HALF_PIXEL;
+                case "align_corners" -> Upsample.Coordinates.ALIGN_CORNERS;
+                case "asymmetric" -> Upsample.Coordinates.ASYMMETRIC;
+                default -> throw new OnnxImportException(n, "coordinate_transformation_mode '" + coord + "' is not supported");
+            });
+        } else {
+            throw new OnnxImportException(n, "mode '" + mode + "' is not supported (nearest and linear are)");
+        }
+        if (sizes != null) {
+            b.size(toInt(n, "sizes", sizes[2]), toInt(n, "sizes", sizes[3]));
+        } else {
+            b.scale(scales[2], scales[3]);
+        }
+        return new Converted(b.build(), List.of(0), 1);
+    }
+
+    private static Converted spatialScale(OnnxNode n, Upsample.Mode mode, Upsample.Coordinates co, float[] scales) {
+        if (scales.length != 4 || scales[0] != 1f || scales[1] != 1f) {
+            throw new OnnxImportException(n, "scales " + java.util.Arrays.toString(scales)
+                    + " must be [1, 1, sh, sw] (only the spatial axes scale)");
+        }
+        return new Converted(Upsample.builder(mode).scale(scales[2], scales[3]).coordinates(co).build(), List.of(0), 1);
     }
 }

@@ -53,6 +53,8 @@ public final class CpuDevice extends AbstractDevice {
         register(org.convkit.ops.Concat.class, (op, inputs) -> new CpuConcat(this, op, inputs));
         register(org.convkit.ops.SqueezeExcite.class,
                 (op, inputs) -> new CpuSqueezeExcite(this, op, inputs.get(0)));
+        register(org.convkit.ops.ConvTranspose2d.class, (op, inputs) -> new CpuConvTranspose2d(this, op, inputs.get(0)));
+        register(org.convkit.ops.Upsample.class, (op, inputs) -> new CpuUpsample(this, op, inputs.get(0)));
     }
 
     /** Worker threads, the caller included. */

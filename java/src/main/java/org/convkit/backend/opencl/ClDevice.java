@@ -79,6 +79,8 @@ public final class ClDevice extends AbstractDevice {
         register(org.convkit.ops.Concat.class, (op, inputs) -> new ClConcat(this, op, inputs));
         register(org.convkit.ops.SqueezeExcite.class,
                 (op, inputs) -> new ClSqueezeExcite(this, op, inputs.get(0)));
+        register(org.convkit.ops.ConvTranspose2d.class, (op, inputs) -> new ClConvTranspose2d(this, op, inputs.get(0)));
+        register(org.convkit.ops.Upsample.class, (op, inputs) -> new ClUpsample(this, op, inputs.get(0)));
     }
 
     /** Largest work-group the device accepts. */
