@@ -41,6 +41,10 @@ public final class CpuDevice extends AbstractDevice {
         };
         this.pool = threads > 1 ? Executors.newFixedThreadPool(threads - 1, factory) : null;
         register(Conv2d.class, (conv, inputs) -> new CpuConv2d(this, conv, inputs.get(0)));
+        register(org.convkit.ops.Dense.class, (op, inputs) -> new CpuDense(this, op, inputs.get(0)));
+        register(org.convkit.ops.Flatten.class, (op, inputs) -> new CpuFlatten(this, op, inputs.get(0)));
+        register(org.convkit.ops.Reshape.class, (op, inputs) -> new CpuReshape(this, op, inputs.get(0)));
+        register(org.convkit.ops.BatchNorm.class, (op, inputs) -> new CpuBatchNorm(this, op, inputs.get(0)));
     }
 
     /** Worker threads, the caller included. */

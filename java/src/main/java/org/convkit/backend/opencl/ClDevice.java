@@ -64,6 +64,10 @@ public final class ClDevice extends AbstractDevice {
         }
         this.maxWorkGroupSize = Cl.deviceSize(device, CL_DEVICE_MAX_WORK_GROUP_SIZE);
         register(Conv2d.class, (conv, inputs) -> new ClConv2d(this, conv, inputs.get(0)));
+        register(org.convkit.ops.Dense.class, (op, inputs) -> new ClDense(this, op, inputs.get(0)));
+        register(org.convkit.ops.Flatten.class, (op, inputs) -> new ClFlatten(this, op, inputs.get(0)));
+        register(org.convkit.ops.Reshape.class, (op, inputs) -> new ClReshape(this, op, inputs.get(0)));
+        register(org.convkit.ops.BatchNorm.class, (op, inputs) -> new ClBatchNorm(this, op, inputs.get(0)));
     }
 
     /** Largest work-group the device accepts. */
