@@ -113,12 +113,9 @@ public final class Reshape implements Op {
         return "reshape(in=" + inputs.get(0) + ",to=" + targetString() + ")";
     }
 
+    /** The target as given, e.g. {@code [0,-1]}. */
     private String targetString() {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < target.length; i++) {
-            sb.append(i == 0 ? "" : "x").append(target[i]);
-        }
-        return sb.toString();
+        return Arrays.toString(target).replace(" ", "");
     }
 
     @Override
