@@ -47,11 +47,11 @@ public final class Dense implements Op {
         this.transB = b.transB;
         this.alpha = b.alpha;
         this.beta = b.beta;
-        this.bias = b.biasShape != null ? b.biasShape : b.bias ? Shape.of(b.units) : null;
-        this.activation = b.activation;
         if (units < 1) {
             throw new IllegalArgumentException("dense: units (N) must be positive, got " + units);
         }
+        this.bias = b.biasShape != null ? b.biasShape : b.bias ? Shape.of(b.units) : null;
+        this.activation = b.activation;
         if (inFeatures < 0) {
             throw new IllegalArgumentException("dense: inFeatures (K) must be positive, or 0 to take it from the input, got "
                     + inFeatures);

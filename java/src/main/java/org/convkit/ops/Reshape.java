@@ -50,7 +50,7 @@ public final class Reshape implements Op {
         long count = input.elementCount();
         int[] out = target.clone();
         int inferred = -1;
-        // The product of the known entries, saturated just above count so that it cannot overflow.
+        // The product of the known entries, saturated at Long.MAX_VALUE so that it cannot wrap.
         long known = 1;
         for (int i = 0; i < out.length; i++) {
             if (out[i] == 0) {
@@ -63,14 +63,14 @@ public final class Reshape implements Op {
             if (out[i] == -1) {
                 inferred = i;
             } else {
-                known = known > count / out[i] ? count + 1 : known * out[i];
+                known = known > Long.MAX_VALUE / out[i] ? Long.MAX_VALUE : known * out[i];
             }
         }
         if (inferred >= 0) {
             if (count % known != 0) {
                 throw new IllegalArgumentException("reshape: input " + input + " (" + count + " elements) does not fit target "
                         + "shape " + Arrays.toString(target) + " (resolved " + Arrays.toString(out) + "): " + count
-                        + " is not a multiple of " + (known > count ? "more than " + count : known)
+                        + " is not a multiple of " + product(known)
                         + ", the product of the other dimensions, so the -1 cannot be inferred");
             }
             long d = count / known;
@@ -82,9 +82,13 @@ public final class Reshape implements Op {
         } else if (known != count) {
             throw new IllegalArgumentException("reshape: input " + input + " (" + count + " elements) does not fit target "
                     + "shape " + Arrays.toString(target) + " (resolved " + Arrays.toString(out) + ", "
-                    + (known > count ? "more than " + count : Long.toString(known)) + " elements)");
+                    + product(known) + " elements)");
         }
         return Shape.of(out);
+    }
+
+    private static String product(long known) {
+        return known == Long.MAX_VALUE ? "2^63 or more" : Long.toString(known);
     }
 
     @Override
