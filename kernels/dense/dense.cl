@@ -52,6 +52,12 @@
 #ifndef DENSE_SMALL_WG
 #define DENSE_SMALL_WG 64
 #endif
+#ifndef DENSE_KN_WX
+#define DENSE_KN_WX 16
+#endif
+#ifndef DENSE_KN_WY
+#define DENSE_KN_WY 16
+#endif
 
 #define DENSE_WG_M (DENSE_TILE_M / DENSE_WPT_M)
 #define DENSE_WG_N (DENSE_TILE_N / DENSE_WPT_N)
@@ -167,6 +173,57 @@ __kernel void dense_tiled(__global const float* restrict a,
     }
 }
 
+/*
+ * The matrix-vector kernels run their K loop through a helper whose row count MM is a literal at
+ * each call site (a switch on M): with MM known the compiler unrolls the loops over rows and
+ * keeps the accumulators in registers. A loop bounded by the runtime M kept them in memory and
+ * ran 3-5x slower on PoCL.
+ */
+#if DENSE_SMALL_M > 8
+#error "DENSE_SMALL_M is at most 8 (the switches below have 8 cases)"
+#endif
+#define DENSE_SWITCH_M(CALL) \
+    switch (M) { \
+    case 1: CALL(1); break; \
+    case 2: if (2 <= DENSE_SMALL_M) { CALL(2); } break; \
+    case 3: if (3 <= DENSE_SMALL_M) { CALL(3); } break; \
+    case 4: if (4 <= DENSE_SMALL_M) { CALL(4); } break; \
+    case 5: if (5 <= DENSE_SMALL_M) { CALL(5); } break; \
+    case 6: if (6 <= DENSE_SMALL_M) { CALL(6); } break; \
+    case 7: if (7 <= DENSE_SMALL_M) { CALL(7); } break; \
+    default: if (8 <= DENSE_SMALL_M) { CALL(8); } break; \
+    }
+
+/* dense_small_nk's partial sums of rows 0..MM-1 of A' against row `row` of B, over this
+   work-item's share of K, stored in part[m * DENSE_SMALL_WG + lid]. Four consecutive k per step
+   (vector loads of B and, if not transposed, of A), then the K % 4 tail one k at a time. */
+CK_FUNC void dense_small_nk_partials(__global const float* restrict a, __global const float* restrict row,
+                                     const int MM, const int M, const int K, const int TRANS_A, const int lid,
+                                     __local float* part)
+{
+    float4 acc4[DENSE_SMALL_M];
+    for (int m = 0; m < MM; ++m) {
+        acc4[m] = (float4)(0.0f);
+    }
+    const int k4end = K / 4;
+    for (int q = lid; q < k4end; q += DENSE_SMALL_WG) {
+        const int k = 4 * q;
+        const float4 bv = vload4(q, row);
+        for (int m = 0; m < MM; ++m) {
+            const float4 av = TRANS_A ? (float4)(a[k * M + m], a[(k + 1) * M + m], a[(k + 2) * M + m], a[(k + 3) * M + m])
+                                      : vload4(0, a + m * K + k);
+            acc4[m] = fma(av, bv, acc4[m]);
+        }
+    }
+    for (int m = 0; m < MM; ++m) {
+        float acc = (acc4[m].x + acc4[m].y) + (acc4[m].z + acc4[m].w);
+        for (int k = 4 * k4end + lid; k < K; k += DENSE_SMALL_WG) {
+            acc = fma(TRANS_A ? a[k * M + m] : a[m * K + k], row[k], acc);
+        }
+        part[m * DENSE_SMALL_WG + lid] = acc;
+    }
+}
+
 __attribute__((reqd_work_group_size(DENSE_SMALL_WG, 1, 1)))
 __kernel void dense_small_nk(__global const float* restrict a,
                              __global const float* restrict b,
@@ -177,41 +234,56 @@ __kernel void dense_small_nk(__global const float* restrict a,
                              const float ALPHA, const float BETA,
                              const int C_ROW, const int C_COL, const int ACT)
 {
-    __local float part[DENSE_SMALL_M][DENSE_SMALL_WG];
+    __local float part[DENSE_SMALL_M * DENSE_SMALL_WG];
     const int lid = get_local_id(0);
     const int n = get_group_id(0);
     __global const float* row = b + n * K;
-
-    float acc[DENSE_SMALL_M];
-    for (int m = 0; m < DENSE_SMALL_M; ++m) {
-        acc[m] = 0.0f;
-    }
-    for (int k = lid; k < K; k += DENSE_SMALL_WG) {
-        const float bv = row[k];
-        for (int m = 0; m < DENSE_SMALL_M; ++m) {
-            if (m < M) {
-                acc[m] = fma(TRANS_A ? a[k * M + m] : a[m * K + k], bv, acc[m]);
-            }
-        }
-    }
-    for (int m = 0; m < DENSE_SMALL_M; ++m) {
-        part[m][lid] = acc[m];
-    }
+#define DENSE_NK_CALL(MM) dense_small_nk_partials(a, row, MM, M, K, TRANS_A, lid, part)
+    DENSE_SWITCH_M(DENSE_NK_CALL)
+#undef DENSE_NK_CALL
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = DENSE_SMALL_WG / 2; s > 0; s >>= 1) {
-        if (lid < s) {
-            for (int m = 0; m < DENSE_SMALL_M; ++m) {
-                part[m][lid] += part[m][lid + s];
-            }
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    /* One barrier, then M work-items add up a row of partial sums each: a tree would need a
+       barrier per level, and barriers inside loops are costly where work-items are emulated
+       (PoCL on CPUs); M * DENSE_SMALL_WG additions are little next to the K loop. */
     if (lid < M) {
-        y[lid * N + n] = dense_finish(part[lid][0], lid, n, c, ALPHA, BETA, C_ROW, C_COL, ACT);
+        float sum = 0.0f;
+        for (int i = 0; i < DENSE_SMALL_WG; ++i) {
+            sum += part[lid * DENSE_SMALL_WG + i];
+        }
+        y[lid * N + n] = dense_finish(sum, lid, n, c, ALPHA, BETA, C_ROW, C_COL, ACT);
     }
 }
 
-__attribute__((reqd_work_group_size(DENSE_SMALL_WG, 1, 1)))
+/* dense_small_kn's partial sums, for rows 0..MM-1 of A', of columns n..n+3 of B over this
+   work-item's slice of K (k = ly, ly + DENSE_KN_WY, ...), stored as float4s in
+   part[(m * DENSE_KN_WY + ly) * DENSE_KN_WX + lx]. Columns at or past N read as 0. */
+CK_FUNC void dense_small_kn_partials(__global const float* restrict a, __global const float* restrict b,
+                                     const int MM, const int M, const int N, const int K, const int TRANS_A,
+                                     const int n, const int lx, const int ly, __local float4* part)
+{
+    float4 acc[DENSE_SMALL_M];
+    for (int m = 0; m < MM; ++m) {
+        acc[m] = (float4)(0.0f);
+    }
+    const int full = n + 3 < N;
+    for (int k = ly; k < K; k += DENSE_KN_WY) {
+        __global const float* row = b + k * N + n;
+        float4 bv;
+        if (full) {
+            bv = vload4(0, row);
+        } else {
+            bv = (float4)(row[0], n + 1 < N ? row[1] : 0.0f, n + 2 < N ? row[2] : 0.0f, 0.0f);
+        }
+        for (int m = 0; m < MM; ++m) {
+            acc[m] = fma((float4)(TRANS_A ? a[k * M + m] : a[m * K + k]), bv, acc[m]);
+        }
+    }
+    for (int m = 0; m < MM; ++m) {
+        part[(m * DENSE_KN_WY + ly) * DENSE_KN_WX + lx] = acc[m];
+    }
+}
+
+__attribute__((reqd_work_group_size(DENSE_KN_WX, DENSE_KN_WY, 1)))
 __kernel void dense_small_kn(__global const float* restrict a,
                              __global const float* restrict b,
                              __global const float* restrict c,
@@ -221,23 +293,30 @@ __kernel void dense_small_kn(__global const float* restrict a,
                              const float ALPHA, const float BETA,
                              const int C_ROW, const int C_COL, const int ACT)
 {
-    const int n = get_global_id(0);
-    if (n >= N) {
-        return;
+    __local float4 part[DENSE_SMALL_M * DENSE_KN_WY * DENSE_KN_WX];
+    const int lx = get_local_id(0);
+    const int ly = get_local_id(1);
+    const int n0 = get_group_id(0) * (4 * DENSE_KN_WX);
+    const int n = n0 + 4 * lx;
+    if (n < N) {
+#define DENSE_KN_CALL(MM) dense_small_kn_partials(a, b, MM, M, N, K, TRANS_A, n, lx, ly, part)
+        DENSE_SWITCH_M(DENSE_KN_CALL)
+#undef DENSE_KN_CALL
     }
-    float acc[DENSE_SMALL_M];
-    for (int m = 0; m < DENSE_SMALL_M; ++m) {
-        acc[m] = 0.0f;
-    }
-    for (int k = 0; k < K; ++k) {
-        const float bv = b[k * N + n];
-        for (int m = 0; m < DENSE_SMALL_M; ++m) {
-            if (m < M) {
-                acc[m] = fma(TRANS_A ? a[k * M + m] : a[m * K + k], bv, acc[m]);
+    barrier(CLK_LOCAL_MEM_FENCE);
+    /* Work-item t adds up the DENSE_KN_WY slices of output (m, column t % (4 * WX)). */
+    const int t = ly * DENSE_KN_WX + lx;
+    for (int o = t; o < M * 4 * DENSE_KN_WX; o += DENSE_KN_WX * DENSE_KN_WY) {
+        const int m = o / (4 * DENSE_KN_WX);
+        const int col = o % (4 * DENSE_KN_WX);
+        const int nn = n0 + col;
+        if (nn < N) {
+            __local const float* p = (__local const float*) part;
+            float sum = 0.0f;
+            for (int j = 0; j < DENSE_KN_WY; ++j) {
+                sum += p[((m * DENSE_KN_WY + j) * DENSE_KN_WX) * 4 + col];
             }
+            y[m * N + nn] = dense_finish(sum, m, nn, c, ALPHA, BETA, C_ROW, C_COL, ACT);
         }
-    }
-    for (int m = 0; m < DENSE_SMALL_M && m < M; ++m) {
-        y[m * N + n] = dense_finish(acc[m], m, n, c, ALPHA, BETA, C_ROW, C_COL, ACT);
     }
 }

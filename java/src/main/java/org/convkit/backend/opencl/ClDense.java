@@ -27,8 +27,11 @@ final class ClDense extends Kernel {
     static final int WPT_N = 4;
     /** Largest M that takes the matrix-vector kernels. */
     static final int SMALL_M = 8;
-    /** Work-group size of the matrix-vector kernels. */
+    /** Work-group size of dense_small_nk. */
     static final int SMALL_WG = 64;
+    /** Work-group of dense_small_kn: column quads x slices of K. */
+    static final int KN_WX = 16;
+    static final int KN_WY = 16;
 
     private final ClDevice cl;
     private final Dense.Geometry g;
@@ -55,7 +58,7 @@ final class ClDense extends Kernel {
         this.entry = !small ? "dense_tiled" : g.transB() ? "dense_small_nk" : "dense_small_kn";
         this.kernel = device.kernel(device.program(SOURCE, Map.of("DENSE_TILE_M", TILE_M, "DENSE_TILE_N", TILE_N,
                 "DENSE_TILE_K", TILE_K, "DENSE_WPT_M", WPT_M, "DENSE_WPT_N", WPT_N, "DENSE_SMALL_M", SMALL_M,
-                "DENSE_SMALL_WG", SMALL_WG)), entry);
+                "DENSE_SMALL_WG", SMALL_WG, "DENSE_KN_WX", KN_WX, "DENSE_KN_WY", KN_WY)), entry);
         int arg = 4;
         ClDevice.setArg(kernel, arg++, g.m());
         ClDevice.setArg(kernel, arg++, g.n());
@@ -76,8 +79,8 @@ final class ClDense extends Kernel {
             this.global = new long[] {(long) SMALL_WG * g.n()};
             this.local = new long[] {SMALL_WG};
         } else {
-            this.global = new long[] {ceilDiv(g.n(), SMALL_WG) * SMALL_WG};
-            this.local = new long[] {SMALL_WG};
+            this.global = new long[] {ceilDiv(g.n(), 4L * KN_WX) * KN_WX, KN_WY};
+            this.local = new long[] {KN_WX, KN_WY};
         }
     }
 
