@@ -12,11 +12,20 @@ import org.convkit.tensor.Shape;
 
 /**
  * dense (ONNX Gemm) on the CPU, blocked. A' is first packed into a heap array of M rows of K
- * (transposed if need be). Work item = a block of up to {@link #ROWS} rows by {@link #COLS}
- * columns of Y: it packs its columns of B' into a thread-local array, column after column, each
- * contiguous along K, then computes 4x4 blocks of Y as 16 independent dot products over K (8
- * loads feed 16 fused multiply-adds, and 16 accumulators hide the FMA latency), with 4x1, 1x4 and
- * 1x1 blocks at the edges. A batch of one row (M = 1) thus runs as 1x4 blocks, reading B once.
+ * (transposed if need be). Two ways through B:
+ * <ul>
+ *   <li>Dot products (the general case). Work item = a block of up to {@link #ROWS} rows by
+ *       {@link #COLS} columns of Y: it packs its columns of B' into a thread-local array, column
+ *       after column, each contiguous along K, then computes 4x4 blocks of Y as 16 independent
+ *       dot products over K (8 loads feed 16 fused multiply-adds, and 16 accumulators hide the
+ *       FMA latency), with 4x1, 1x4 and 1x1 blocks at the edges. With B stored [N, K] a column of
+ *       B' is a contiguous row of B, so a batch of one row (M = 1) runs as 1x4 blocks reading B
+ *       once, in order.</li>
+ *   <li>Row updates, for B stored [K, N] and at most {@link #AXPY_MAX_M} rows: packing would read
+ *       B column-wise (a strided walk that costs more than the arithmetic at small M), so a work
+ *       item takes {@link #AXPY_COLS} columns and, for each k, adds {@code A'[m, k] * B[k, cols]}
+ *       (a contiguous run of B) to every row's accumulators, a loop the JIT vectorises.</li>
+ * </ul>
  */
 final class CpuDense extends Kernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -24,9 +33,16 @@ final class CpuDense extends Kernel {
     private static final int ROWS = 64;
     /** Columns of Y per work item (a multiple of 4). */
     private static final int COLS = 16;
+    /** Largest M that takes the row-update path when B is [K, N]. */
+    static final int AXPY_MAX_M = 8;
+    /** Columns of Y per work item on the row-update path. */
+    private static final int AXPY_COLS = 256;
+    /** Rows of B per step of the row-update path (the code below is written for 4). */
+    private static final int AXPY_K = 4;
 
     private final CpuDevice cpu;
     private final Dense.Geometry g;
+    private final boolean axpy;
     private final int rowBlocks;
     private final int colBlocks;
     private final ThreadLocal<float[]> packedB;
@@ -40,9 +56,11 @@ final class CpuDense extends Kernel {
                 || (long) COLS * g.k() > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("cpu " + describe() + ": too large for this kernel's int-indexed heap arrays");
         }
-        this.rowBlocks = ceilDiv(g.m(), ROWS);
-        this.colBlocks = ceilDiv(g.n(), COLS);
-        int size = COLS * g.k();
+        this.axpy = !g.transB() && g.m() <= AXPY_MAX_M;
+        this.rowBlocks = axpy ? 1 : ceilDiv(g.m(), ROWS);
+        this.colBlocks = ceilDiv(g.n(), axpy ? AXPY_COLS : COLS);
+        // Dot products: the packed columns; row updates: the accumulators of M rows, then AXPY_K rows of B.
+        int size = axpy ? (AXPY_MAX_M + AXPY_K) * AXPY_COLS : COLS * g.k();
         this.packedB = ThreadLocal.withInitial(() -> new float[size]);
     }
 
@@ -56,6 +74,11 @@ final class CpuDense extends Kernel {
         MemorySegment b = CpuDevice.segment(args.get(1));
         MemorySegment c = g.hasBias() ? CpuDevice.segment(args.get(2)) : null;
         MemorySegment y = CpuDevice.segment(output);
+        if (axpy) {
+            cpu.parallelFor(colBlocks, item -> rowUpdates(a, b, c, y, item * AXPY_COLS,
+                    Math.min(g.n(), (item + 1) * AXPY_COLS)));
+            return;
+        }
         cpu.parallelFor(rowBlocks * colBlocks, item -> {
             int m0 = (item / colBlocks) * ROWS;
             int n0 = (item % colBlocks) * COLS;
@@ -196,6 +219,60 @@ final class CpuDense extends Kernel {
                     acc = Math.fma(a[a0 + p], bp[b0 + p], acc);
                 }
                 store(y, c, m, n0 + j, acc);
+            }
+        }
+    }
+
+    /**
+     * Columns n0..n1 of Y for every row, B stored [K, N]: {@code acc[m] += A'[m, k] * B[k, n0..n1]}
+     * for each k, four k at a time so that each accumulator is loaded and stored once per four
+     * multiply-adds (the same order of additions as one k at a time).
+     */
+    private void rowUpdates(float[] a, MemorySegment b, MemorySegment c, MemorySegment y, int n0, int n1) {
+        final int k = g.k();
+        final int m = g.m();
+        final int n = g.n();
+        final int width = n1 - n0;
+        float[] buf = packedB.get();
+        // Rows' accumulators at [i * AXPY_COLS, + width), then AXPY_K rows of B.
+        final int rows = AXPY_MAX_M * AXPY_COLS;
+        final int r1 = rows + AXPY_COLS;
+        final int r2 = r1 + AXPY_COLS;
+        final int r3 = r2 + AXPY_COLS;
+        java.util.Arrays.fill(buf, 0, rows, 0f);
+        int p = 0;
+        for (; p + AXPY_K <= k; p += AXPY_K) {
+            for (int q = 0; q < AXPY_K; q++) {
+                MemorySegment.copy(b, F, ((long) (p + q) * n + n0) * Float.BYTES, buf, rows + q * AXPY_COLS, width);
+            }
+            for (int i = 0; i < m; i++) {
+                int ai = i * k + p;
+                float x0 = a[ai];
+                float x1 = a[ai + 1];
+                float x2 = a[ai + 2];
+                float x3 = a[ai + 3];
+                int acc = i * AXPY_COLS;
+                for (int j = 0; j < width; j++) {
+                    float v = Math.fma(x0, buf[rows + j], buf[acc + j]);
+                    v = Math.fma(x1, buf[r1 + j], v);
+                    v = Math.fma(x2, buf[r2 + j], v);
+                    buf[acc + j] = Math.fma(x3, buf[r3 + j], v);
+                }
+            }
+        }
+        for (; p < k; p++) {
+            MemorySegment.copy(b, F, ((long) p * n + n0) * Float.BYTES, buf, rows, width);
+            for (int i = 0; i < m; i++) {
+                float x = a[i * k + p];
+                int acc = i * AXPY_COLS;
+                for (int j = 0; j < width; j++) {
+                    buf[acc + j] = Math.fma(x, buf[rows + j], buf[acc + j]);
+                }
+            }
+        }
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < width; j++) {
+                store(y, c, i, n0 + j, buf[i * AXPY_COLS + j]);
             }
         }
     }
