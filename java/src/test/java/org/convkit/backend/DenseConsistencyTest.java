@@ -29,7 +29,7 @@ import org.junit.jupiter.api.TestFactory;
  * [1, 1], [1, N], [M, 1], [M, N]); alpha and beta of 1, fractions, negatives and 0; with and
  * without ReLU; M, K and N from 1 to 70 (so both the matrix-vector kernels, M <= 8, and the tiled
  * one, on both sides of every tile edge), plus a few larger layers (K up to 2048, M and N past
- * 128). Then the ONNX conformance tests {@code test_gemm_*}, with their own data.
+ * 128, a [K, N] weight wider than the CPU's 256-column work items). Then the ONNX conformance tests {@code test_gemm_*}, with their own data.
  *
  * <p>Each sweep case goes through {@link OpHarness}: arguments uniform in [-1, 1), the output
  * filled with NaN before the kernel runs, allocators checked afterwards.
@@ -120,6 +120,9 @@ class DenseConsistencyTest {
         add(out, 130, 300, 129, false, true, "[N]", 1f, 1f, none);
         add(out, 67, 1030, 150, true, false, "[M,1]", 0.5f, 2f, none);
         add(out, 200, 64, 300, false, false, "[1,1]", 1f, 1f, Activation.RELU);
+        // B stored [K, N] at small M, wider than one CPU work item (256 columns), K and N not multiples of 4.
+        add(out, 3, 301, 299, false, false, "[M,N]", 1f, 1f, none);
+        add(out, 8, 66, 513, true, false, "[1,N]", 0.5f, 1f, Activation.RELU);
 
         SplittableRandom r = new SplittableRandom(20261201);
         float[] alphas = {1f, 1f, 0.5f, -2f, 0.25f, 0f};
