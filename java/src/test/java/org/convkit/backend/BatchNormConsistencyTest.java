@@ -93,6 +93,9 @@ class BatchNormConsistencyTest {
         out.add(new Case(def, Shape.nchw(1, 3, 15, 17)));
         out.add(new Case(def, Shape.nchw(2, 64, 28, 28)));
         out.add(new Case(def, Shape.nchw(1, 70, 1, 1)));
+        // More than one CPU work item (16384 elements or more), the second starting mid-row / mid-plane.
+        out.add(new Case(def, Shape.of(300, 70)));
+        out.add(new Case(def, Shape.of(40, 30, 17)));
 
         SplittableRandom r = new SplittableRandom(20261202);
         float[] eps = {1e-5f, 1e-5f, 1e-3f, 0.01f, 0f};

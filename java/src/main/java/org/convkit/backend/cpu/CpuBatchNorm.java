@@ -12,13 +12,17 @@ import org.convkit.tensor.Shape;
 /**
  * batchnorm (inference) on the CPU. The per-channel factor {@code scale / sqrt(var + epsilon)} is
  * computed once per launch; then the elements are split into equal chunks, one per work item
- * (planes are not the unit, since a rank-2 input has planes of one element), and each chunk is
- * walked plane by plane, so that the channel is known without a division per element.
+ * (planes are not the unit, since a rank-2 input has planes of one element). A chunk is copied
+ * into a thread-local array in bulk, walked plane by plane there (the channel is a counter, not a
+ * division per element), and copied out: element-wise segment accesses cost a check each, which
+ * dominated when planes are a single element.
  */
 final class CpuBatchNorm extends Kernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     /** Elements per work item at least, so that scheduling costs nothing next to the work. */
     private static final long MIN_CHUNK = 1 << 14;
+    /** Elements per work item at most (the size of each thread's array). */
+    private static final long MAX_CHUNK = 1 << 16;
     private static final int ITEMS_PER_THREAD = 8;
 
     private final CpuDevice cpu;
@@ -28,6 +32,7 @@ final class CpuBatchNorm extends Kernel {
     private final long count;
     private final long chunk;
     private final int items;
+    private final ThreadLocal<float[]> buffer;
 
     CpuBatchNorm(CpuDevice device, BatchNorm bn, Shape input) {
         super(device, bn, List.of(input));
@@ -37,12 +42,14 @@ final class CpuBatchNorm extends Kernel {
         this.count = input.elementCount();
         this.inner = count / ((long) input.dim(0) * channels);
         long want = (long) device.threads() * ITEMS_PER_THREAD;
-        this.chunk = Math.max(MIN_CHUNK, (count + want - 1) / want);
+        this.chunk = Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, (count + want - 1) / want));
         long n = (count + chunk - 1) / chunk;
         if (n > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("cpu " + describe() + ": too many work items (" + n + ")");
         }
         this.items = (int) n;
+        int size = (int) Math.min(chunk, count);
+        this.buffer = ThreadLocal.withInitial(() -> new float[size]);
     }
 
     @Override
@@ -63,20 +70,39 @@ final class CpuBatchNorm extends Kernel {
         }
         cpu.parallelFor(items, item -> {
             long start = item * chunk;
-            long end = Math.min(count, start + chunk);
+            int len = (int) (Math.min(count, start + chunk) - start);
+            float[] v = buffer.get();
+            MemorySegment.copy(x, F, start * Float.BYTES, v, 0, len);
             long plane = start / inner;
-            while (start < end) {
-                long planeEnd = Math.min(end, (plane + 1) * inner);
-                int c = (int) (plane % channels);
+            // The channel advances with the plane; a counter, not a division per plane.
+            int c = (int) (plane % channels);
+            if (inner == 1) {
+                // [N, C]: runs of consecutive channels, a loop over arrays the JIT vectorises.
+                for (int i = 0; i < len; c = 0) {
+                    int run = Math.min(len - i, channels - c);
+                    for (int j = 0; j < run; j++) {
+                        v[i + j] = Math.fma(v[i + j] - m[c + j], f[c + j], b[c + j]);
+                    }
+                    i += run;
+                }
+                MemorySegment.copy(v, 0, y, F, start * Float.BYTES, len);
+                return;
+            }
+            int i = 0;
+            int planeEnd = (int) Math.min(len, (plane + 1) * inner - start);
+            while (i < len) {
                 float fc = f[c];
                 float mc = m[c];
                 float bc = b[c];
-                for (long i = start; i < planeEnd; i++) {
-                    y.setAtIndex(F, i, Math.fma(x.getAtIndex(F, i) - mc, fc, bc));
+                for (; i < planeEnd; i++) {
+                    v[i] = Math.fma(v[i] - mc, fc, bc);
                 }
-                start = planeEnd;
-                plane++;
+                planeEnd = (int) Math.min(len, planeEnd + inner);
+                if (++c == channels) {
+                    c = 0;
+                }
             }
+            MemorySegment.copy(v, 0, y, F, start * Float.BYTES, len);
         });
     }
 }

@@ -20,6 +20,8 @@ final class ClBatchNorm extends Kernel {
     static final String SOURCE = "batchnorm/batchnorm.cl";
     /** Work-group size of both entries. */
     static final int WG = 256;
+    /** Elements per work-item, about: the grid is sized for it, the kernels loop over the rest. */
+    static final int PER_ITEM = 8;
 
     private final ClDevice cl;
     private final String entry;
@@ -40,19 +42,24 @@ final class ClBatchNorm extends Kernel {
         int inner = (int) (count / planes);
         boolean byPlane = inner >= WG;
         this.entry = byPlane ? "batchnorm_planes" : "batchnorm_flat";
-        this.kernel = device.kernel(device.program(SOURCE, Map.of("BATCHNORM_WG", WG)), entry);
+        this.kernel = device.kernel(device.program(SOURCE, Map.of("BATCHNORM_WG", WG, "BATCHNORM_PER_ITEM", PER_ITEM)), entry);
         ClDevice.setArg(kernel, 6, c);
         ClDevice.setArg(kernel, 7, inner);
         if (byPlane) {
             ClDevice.setArg(kernel, 8, bn.epsilon());
-            this.global = new long[] {(inner + WG - 1L) / WG * WG, planes};
+            this.global = new long[] {groups(inner) * WG, planes};
             this.local = new long[] {WG, 1};
         } else {
             ClDevice.setArg(kernel, 8, (int) count);
             ClDevice.setArg(kernel, 9, bn.epsilon());
-            this.global = new long[] {(count + WG - 1) / WG * WG};
+            this.global = new long[] {groups(count) * WG};
             this.local = new long[] {WG};
         }
+    }
+
+    /** Work-groups for {@code elements}, about {@link #PER_ITEM} per work-item, at least one. */
+    private static long groups(long elements) {
+        return Math.max(1, (elements + (long) WG * PER_ITEM - 1) / ((long) WG * PER_ITEM));
     }
 
     @Override
