@@ -7,8 +7,8 @@
  *   dimension: [1], [N], [1,N], [M,1], [M,N] all go through the same code); c NULL = no bias.
  *   y [M, N]; act = ACT (common/convkit.h), applied last.
  *
- * Transposes are index math, decided per launch by TRANS_A / TRANS_B (uniform across a
- * work-group, so the branches cost nothing measurable).
+ * Transposes are index math, decided per launch by TRANS_A / TRANS_B (uniform across the grid,
+ * so the branches never diverge).
  *
  * Entries:
  * - dense_tiled: the general case. A work-group computes a DENSE_TILE_M x DENSE_TILE_N tile of Y
@@ -21,12 +21,15 @@
  * - dense_small_nk (M <= DENSE_SMALL_M, TRANS_B): a matrix-vector product in disguise (a batch of
  *   a few rows against a [N, K] weight, e.g. AlexNet's fc6 at batch 1), where a 64-row tile would
  *   waste almost all its work. One work-group per output column n: its DENSE_SMALL_WG work-items
- *   stride through row n of B (contiguous) for all M rows at once, then add up their partial sums
- *   in local memory. Grid: (DENSE_SMALL_WG * N).
- * - dense_small_kn (M <= DENSE_SMALL_M, not TRANS_B): B is [K, N], so a column is strided; one
- *   work-item per output column n walks K, neighbouring work-items reading neighbouring elements
- *   of each row of B. Grid: (roundup(N, DENSE_SMALL_WG)).
- * Every variant reads B exactly once from memory, which bounds small-M layers.
+ *   stride through row n of B (contiguous) four floats at a time, for all M rows at once, then
+ *   M of them add up the partial sums from local memory. Grid: (DENSE_SMALL_WG * N).
+ * - dense_small_kn (M <= DENSE_SMALL_M, not TRANS_B): B is [K, N], a row of B holds the inputs
+ *   of N columns. Work-group DENSE_KN_WX x DENSE_KN_WY: each work-item takes four adjacent
+ *   columns (neighbouring work-items, neighbouring 16 bytes of a row of B) over one of
+ *   DENSE_KN_WY interleaved slices of K, so that even a narrow layer has N / 4 * WY work-items;
+ *   the slices are added up from local memory. Grid: (ceil(N / (4 * WX)) * WX, WY).
+ * The matrix-vector entries read B once, which bounds small-batch layers; their row count is
+ * made a compile-time constant by a switch on M (see DENSE_SWITCH_M).
  * Indices are 32-bit: the host refuses tensors of 2^31 elements or more.
  */
 #include "common/convkit.h"

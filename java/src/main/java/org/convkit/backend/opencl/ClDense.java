@@ -56,6 +56,13 @@ final class ClDense extends Kernel {
         }
         boolean small = g.m() <= SMALL_M;
         this.entry = !small ? "dense_tiled" : g.transB() ? "dense_small_nk" : "dense_small_kn";
+        // The __local arrays of each entry, as dense.cl declares them.
+        long localBytes = !small ? (long) TILE_K * (TILE_M + 1 + TILE_N + 1) * Float.BYTES
+                : g.transB() ? (long) SMALL_M * SMALL_WG * Float.BYTES : (long) SMALL_M * KN_WX * KN_WY * 4 * Float.BYTES;
+        if (localBytes > device.localMemoryBytes()) {
+            throw new IllegalStateException(device.name() + ": " + entry + " needs " + localBytes
+                    + " B of local memory, the device has " + device.localMemoryBytes() + " B");
+        }
         this.kernel = device.kernel(device.program(SOURCE, Map.of("DENSE_TILE_M", TILE_M, "DENSE_TILE_N", TILE_N,
                 "DENSE_TILE_K", TILE_K, "DENSE_WPT_M", WPT_M, "DENSE_WPT_N", WPT_N, "DENSE_SMALL_M", SMALL_M,
                 "DENSE_SMALL_WG", SMALL_WG, "DENSE_KN_WX", KN_WX, "DENSE_KN_WY", KN_WY)), entry);
