@@ -18,12 +18,14 @@ import org.convkit.ops.ref.Conv2dRef;
 import org.convkit.tensor.DType;
 import org.convkit.tensor.Shape;
 import org.convkit.tensor.Tensor;
+import org.convkit.testing.HostLeakCheck;
 import org.convkit.testing.TestDevices;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Folding a batch normalization into the convolution before it ({@link BatchNorm#foldIntoConv})
@@ -46,6 +48,7 @@ import org.junit.jupiter.api.TestFactory;
  * <b>Tolerance:</b> err_i <= 1e-5 (about 170 unit roundoffs), for every element, both between
  * the two paths and against the reference.
  */
+@ExtendWith(HostLeakCheck.class)
 class BatchNormFoldTest {
     static final double TOLERANCE = 1e-5;
 

@@ -12,8 +12,11 @@ import org.convkit.memory.Allocator;
 import org.convkit.tensor.DType;
 import org.convkit.tensor.Shape;
 import org.convkit.tensor.Tensor;
+import org.convkit.testing.HostLeakCheck;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(HostLeakCheck.class)
 class BatchNormTest {
     @Test
     void resNetStemShapesAndCounts() {

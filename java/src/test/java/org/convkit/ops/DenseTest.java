@@ -11,8 +11,11 @@ import java.util.function.Supplier;
 import org.convkit.tensor.DType;
 import org.convkit.tensor.Shape;
 import org.convkit.tensor.Tensor;
+import org.convkit.testing.HostLeakCheck;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(HostLeakCheck.class)
 class DenseTest {
     @Test
     void alexNetFc6ShapesParametersFlopsAndBytes() {
