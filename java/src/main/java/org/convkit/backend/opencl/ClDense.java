@@ -22,7 +22,7 @@ final class ClDense extends Kernel {
     /** Output tile of a work-group of dense_tiled, and the block of one work-item. */
     static final int TILE_M = 64;
     static final int TILE_N = 64;
-    static final int TILE_K = 16;
+    static final int TILE_K = 32;
     static final int WPT_M = 4;
     static final int WPT_N = 4;
     /** Largest M that takes the matrix-vector kernels. */
@@ -57,7 +57,7 @@ final class ClDense extends Kernel {
         boolean small = g.m() <= SMALL_M;
         this.entry = !small ? "dense_tiled" : g.transB() ? "dense_small_nk" : "dense_small_kn";
         // The __local arrays of each entry, as dense.cl declares them.
-        long localBytes = !small ? (long) TILE_K * (TILE_M + 1 + TILE_N + 1) * Float.BYTES
+        long localBytes = !small ? (long) TILE_K * (TILE_M + 4 + TILE_N + 4) * Float.BYTES
                 : g.transB() ? (long) SMALL_M * SMALL_WG * Float.BYTES : (long) SMALL_M * KN_WX * KN_WY * 4 * Float.BYTES;
         if (localBytes > device.localMemoryBytes()) {
             throw new IllegalStateException(device.name() + ": " + entry + " needs " + localBytes
