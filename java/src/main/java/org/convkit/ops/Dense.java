@@ -2,7 +2,6 @@ package org.convkit.ops;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 
 import org.convkit.tensor.Shape;
@@ -255,8 +254,9 @@ public final class Dense implements Op {
         return sb.toString();
     }
 
+    /** 2 rather than 2.0, as a person would write a case. */
     private static String number(float v) {
-        return v == Math.rint(v) && Math.abs(v) < 1e7 ? Integer.toString((int) v) : String.format(Locale.ROOT, "%s", v);
+        return v == Math.rint(v) && Math.abs(v) < 1e7 ? Integer.toString((int) v) : Float.toString(v);
     }
 
     @Override

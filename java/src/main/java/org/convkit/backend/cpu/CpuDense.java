@@ -2,6 +2,7 @@ package org.convkit.backend.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
@@ -239,7 +240,7 @@ final class CpuDense extends Kernel {
         final int r1 = rows + AXPY_COLS;
         final int r2 = r1 + AXPY_COLS;
         final int r3 = r2 + AXPY_COLS;
-        java.util.Arrays.fill(buf, 0, rows, 0f);
+        Arrays.fill(buf, 0, rows, 0f);
         int p = 0;
         for (; p + AXPY_K <= k; p += AXPY_K) {
             for (int q = 0; q < AXPY_K; q++) {
