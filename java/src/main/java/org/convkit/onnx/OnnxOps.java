@@ -5,15 +5,19 @@ import java.util.Map;
 import java.util.Set;
 
 import org.convkit.ops.ActivationOp;
+import org.convkit.ops.BatchNorm;
 import org.convkit.ops.Binary;
 import org.convkit.ops.Concat;
 import org.convkit.ops.Conv2d;
 import org.convkit.ops.ConvTranspose2d;
+import org.convkit.ops.Dense;
+import org.convkit.ops.Flatten;
 import org.convkit.ops.GlobalPool2d;
 import org.convkit.ops.Lrn;
 import org.convkit.ops.Op;
 import org.convkit.ops.Padding;
 import org.convkit.ops.PRelu;
+import org.convkit.ops.Reshape;
 import org.convkit.ops.Pool2d;
 import org.convkit.ops.Softmax;
 import org.convkit.ops.Upsample;
@@ -90,7 +94,13 @@ public final class OnnxOps {
             Map.entry("Concat", OnnxOps::concat),
             Map.entry("ConvTranspose", OnnxOps::convTranspose),
             Map.entry("Upsample", OnnxOps::upsample),
-            Map.entry("Resize", OnnxOps::resize));
+            Map.entry("Resize", OnnxOps::resize),
+            Map.entry("Gemm", OnnxOps::gemm),
+            Map.entry("Flatten", c -> unary(Flatten.axis(toInt(c.node(), "axis", c.node().intAttr("axis", 1))))),
+            Map.entry("Reshape", OnnxOps::reshape),
+            Map.entry("BatchNormalization", OnnxOps::batchNorm),
+            Map.entry("Identity", OnnxOps::identity),
+            Map.entry("Dropout", OnnxOps::dropout));
 
     /** The operators convkit converts. */
     public static Set<String> supported() {
@@ -390,5 +400,64 @@ public final class OnnxOps {
                     + " must be [1, 1, sh, sw] (only the spatial axes scale)");
         }
         return new Converted(Upsample.builder(mode).scale(scales[2], scales[3]).coordinates(co).build(), List.of(0), 1);
+    }
+
+    /** Gemm: A is the activation input, B the weight and C the optional bias (scalars become [1]). */
+    private static Converted gemm(NodeContext c) {
+        OnnxNode n = c.node();
+        boolean transB = n.intAttr("transB", 0) != 0;
+        Shape b = c.shape(1);
+        if (b.rank() != 2) {
+            throw new OnnxImportException(n, "B must be a matrix, got " + b);
+        }
+        Dense.Builder d = Dense.builder(transB ? b.dim(0) : b.dim(1)).inFeatures(transB ? b.dim(1) : b.dim(0))
+                .transA(n.intAttr("transA", 0) != 0).transB(transB).alpha(n.floatAttr("alpha", 1f))
+                .beta(n.floatAttr("beta", 1f));
+        if (c.present(2)) {
+            d.bias(c.shape(2));
+        } else {
+            d.bias(false);
+        }
+        return new Converted(d.build(), c.present(2) ? List.of(0, 1, 2) : List.of(0, 1), 1);
+    }
+
+    /** Reshape to a constant target shape (0 copies the input's dimension unless allowzero, -1 is inferred). */
+    private static Converted reshape(NodeContext c) {
+        OnnxNode n = c.node();
+        long[] target = c.constant(1).longs();
+        if (n.intAttr("allowzero", 0) != 0 && java.util.Arrays.stream(target).anyMatch(v -> v == 0)) {
+            throw new OnnxImportException(n, "allowzero with a 0 in the target (an empty tensor) is not supported");
+        }
+        int[] t = new int[target.length];
+        for (int i = 0; i < t.length; i++) {
+            t[i] = toInt(n, "shape", target[i]);
+        }
+        return unary(Reshape.to(t));
+    }
+
+    private static Converted batchNorm(NodeContext c) {
+        OnnxNode n = c.node();
+        if (n.intAttr("training_mode", 0) != 0 || n.outputs().size() > 1) {
+            throw new OnnxImportException(n, "the training form (running statistics as outputs) is not supported");
+        }
+        return new Converted(BatchNorm.withEpsilon(n.floatAttr("epsilon", BatchNorm.DEFAULT_EPSILON)), List.of(0, 1, 2, 3, 4),
+                1);
+    }
+
+    /** Identity: a copy (a reshape to the same shape). */
+    private static Converted identity(NodeContext c) {
+        return unary(Reshape.to(c.shape(0).dims()));
+    }
+
+    /** Dropout at inference: the identity; a requested mask or training mode is not supported. */
+    private static Converted dropout(NodeContext c) {
+        OnnxNode n = c.node();
+        if (n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()) {
+            throw new OnnxImportException(n, "the mask output is not supported (inference only)");
+        }
+        if (c.present(2) && c.constant(2).longs().length == 1 && c.constant(2).longs()[0] != 0) {
+            throw new OnnxImportException(n, "training_mode is not supported (inference only)");
+        }
+        return identity(c);
     }
 }

@@ -55,6 +55,10 @@ public final class CpuDevice extends AbstractDevice {
                 (op, inputs) -> new CpuSqueezeExcite(this, op, inputs.get(0)));
         register(org.convkit.ops.ConvTranspose2d.class, (op, inputs) -> new CpuConvTranspose2d(this, op, inputs.get(0)));
         register(org.convkit.ops.Upsample.class, (op, inputs) -> new CpuUpsample(this, op, inputs.get(0)));
+        register(org.convkit.ops.Dense.class, (op, inputs) -> new CpuDense(this, op, inputs.get(0)));
+        register(org.convkit.ops.Flatten.class, (op, inputs) -> new CpuFlatten(this, op, inputs.get(0)));
+        register(org.convkit.ops.Reshape.class, (op, inputs) -> new CpuReshape(this, op, inputs.get(0)));
+        register(org.convkit.ops.BatchNorm.class, (op, inputs) -> new CpuBatchNorm(this, op, inputs.get(0)));
     }
 
     /** Worker threads, the caller included. */

@@ -81,6 +81,10 @@ public final class ClDevice extends AbstractDevice {
                 (op, inputs) -> new ClSqueezeExcite(this, op, inputs.get(0)));
         register(org.convkit.ops.ConvTranspose2d.class, (op, inputs) -> new ClConvTranspose2d(this, op, inputs.get(0)));
         register(org.convkit.ops.Upsample.class, (op, inputs) -> new ClUpsample(this, op, inputs.get(0)));
+        register(org.convkit.ops.Dense.class, (op, inputs) -> new ClDense(this, op, inputs.get(0)));
+        register(org.convkit.ops.Flatten.class, (op, inputs) -> new ClFlatten(this, op, inputs.get(0)));
+        register(org.convkit.ops.Reshape.class, (op, inputs) -> new ClReshape(this, op, inputs.get(0)));
+        register(org.convkit.ops.BatchNorm.class, (op, inputs) -> new ClBatchNorm(this, op, inputs.get(0)));
     }
 
     /** Largest work-group the device accepts. */
