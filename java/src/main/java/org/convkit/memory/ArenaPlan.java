@@ -7,11 +7,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Offsets in one arena for tensors with known lifetimes, assigned greedily by size: largest
- * first, each at the lowest aligned offset where it overlaps no tensor already placed whose
- * lifetime intersects its own. Tensors that never live at the same time share bytes. The arena
- * is at least the lower bound (the largest sum of tensors alive at one step) and, with
- * fragmentation and alignment, usually a little more.
+ * Offsets in one arena for tensors with known lifetimes, assigned greedily: each tensor is placed
+ * where it overlaps no tensor already placed whose lifetime intersects its own. Three orders are
+ * tried: by size (largest first), by breadth (the busiest step's tensors first, largest first,
+ * then the next busiest step's, as in TFLite's planners) and by area (size times lifetime, so that
+ * long-lived tensors settle at the bottom, which suits training, where forward activations live
+ * through the whole backward pass); each with two gap rules, first fit (the lowest offset) and
+ * best fit (the smallest gap that holds it, else the end). The smallest arena is kept. Tensors that never live at the same time share bytes. The arena is at least the lower bound (the largest sum of tensors alive
+ * at one step) and, with fragmentation and alignment, usually a little more.
  */
 public final class ArenaPlan {
     /** A tensor and where it lives in the arena. */
@@ -36,8 +39,61 @@ public final class ArenaPlan {
         if (alignment < 1 || Long.bitCount(alignment) != 1) {
             throw new IllegalArgumentException("arena plan: alignment must be a power of two, got " + alignment);
         }
-        List<TensorLife> order = new ArrayList<>(tensors);
-        order.sort(Comparator.comparingLong(TensorLife::bytes).reversed().thenComparingInt(TensorLife::first));
+        List<TensorLife> bySize = new ArrayList<>(tensors);
+        bySize.sort(Comparator.comparingLong(TensorLife::bytes).reversed().thenComparingInt(TensorLife::first));
+        List<TensorLife> byBreadth = byBreadth(tensors);
+        List<TensorLife> byArea = new ArrayList<>(tensors);
+        byArea.sort(Comparator.comparingDouble((TensorLife t) -> (double) t.bytes() * (t.last() - t.first() + 1)).reversed()
+                .thenComparingInt(TensorLife::first));
+        ArenaPlan best = null;
+        for (List<TensorLife> order : List.of(bySize, byBreadth, byArea)) {
+            for (boolean bestFit : new boolean[] {false, true}) {
+                ArenaPlan p = place(tensors, order, alignment, bestFit);
+                if (best == null || p.arenaBytes < best.arenaBytes) {
+                    best = p;
+                }
+            }
+        }
+        return best;
+    }
+
+    /** The busiest step's tensors first (largest first), then the next busiest step's not yet listed, and so on. */
+    private static List<TensorLife> byBreadth(List<TensorLife> tensors) {
+        int steps = 0;
+        for (TensorLife t : tensors) {
+            steps = Math.max(steps, t.last() + 1);
+        }
+        long[] live = new long[steps];
+        for (TensorLife t : tensors) {
+            for (int s = t.first(); s <= t.last(); s++) {
+                live[s] += t.bytes();
+            }
+        }
+        List<Integer> order = new ArrayList<>();
+        for (int s = 0; s < steps; s++) {
+            order.add(s);
+        }
+        order.sort(Comparator.comparingLong((Integer s) -> live[s]).reversed());
+        List<TensorLife> out = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int s : order) {
+            List<TensorLife> here = new ArrayList<>();
+            for (TensorLife t : tensors) {
+                if (t.aliveAt(s) && !seen.contains(t.name())) {
+                    here.add(t);
+                }
+            }
+            here.sort(Comparator.comparingLong(TensorLife::bytes).reversed());
+            for (TensorLife t : here) {
+                if (seen.add(t.name())) {
+                    out.add(t);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static ArenaPlan place(List<TensorLife> tensors, List<TensorLife> order, long alignment, boolean bestFit) {
         List<Placement> placed = new ArrayList<>();
         Map<String, Placement> byName = new LinkedHashMap<>();
         long arena = 0;
@@ -52,13 +108,22 @@ public final class ArenaPlan {
                 }
             }
             conflicts.sort(Comparator.comparingLong(Placement::offset));
-            long offset = 0;
+            // Walk the gaps between conflicting tensors, lowest first.
+            long chosen = -1;
+            long chosenGap = Long.MAX_VALUE;
+            long cursor = 0;
             for (Placement p : conflicts) {
-                if (offset + t.bytes() <= p.offset()) {
-                    break;
+                long gap = p.offset() - cursor;
+                if (gap >= t.bytes() && (!bestFit || gap < chosenGap)) {
+                    chosen = cursor;
+                    chosenGap = gap;
+                    if (!bestFit) {
+                        break;
+                    }
                 }
-                offset = Math.max(offset, alignUp(p.end(), alignment));
+                cursor = Math.max(cursor, alignUp(p.end(), alignment));
             }
+            long offset = chosen >= 0 ? chosen : cursor;
             Placement mine = new Placement(t, offset);
             placed.add(mine);
             byName.put(t.name(), mine);
