@@ -19,12 +19,9 @@ import org.convkit.ops.PRelu;
 import org.convkit.ops.ref.ActivationRef;
 import org.convkit.ops.ref.PReluRef;
 import org.convkit.tensor.Shape;
-import org.convkit.tensor.Tensor;
+import org.convkit.testing.OnEveryDevice;
 import org.convkit.testing.OpHarness;
 import org.convkit.testing.RawRun;
-import org.convkit.testing.TestDevices;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -52,7 +49,7 @@ import org.junit.jupiter.api.TestFactory;
  * is one or two roundings of a single expression plus at most one exp or tanh, which OpenCL
  * allows 3 and 5 ulps; a wrong formula, slope or bound is off by far more.
  */
-class ActivationConsistencyTest {
+class ActivationConsistencyTest extends OnEveryDevice {
     static final double TOLERANCE = 2e-6;
     private static final int MAX_ELEMENTS = 50_000;
 
@@ -63,17 +60,6 @@ class ActivationConsistencyTest {
         }
     }
 
-    private static List<Device> devices;
-
-    @BeforeAll
-    static void open() {
-        devices = TestDevices.openAll();
-    }
-
-    @AfterAll
-    static void close() {
-        TestDevices.closeAll(devices);
-    }
 
     /** The activations with ONNX defaults, ONNX test parameters and harder ones. */
     static List<ActivationOp> activations() {

@@ -13,10 +13,8 @@ import java.util.stream.Stream;
 import org.convkit.ops.BatchNorm;
 import org.convkit.ops.ref.BatchNormRef;
 import org.convkit.tensor.Shape;
+import org.convkit.testing.OnEveryDevice;
 import org.convkit.testing.OpHarness;
-import org.convkit.testing.TestDevices;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -39,7 +37,7 @@ import org.junit.jupiter.api.TestFactory;
  * roundoffs (2^-24) of one of those terms, while a wrong channel or parameter changes y_i by
  * about the whole scale. <b>Tolerance:</b> err_i <= 1e-5 for every element, every element
  */
-class BatchNormConsistencyTest {
+class BatchNormConsistencyTest extends OnEveryDevice {
     static final double TOLERANCE = 1e-5;
 
     /** x in [-3, 3), then scale, B, mean, var as the class comment says. */
@@ -64,17 +62,6 @@ class BatchNormConsistencyTest {
         }
     }
 
-    private static List<Device> devices;
-
-    @BeforeAll
-    static void open() {
-        devices = TestDevices.openAll();
-    }
-
-    @AfterAll
-    static void close() {
-        TestDevices.closeAll(devices);
-    }
 
     /** The sweep: hand-picked edge cases, then seeded random ones up to 300 cases. */
     static List<Case> cases() {

@@ -14,10 +14,8 @@ import org.convkit.ops.Activation;
 import org.convkit.ops.Binary;
 import org.convkit.ops.ref.BinaryRef;
 import org.convkit.tensor.Shape;
+import org.convkit.testing.OnEveryDevice;
 import org.convkit.testing.OpHarness;
-import org.convkit.testing.TestDevices;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -41,7 +39,7 @@ import org.junit.jupiter.api.TestFactory;
  * {@code err_i <= 1e-7} for every element, which any wrong index (a different input element)
  * exceeds by orders of magnitude; and every element must be finite.
  */
-class BinaryConsistencyTest {
+class BinaryConsistencyTest extends OnEveryDevice {
     static final double TOLERANCE = 1e-7;
     /** Keeps the sweep fast: output elements per random case at most this. */
     private static final long MAX_ELEMENTS = 4_000;
@@ -61,17 +59,6 @@ class BinaryConsistencyTest {
         }
     }
 
-    private static List<Device> devices;
-
-    @BeforeAll
-    static void open() {
-        devices = TestDevices.openAll();
-    }
-
-    @AfterAll
-    static void close() {
-        TestDevices.closeAll(devices);
-    }
 
     private static final Binary[] OPS = {Binary.add(), Binary.add(Activation.RELU), Binary.mul(),
         Binary.mul(Activation.RELU)};

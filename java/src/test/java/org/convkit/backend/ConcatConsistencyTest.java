@@ -14,10 +14,8 @@ import java.util.stream.Stream;
 import org.convkit.ops.Concat;
 import org.convkit.ops.ref.ConcatRef;
 import org.convkit.tensor.Shape;
+import org.convkit.testing.OnEveryDevice;
 import org.convkit.testing.OpHarness;
-import org.convkit.testing.TestDevices;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -36,7 +34,7 @@ import org.junit.jupiter.api.TestFactory;
  * 0</b>: concat only copies floats, so a right kernel reproduces every input bit for bit, and any
  * misplaced element is a different value.
  */
-class ConcatConsistencyTest {
+class ConcatConsistencyTest extends OnEveryDevice {
     static final double TOLERANCE = 0;
     /** Keeps the sweep fast: output elements per random case at most this. */
     private static final long MAX_ELEMENTS = 6_000;
@@ -48,17 +46,6 @@ class ConcatConsistencyTest {
         }
     }
 
-    private static List<Device> devices;
-
-    @BeforeAll
-    static void open() {
-        devices = TestDevices.openAll();
-    }
-
-    @AfterAll
-    static void close() {
-        TestDevices.closeAll(devices);
-    }
 
     /** The sweep: hand-picked edge cases, then seeded random ones up to 280 cases. */
     static List<Case> cases() {

@@ -15,10 +15,8 @@ import org.convkit.ops.Conv2d;
 import org.convkit.ops.Padding;
 import org.convkit.ops.ref.Conv2dRef;
 import org.convkit.tensor.Shape;
+import org.convkit.testing.OnEveryDevice;
 import org.convkit.testing.OpHarness;
-import org.convkit.testing.TestDevices;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -40,7 +38,7 @@ import org.junit.jupiter.api.TestFactory;
  * by about one term, i.e. by about m_i / K for K terms. <b>Tolerance:</b> err_i <= 1e-5 (about
  * 170 unit roundoffs), for every element; and every element must be finite.
  */
-class Conv2dConsistencyTest {
+class Conv2dConsistencyTest extends OnEveryDevice {
     static final double TOLERANCE = 1e-5;
     /** Keeps the sweep fast: multiply-adds per case at most this. */
     private static final long MAX_MACS = 3_000_000;
@@ -56,17 +54,6 @@ class Conv2dConsistencyTest {
         }
     }
 
-    private static List<Device> devices;
-
-    @BeforeAll
-    static void open() {
-        devices = TestDevices.openAll();
-    }
-
-    @AfterAll
-    static void close() {
-        TestDevices.closeAll(devices);
-    }
 
     /** The sweep: hand-picked edge cases, then seeded random ones up to 240 cases. */
     static List<Case> cases() {

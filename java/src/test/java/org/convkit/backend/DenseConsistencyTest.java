@@ -14,10 +14,8 @@ import org.convkit.ops.Activation;
 import org.convkit.ops.Dense;
 import org.convkit.ops.ref.DenseRef;
 import org.convkit.tensor.Shape;
+import org.convkit.testing.OnEveryDevice;
 import org.convkit.testing.OpHarness;
-import org.convkit.testing.TestDevices;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -40,7 +38,7 @@ import org.junit.jupiter.api.TestFactory;
  * broadcast changes y_i by about one term, m_i / K, or by the whole bias. <b>Tolerance:</b>
  * err_i <= 1e-5 (about 170 unit roundoffs) for every element, every element finite. The
  */
-class DenseConsistencyTest {
+class DenseConsistencyTest extends OnEveryDevice {
     static final double TOLERANCE = 1e-5;
     /** The kinds of C, by name: how the sweep labels them and checks their coverage. */
     static final List<String> BIAS_KINDS = List.of("none", "[1]", "[N]", "[1,1]", "[1,N]", "[M,1]", "[M,N]");
@@ -57,17 +55,6 @@ class DenseConsistencyTest {
         }
     }
 
-    private static List<Device> devices;
-
-    @BeforeAll
-    static void open() {
-        devices = TestDevices.openAll();
-    }
-
-    @AfterAll
-    static void close() {
-        TestDevices.closeAll(devices);
-    }
 
     private static Shape biasShape(String kind, int m, int n) {
         return switch (kind) {

@@ -12,10 +12,8 @@ import java.util.stream.Stream;
 import org.convkit.ops.Flatten;
 import org.convkit.ops.ref.FlattenRef;
 import org.convkit.tensor.Shape;
+import org.convkit.testing.OnEveryDevice;
 import org.convkit.testing.OpHarness;
-import org.convkit.testing.TestDevices;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -30,7 +28,7 @@ import org.junit.jupiter.api.TestFactory;
  * element of the same row-major rank exactly (the reference's error scale is 1, so any
  * difference fails), and the NaN poison must be overwritten everywhere.
  */
-class FlattenConsistencyTest {
+class FlattenConsistencyTest extends OnEveryDevice {
     record Case(Flatten flatten, Shape input) {
         @Override
         public String toString() {
@@ -38,17 +36,6 @@ class FlattenConsistencyTest {
         }
     }
 
-    private static List<Device> devices;
-
-    @BeforeAll
-    static void open() {
-        devices = TestDevices.openAll();
-    }
-
-    @AfterAll
-    static void close() {
-        TestDevices.closeAll(devices);
-    }
 
     private static void everyAxis(List<Case> out, Shape s) {
         for (int axis = -s.rank(); axis <= s.rank(); axis++) {

@@ -12,10 +12,8 @@ import java.util.stream.Stream;
 import org.convkit.ops.GlobalPool2d;
 import org.convkit.ops.ref.GlobalPool2dRef;
 import org.convkit.tensor.Shape;
+import org.convkit.testing.OnEveryDevice;
 import org.convkit.testing.OpHarness;
-import org.convkit.testing.TestDevices;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -35,7 +33,7 @@ import org.junit.jupiter.api.TestFactory;
  * 2^-24 = 9e-6. <b>Tolerance 1e-5</b>, so planes are capped at 9216 elements; a wrong element
  * changes an average by about {@code s_i / HW}, which the sweep's smaller planes catch.
  */
-class GlobalPool2dConsistencyTest {
+class GlobalPool2dConsistencyTest extends OnEveryDevice {
     static final double MAX_TOLERANCE = 0;
     static final double AVG_TOLERANCE = 1e-5;
     private static final int MAX_PLANE = 96 * 96;
@@ -47,17 +45,6 @@ class GlobalPool2dConsistencyTest {
         }
     }
 
-    private static List<Device> devices;
-
-    @BeforeAll
-    static void open() {
-        devices = TestDevices.openAll();
-    }
-
-    @AfterAll
-    static void close() {
-        TestDevices.closeAll(devices);
-    }
 
     static List<Case> cases() {
         List<Shape> shapes = new ArrayList<>(List.of(Shape.nchw(1, 1, 1, 1), Shape.nchw(2, 3, 1, 1),

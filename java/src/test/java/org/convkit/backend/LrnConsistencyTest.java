@@ -14,11 +14,9 @@ import org.convkit.ops.Lrn;
 import org.convkit.ops.ref.LrnRef;
 import org.convkit.tensor.Shape;
 import org.convkit.tensor.Tensor;
+import org.convkit.testing.OnEveryDevice;
 import org.convkit.testing.OpHarness;
 import org.convkit.testing.RawRun;
-import org.convkit.testing.TestDevices;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -42,7 +40,7 @@ import org.junit.jupiter.api.TestFactory;
  * the power scales by beta (at most 2 here), and pow itself may err by 16 ulps in OpenCL:
  * about (2W + 20) * 2^-24, 1e-5 at W = 71, typically far less. <b>Tolerance:</b> 1e-5.
  */
-class LrnConsistencyTest {
+class LrnConsistencyTest extends OnEveryDevice {
     static final double TOLERANCE = 1e-5;
     private static final long MAX_ELEMENTS = 300_000;
 
@@ -58,17 +56,6 @@ class LrnConsistencyTest {
         }
     }
 
-    private static List<Device> devices;
-
-    @BeforeAll
-    static void open() {
-        devices = TestDevices.openAll();
-    }
-
-    @AfterAll
-    static void close() {
-        TestDevices.closeAll(devices);
-    }
 
     /**
      * The amplitude A of uniform inputs that makes {@code scale * E[sum of W squares]} =

@@ -18,10 +18,8 @@ import org.convkit.ops.ref.Pool2dRef;
 import org.convkit.tensor.DType;
 import org.convkit.tensor.Shape;
 import org.convkit.tensor.Tensor;
+import org.convkit.testing.OnEveryDevice;
 import org.convkit.testing.OpHarness;
-import org.convkit.testing.TestDevices;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -48,7 +46,7 @@ import org.junit.jupiter.api.TestFactory;
  * about 3e-6, while a wrong tap, pad or divisor changes {@code y_i} by about one term in 49,
  * i.e. by {@code s_i / 49} or more. <b>Tolerance 1e-5</b> for averages.
  */
-class Pool2dConsistencyTest {
+class Pool2dConsistencyTest extends OnEveryDevice {
     static final double MAX_TOLERANCE = 0;
     static final double AVG_TOLERANCE = 1e-5;
 
@@ -63,17 +61,6 @@ class Pool2dConsistencyTest {
         }
     }
 
-    private static List<Device> devices;
-
-    @BeforeAll
-    static void open() {
-        devices = TestDevices.openAll();
-    }
-
-    @AfterAll
-    static void close() {
-        TestDevices.closeAll(devices);
-    }
 
     /** The sweep: hand-picked edge cases, then seeded random ones up to 400 cases. */
     static List<Case> cases() {

@@ -13,10 +13,8 @@ import java.util.stream.Stream;
 import org.convkit.ops.Reshape;
 import org.convkit.ops.ref.ReshapeRef;
 import org.convkit.tensor.Shape;
+import org.convkit.testing.OnEveryDevice;
 import org.convkit.testing.OpHarness;
-import org.convkit.testing.TestDevices;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -32,7 +30,7 @@ import org.junit.jupiter.api.TestFactory;
  * descriptor. <b>Tolerance: 0.</b> A reshape moves bits; every element must equal the input's
  * element of the same row-major rank exactly, and the NaN poison must be overwritten everywhere.
  */
-class ReshapeConsistencyTest {
+class ReshapeConsistencyTest extends OnEveryDevice {
     record Case(Reshape reshape, Shape input) {
         @Override
         public String toString() {
@@ -40,17 +38,6 @@ class ReshapeConsistencyTest {
         }
     }
 
-    private static List<Device> devices;
-
-    @BeforeAll
-    static void open() {
-        devices = TestDevices.openAll();
-    }
-
-    @AfterAll
-    static void close() {
-        TestDevices.closeAll(devices);
-    }
 
     /** The sweep: hand-picked cases, then seeded random ones up to 300 cases. */
     static List<Case> cases() {

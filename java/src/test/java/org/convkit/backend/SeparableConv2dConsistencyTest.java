@@ -22,10 +22,8 @@ import org.convkit.tensor.Compare;
 import org.convkit.tensor.DType;
 import org.convkit.tensor.Shape;
 import org.convkit.tensor.Tensor;
+import org.convkit.testing.OnEveryDevice;
 import org.convkit.testing.OpHarness;
-import org.convkit.testing.TestDevices;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -39,25 +37,14 @@ import org.junit.jupiter.api.TestFactory;
  * <p><b>Error metric</b>: {@code |y - ref| / scale} with the scale of {@link SeparableConv2dRef}
  * (the magnitudes summed in both halves); <b>tolerance</b> 1e-5, as for conv2d.
  */
-class SeparableConv2dConsistencyTest {
+class SeparableConv2dConsistencyTest extends OnEveryDevice {
     static final double TOLERANCE = 1e-5;
-    private static List<Device> devices;
 
     record Case(SeparableConv2d op, Shape input) {
         @Override
         public String toString() {
             return op.describe(List.of(input));
         }
-    }
-
-    @BeforeAll
-    static void open() {
-        devices = TestDevices.openAll();
-    }
-
-    @AfterAll
-    static void close() {
-        TestDevices.closeAll(devices);
     }
 
     static List<Case> cases() {

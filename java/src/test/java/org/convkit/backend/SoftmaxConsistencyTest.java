@@ -14,11 +14,9 @@ import java.util.stream.Stream;
 import org.convkit.ops.Softmax;
 import org.convkit.ops.ref.SoftmaxRef;
 import org.convkit.tensor.Shape;
+import org.convkit.testing.OnEveryDevice;
 import org.convkit.testing.OpHarness;
 import org.convkit.testing.RawRun;
-import org.convkit.testing.TestDevices;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -43,7 +41,7 @@ import org.junit.jupiter.api.TestFactory;
  * about sqrt(L) ulps typically, L ulps at worst. <b>Tolerance:</b> 1e-5 (about 170 ulps); a row
  * normalised over the wrong axis, or one element missing, is off by a percent or more.
  */
-class SoftmaxConsistencyTest {
+class SoftmaxConsistencyTest extends OnEveryDevice {
     static final double TOLERANCE = 1e-5;
     private static final long MAX_ELEMENTS = 600_000;
 
@@ -79,17 +77,6 @@ class SoftmaxConsistencyTest {
         }
     }
 
-    private static List<Device> devices;
-
-    @BeforeAll
-    static void open() {
-        devices = TestDevices.openAll();
-    }
-
-    @AfterAll
-    static void close() {
-        TestDevices.closeAll(devices);
-    }
 
     private static void add(List<Case> out, Softmax op, Shape in, Data data) {
         if (in.elementCount() <= MAX_ELEMENTS) {

@@ -14,10 +14,8 @@ import java.util.stream.Stream;
 import org.convkit.ops.SqueezeExcite;
 import org.convkit.ops.ref.SqueezeExciteRef;
 import org.convkit.tensor.Shape;
+import org.convkit.testing.OnEveryDevice;
 import org.convkit.testing.OpHarness;
-import org.convkit.testing.TestDevices;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -42,7 +40,7 @@ import org.junit.jupiter.api.TestFactory;
  * weight index changes y_i by about a whole term. <b>Tolerance:</b> err_i <= 1e-5 (about 170
  * unit roundoffs, as for conv2d) for every element; and every element must be finite.
  */
-class SqueezeExciteConsistencyTest {
+class SqueezeExciteConsistencyTest extends OnEveryDevice {
     static final double TOLERANCE = 1e-5;
     private static final int[] RATIOS = {1, 2, 4, 8, 16, 32};
 
@@ -57,17 +55,6 @@ class SqueezeExciteConsistencyTest {
         }
     }
 
-    private static List<Device> devices;
-
-    @BeforeAll
-    static void open() {
-        devices = TestDevices.openAll();
-    }
-
-    @AfterAll
-    static void close() {
-        TestDevices.closeAll(devices);
-    }
 
     /** The sweep: hand-picked edge cases, then seeded random ones up to 240 cases. */
     static List<Case> cases() {

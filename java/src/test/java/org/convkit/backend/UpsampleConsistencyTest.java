@@ -15,10 +15,8 @@ import org.convkit.ops.Upsample.Coordinates;
 import org.convkit.ops.Upsample.Mode;
 import org.convkit.ops.ref.UpsampleRef;
 import org.convkit.tensor.Shape;
+import org.convkit.testing.OnEveryDevice;
 import org.convkit.testing.OpHarness;
-import org.convkit.testing.TestDevices;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -42,7 +40,7 @@ import org.junit.jupiter.api.TestFactory;
  * sizeable fraction of a term. <b>Tolerance</b> 2e-6 (about 34 unit roundoffs); every element must
  * be finite.
  */
-class UpsampleConsistencyTest {
+class UpsampleConsistencyTest extends OnEveryDevice {
     static final double BILINEAR_TOLERANCE = 2e-6;
     private static final int CASES = 300;
     /** Dyadic fractions (exact in binary) and decimal ones (not). */
@@ -59,17 +57,6 @@ class UpsampleConsistencyTest {
         }
     }
 
-    private static List<Device> devices;
-
-    @BeforeAll
-    static void open() {
-        devices = TestDevices.openAll();
-    }
-
-    @AfterAll
-    static void close() {
-        TestDevices.closeAll(devices);
-    }
 
     private static Upsample.Builder nearest() {
         return Upsample.builder(Mode.NEAREST);
