@@ -5,7 +5,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.BatchNorm;
 import org.convkit.tensor.Shape;
 
@@ -17,15 +16,13 @@ import org.convkit.tensor.Shape;
  * division per element), and copied out: element-wise segment accesses cost a check each, which
  * dominated when planes are a single element.
  */
-final class CpuBatchNorm extends Kernel {
+final class CpuBatchNorm extends CpuKernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     /** Elements per work item at least, so that scheduling costs nothing next to the work. */
     private static final long MIN_CHUNK = 1 << 14;
     /** Elements per work item at most (the size of each thread's array). */
     private static final long MAX_CHUNK = 1 << 16;
-    private static final int ITEMS_PER_THREAD = 8;
 
-    private final CpuDevice cpu;
     private final float epsilon;
     private final int channels;
     private final long inner;
@@ -36,18 +33,13 @@ final class CpuBatchNorm extends Kernel {
 
     CpuBatchNorm(CpuDevice device, BatchNorm bn, Shape input) {
         super(device, bn, List.of(input));
-        this.cpu = device;
         this.epsilon = bn.epsilon();
         this.channels = bn.channels(input);
         this.count = input.elementCount();
         this.inner = count / ((long) input.dim(0) * channels);
         long want = (long) device.threads() * ITEMS_PER_THREAD;
         this.chunk = Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, (count + want - 1) / want));
-        long n = (count + chunk - 1) / chunk;
-        if (n > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("cpu " + describe() + ": too many work items (" + n + ")");
-        }
-        this.items = (int) n;
+        this.items = workItems((count + chunk - 1) / chunk);
         int size = (int) Math.min(chunk, count);
         this.buffer = ThreadLocal.withInitial(() -> new float[size]);
     }

@@ -6,7 +6,6 @@ import java.util.Arrays;
 import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.Binary;
 import org.convkit.tensor.Shape;
 
@@ -17,12 +16,11 @@ import org.convkit.tensor.Shape;
  * slice of one long row, of about {@link #GRAIN} elements, so equal shapes (one long row) and
  * many short rows both spread over the threads.
  */
-final class CpuBinary extends Kernel {
+final class CpuBinary extends CpuKernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     /** Elements per work item: large enough that scheduling costs nothing, small enough to balance. */
     private static final long GRAIN = 1 << 14;
 
-    private final CpuDevice cpu;
     private final boolean mul;
     /**
      * The activation as a lower bound, {@code max(v, floor)}: 0 for ReLU, -infinity for none.
@@ -44,7 +42,6 @@ final class CpuBinary extends Kernel {
 
     CpuBinary(CpuDevice device, Binary op, List<Shape> inputs) {
         super(device, op, inputs);
-        this.cpu = device;
         this.mul = op.kind() == Binary.Kind.MUL;
         // Exhaustive: a new activation must say here how it maps, or not compile.
         this.floor = switch (op.activation()) {
@@ -81,10 +78,7 @@ final class CpuBinary extends Kernel {
         MemorySegment y = CpuDevice.segment(output);
         long rowGroups = (rows + rowsPerItem - 1) / rowsPerItem;
         long items = rowGroups * slicesPerRow;
-        if (items > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("cpu " + describe() + ": too many work items (" + items + ")");
-        }
-        cpu.parallelFor((int) items, item -> {
+        cpu.parallelFor(workItems(items), item -> {
             long group = item / slicesPerRow;
             long slice = item % slicesPerRow;
             long j0 = slice * sliceLength;

@@ -4,7 +4,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.Concat;
 import org.convkit.tensor.Shape;
 
@@ -14,16 +13,14 @@ import org.convkit.tensor.Shape;
  * rows, or a slice of one long row, of about {@link #GRAIN} elements, so that axis 0 (one long
  * row) and a last-axis concat (many short rows) both use every thread.
  */
-final class CpuConcat extends Kernel {
+final class CpuConcat extends CpuKernel {
     /** Elements per work item. */
     private static final long GRAIN = 1 << 15;
 
-    private final CpuDevice cpu;
     private final Concat.Geometry g;
 
     CpuConcat(CpuDevice device, Concat op, List<Shape> inputs) {
         super(device, op, inputs);
-        this.cpu = device;
         this.g = op.geometry(inputs);
     }
 
@@ -42,10 +39,7 @@ final class CpuConcat extends Kernel {
         long sliceLength = (inner + slices - 1) / slices;
         long rowsPerItem = inner >= GRAIN ? 1 : Math.max(1, GRAIN / inner);
         long items = (outer + rowsPerItem - 1) / rowsPerItem * slices;
-        if (items > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("cpu " + describe() + ": too many work items (" + items + ")");
-        }
-        cpu.parallelFor((int) items, item -> {
+        cpu.parallelFor(workItems(items), item -> {
             long group = item / slices;
             long j0 = (item % slices) * sliceLength;
             long len = Math.min(inner, j0 + sliceLength) - j0;

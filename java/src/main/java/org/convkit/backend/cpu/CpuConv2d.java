@@ -5,7 +5,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.Activation;
 import org.convkit.ops.Conv2d;
 import org.convkit.tensor.Shape;
@@ -16,54 +15,29 @@ import org.convkit.tensor.Shape;
  * (the span whose input columns are inside the image is computed once per tap, so the inner
  * loop has no bounds tests), then applies bias and activation and writes NCHW.
  */
-final class CpuConv2d extends Kernel {
+final class CpuConv2d extends CpuKernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
-    /** Aim for this many work items per thread so that dynamic scheduling can balance. */
-    private static final int ITEMS_PER_THREAD = 8;
 
-    private final CpuDevice cpu;
     private final Conv2d.Geometry g;
     private final int rowsPerItem;
-    private final int bands;
     private final ThreadLocal<float[]> scratch;
 
     CpuConv2d(CpuDevice device, Conv2d conv, Shape input) {
         super(device, conv, List.of(input));
-        this.cpu = device;
         this.g = conv.geometry(input);
-        long planes = (long) g.n() * g.oc();
-        long wanted = (long) device.threads() * ITEMS_PER_THREAD;
-        int b = (int) Math.min(g.oh(), Math.max(1, (wanted + planes - 1) / planes));
-        this.rowsPerItem = (g.oh() + b - 1) / b;
-        this.bands = (g.oh() + rowsPerItem - 1) / rowsPerItem;
+        this.rowsPerItem = rowsPerBand((long) g.n() * g.oc(), g.oh());
         int size = rowsPerItem * g.ow();
         this.scratch = ThreadLocal.withInitial(() -> new float[size]);
     }
 
     @Override
     protected void launch(List<DeviceBuffer> args, DeviceBuffer output, DeviceBuffer workspace) {
-        MemorySegment x = CpuDevice.segment(args.get(0));
-        MemorySegment w = CpuDevice.segment(args.get(1));
-        MemorySegment b = g.bias() ? CpuDevice.segment(args.get(2)) : null;
-        MemorySegment y = CpuDevice.segment(output);
-        long items = (long) g.n() * g.oc() * bands;
-        if (items > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("cpu " + describe() + ": too many work items (" + items + ")");
-        }
-        cpu.parallelFor((int) items, item -> {
-            int band = item % bands;
-            int plane = item / bands;
-            computeBand(x, w, b, y, plane / g.oc(), plane % g.oc(), band * rowsPerItem,
-                    Math.min(g.oh(), (band + 1) * rowsPerItem));
-        });
+        forEachConvBand(args, output, g.bias(), g.n(), g.oc(), g.oh(), rowsPerItem, this::computeBand);
     }
 
     private void computeBand(MemorySegment x, MemorySegment w, MemorySegment b, MemorySegment y, int n, int o,
             int oh0, int oh1) {
         final int ow = g.ow();
-        final int inW = g.w();
-        final int inH = g.h();
-        final int sw = g.sw();
         final int cpg = g.cPerGroup();
         final int kh = g.kh();
         final int kw = g.kw();
@@ -74,30 +48,11 @@ final class CpuConv2d extends Kernel {
 
         int c0 = (o / g.ocPerGroup()) * cpg;
         for (int ci = 0; ci < cpg; ci++) {
-            long xPlane = ((long) n * g.c() + c0 + ci) * inH * inW;
+            long xPlane = ((long) n * g.c() + c0 + ci) * g.h() * g.w();
             long wBase = ((long) o * cpg + ci) * kh * kw;
             for (int r = 0; r < kh; r++) {
-                int rowOffset = r * g.dh() - g.padTop();
                 for (int s = 0; s < kw; s++) {
-                    float wv = w.getAtIndex(F, wBase + (long) r * kw + s);
-                    int colOffset = s * g.dw() - g.padLeft();
-                    // Output columns whose input column colOffset + ow * sw lies in [0, inW).
-                    int owLo = colOffset >= 0 ? 0 : Math.ceilDiv(-colOffset, sw);
-                    int owHi = Math.min(ow, Math.floorDiv(inW - 1 - colOffset, sw) + 1);
-                    if (owLo >= owHi) {
-                        continue;
-                    }
-                    for (int oh = oh0; oh < oh1; oh++) {
-                        int ih = oh * g.sh() + rowOffset;
-                        if (ih < 0 || ih >= inH) {
-                            continue;
-                        }
-                        long src = xPlane + (long) ih * inW + colOffset;
-                        int dst = (oh - oh0) * ow;
-                        for (int c = owLo; c < owHi; c++) {
-                            acc[dst + c] += wv * x.getAtIndex(F, src + (long) c * sw);
-                        }
-                    }
+                    addTap(g, x, xPlane, w.getAtIndex(F, wBase + (long) r * kw + s), r, s, oh0, oh1, acc, 0);
                 }
             }
         }
@@ -108,6 +63,40 @@ final class CpuConv2d extends Kernel {
             }
         } else {
             MemorySegment.copy(acc, 0, y, F, out * Float.BYTES, len);
+        }
+    }
+
+    /**
+     * Adds kernel tap (r, s), of weight {@code wv}, over the input plane at {@code xPlane} to output
+     * rows [oh0, oh1), held in {@code acc} from {@code accBase}, one row of {@code ow} after another.
+     * Only the output columns whose input column lies inside the image are visited (a span
+     * computed once per tap), so the inner loop has no bounds tests. Shared with the depthwise
+     * stage of {@link CpuSeparableConv2d}.
+     */
+    static void addTap(Conv2d.Geometry g, MemorySegment x, long xPlane, float wv, int r, int s, int oh0, int oh1,
+            float[] acc, int accBase) {
+        final int ow = g.ow();
+        final int inW = g.w();
+        final int inH = g.h();
+        final int sw = g.sw();
+        int rowOffset = r * g.dh() - g.padTop();
+        int colOffset = s * g.dw() - g.padLeft();
+        // Output columns whose input column colOffset + ow * sw lies in [0, inW).
+        int owLo = colOffset >= 0 ? 0 : Math.ceilDiv(-colOffset, sw);
+        int owHi = Math.min(ow, Math.floorDiv(inW - 1 - colOffset, sw) + 1);
+        if (owLo >= owHi) {
+            return;
+        }
+        for (int oh = oh0; oh < oh1; oh++) {
+            int ih = oh * g.sh() + rowOffset;
+            if (ih < 0 || ih >= inH) {
+                continue;
+            }
+            long src = xPlane + (long) ih * inW + colOffset;
+            int dst = accBase + (oh - oh0) * ow;
+            for (int c = owLo; c < owHi; c++) {
+                acc[dst + c] += wv * x.getAtIndex(F, src + (long) c * sw);
+            }
         }
     }
 }

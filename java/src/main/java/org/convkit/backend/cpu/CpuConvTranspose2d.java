@@ -6,7 +6,6 @@ import java.util.Arrays;
 import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.Activation;
 import org.convkit.ops.ConvTranspose2d;
 import org.convkit.tensor.Shape;
@@ -25,17 +24,13 @@ import org.convkit.tensor.Shape;
  * interleaved into NCHW at the end, with bias and activation. The input rows a band can read are
  * copied into a Java array once per input channel.
  */
-final class CpuConvTranspose2d extends Kernel {
+final class CpuConvTranspose2d extends CpuKernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
-    /** Aim for this many work items per thread so that dynamic scheduling can balance. */
-    private static final int ITEMS_PER_THREAD = 8;
     /** Largest accumulator per work item: well inside a core's L2 (1 MiB on the Zen 5 of the field notes). */
     private static final int ACCUMULATOR_BYTES = 256 * 1024;
 
-    private final CpuDevice cpu;
     private final ConvTranspose2d.Geometry g;
     private final int rowsPerItem;
-    private final int bands;
     /** Columns per stride phase in the phase-major accumulator: ceil(OW / strideW). */
     private final int perPhase;
     private final ThreadLocal<float[]> accumulator;
@@ -52,16 +47,11 @@ final class CpuConvTranspose2d extends Kernel {
 
     CpuConvTranspose2d(CpuDevice device, ConvTranspose2d op, Shape input) {
         super(device, op, List.of(input));
-        this.cpu = device;
         this.g = op.geometry(input);
-        long planes = (long) g.n() * g.oc();
-        long wanted = (long) device.threads() * ITEMS_PER_THREAD;
-        int b = (int) Math.min(g.oh(), Math.max(1, (wanted + planes - 1) / planes));
         this.perPhase = Math.ceilDiv(g.ow(), g.sw());
         // Every input channel sweeps the band's accumulator once: keep it in L2.
         int fitting = Math.max(1, ACCUMULATOR_BYTES / (g.sw() * perPhase * Float.BYTES));
-        this.rowsPerItem = Math.min((g.oh() + b - 1) / b, fitting);
-        this.bands = (g.oh() + rowsPerItem - 1) / rowsPerItem;
+        this.rowsPerItem = Math.min(rowsPerBand((long) g.n() * g.oc(), g.oh()), fitting);
         int size = rowsPerItem * g.sw() * perPhase;
         this.accumulator = ThreadLocal.withInitial(() -> new float[size]);
         this.inputRows = ThreadLocal.withInitial(() -> new float[g.h() * g.w()]);
@@ -103,20 +93,7 @@ final class CpuConvTranspose2d extends Kernel {
 
     @Override
     protected void launch(List<DeviceBuffer> args, DeviceBuffer output, DeviceBuffer workspace) {
-        MemorySegment x = CpuDevice.segment(args.get(0));
-        MemorySegment w = CpuDevice.segment(args.get(1));
-        MemorySegment b = g.bias() ? CpuDevice.segment(args.get(2)) : null;
-        MemorySegment y = CpuDevice.segment(output);
-        long items = (long) g.n() * g.oc() * bands;
-        if (items > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("cpu " + describe() + ": too many work items (" + items + ")");
-        }
-        cpu.parallelFor((int) items, item -> {
-            int band = item % bands;
-            int plane = item / bands;
-            computeBand(x, w, b, y, plane / g.oc(), plane % g.oc(), band * rowsPerItem,
-                    Math.min(g.oh(), (band + 1) * rowsPerItem));
-        });
+        forEachConvBand(args, output, g.bias(), g.n(), g.oc(), g.oh(), rowsPerItem, this::computeBand);
     }
 
     private void computeBand(MemorySegment x, MemorySegment w, MemorySegment b, MemorySegment y, int n, int o,

@@ -4,7 +4,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.Op;
 import org.convkit.tensor.DType;
 import org.convkit.tensor.Shape;
@@ -14,7 +13,7 @@ import org.convkit.tensor.Shape;
  * dimensions ({@link CpuFlatten}, {@link CpuReshape}): one bulk {@link MemorySegment#copy}, which
  * is memory-bound on one thread already.
  */
-abstract class CpuCopy extends Kernel {
+abstract class CpuCopy extends CpuKernel {
     private final long bytes;
 
     CpuCopy(CpuDevice device, Op op, Shape input) {

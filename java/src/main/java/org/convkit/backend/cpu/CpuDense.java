@@ -6,7 +6,6 @@ import java.util.Arrays;
 import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.Activation;
 import org.convkit.ops.Dense;
 import org.convkit.tensor.Shape;
@@ -28,7 +27,7 @@ import org.convkit.tensor.Shape;
  *       (a contiguous run of B) to every row's accumulators, a loop the JIT vectorises.</li>
  * </ul>
  */
-final class CpuDense extends Kernel {
+final class CpuDense extends CpuKernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     /** Rows of Y per work item. */
     private static final int ROWS = 64;
@@ -41,7 +40,6 @@ final class CpuDense extends Kernel {
     /** Rows of B per step of the row-update path (the code below is written for 4). */
     private static final int AXPY_K = 4;
 
-    private final CpuDevice cpu;
     private final Dense.Geometry g;
     private final boolean axpy;
     private final int rowBlocks;
@@ -50,7 +48,6 @@ final class CpuDense extends Kernel {
 
     CpuDense(CpuDevice device, Dense dense, Shape input) {
         super(device, dense, List.of(input));
-        this.cpu = device;
         this.g = dense.geometry(input);
         long items = (long) ceilDiv(g.m(), ROWS) * ceilDiv(g.n(), COLS);
         if (items > Integer.MAX_VALUE || (long) g.m() * g.k() > Integer.MAX_VALUE - 8

@@ -18,8 +18,23 @@ import org.convkit.backend.DeviceBuffer;
 import org.convkit.backend.DeviceInfo;
 import org.convkit.memory.Allocation;
 import org.convkit.memory.OutOfDeviceMemoryException;
+import org.convkit.ops.ActivationOp;
+import org.convkit.ops.BatchNorm;
+import org.convkit.ops.Binary;
+import org.convkit.ops.Concat;
 import org.convkit.ops.Conv2d;
+import org.convkit.ops.ConvTranspose2d;
+import org.convkit.ops.Dense;
+import org.convkit.ops.Flatten;
+import org.convkit.ops.GlobalPool2d;
+import org.convkit.ops.Lrn;
+import org.convkit.ops.PRelu;
+import org.convkit.ops.Pool2d;
+import org.convkit.ops.Reshape;
 import org.convkit.ops.SeparableConv2d;
+import org.convkit.ops.Softmax;
+import org.convkit.ops.SqueezeExcite;
+import org.convkit.ops.Upsample;
 import org.convkit.tensor.Tensor;
 
 /**
@@ -41,24 +56,29 @@ public final class CpuDevice extends AbstractDevice {
             return t;
         };
         this.pool = threads > 1 ? Executors.newFixedThreadPool(threads - 1, factory) : null;
-        register(Conv2d.class, (conv, inputs) -> new CpuConv2d(this, conv, inputs.get(0)));
+        // Convolutions and the dense layer.
+        register(Conv2d.class, (op, inputs) -> new CpuConv2d(this, op, inputs.get(0)));
         register(SeparableConv2d.class, (op, inputs) -> new CpuSeparableConv2d(this, op, inputs));
-        register(org.convkit.ops.Pool2d.class, (op, inputs) -> new CpuPool2d(this, op, inputs.get(0)));
-        register(org.convkit.ops.GlobalPool2d.class, (op, inputs) -> new CpuGlobalPool2d(this, op, inputs.get(0)));
-        register(org.convkit.ops.Lrn.class, (op, inputs) -> new CpuLrn(this, op, inputs.get(0)));
-        register(org.convkit.ops.ActivationOp.class, (op, inputs) -> new CpuActivation(this, op, inputs.get(0)));
-        register(org.convkit.ops.PRelu.class, (op, inputs) -> new CpuPRelu(this, op, inputs.get(0)));
-        register(org.convkit.ops.Softmax.class, (op, inputs) -> new CpuSoftmax(this, op, inputs.get(0)));
-        register(org.convkit.ops.Binary.class, (op, inputs) -> new CpuBinary(this, op, inputs));
-        register(org.convkit.ops.Concat.class, (op, inputs) -> new CpuConcat(this, op, inputs));
-        register(org.convkit.ops.SqueezeExcite.class,
-                (op, inputs) -> new CpuSqueezeExcite(this, op, inputs.get(0)));
-        register(org.convkit.ops.ConvTranspose2d.class, (op, inputs) -> new CpuConvTranspose2d(this, op, inputs.get(0)));
-        register(org.convkit.ops.Upsample.class, (op, inputs) -> new CpuUpsample(this, op, inputs.get(0)));
-        register(org.convkit.ops.Dense.class, (op, inputs) -> new CpuDense(this, op, inputs.get(0)));
-        register(org.convkit.ops.Flatten.class, (op, inputs) -> new CpuFlatten(this, op, inputs.get(0)));
-        register(org.convkit.ops.Reshape.class, (op, inputs) -> new CpuReshape(this, op, inputs.get(0)));
-        register(org.convkit.ops.BatchNorm.class, (op, inputs) -> new CpuBatchNorm(this, op, inputs.get(0)));
+        register(ConvTranspose2d.class, (op, inputs) -> new CpuConvTranspose2d(this, op, inputs.get(0)));
+        register(Dense.class, (op, inputs) -> new CpuDense(this, op, inputs.get(0)));
+        // Pooling and resampling.
+        register(Pool2d.class, (op, inputs) -> new CpuPool2d(this, op, inputs.get(0)));
+        register(GlobalPool2d.class, (op, inputs) -> new CpuGlobalPool2d(this, op, inputs.get(0)));
+        register(Upsample.class, (op, inputs) -> new CpuUpsample(this, op, inputs.get(0)));
+        // Normalization.
+        register(BatchNorm.class, (op, inputs) -> new CpuBatchNorm(this, op, inputs.get(0)));
+        register(Lrn.class, (op, inputs) -> new CpuLrn(this, op, inputs.get(0)));
+        // Activations.
+        register(ActivationOp.class, (op, inputs) -> new CpuActivation(this, op, inputs.get(0)));
+        register(PRelu.class, (op, inputs) -> new CpuPRelu(this, op, inputs.get(0)));
+        register(Softmax.class, (op, inputs) -> new CpuSoftmax(this, op, inputs.get(0)));
+        // Element-wise and per-channel scaling.
+        register(Binary.class, (op, inputs) -> new CpuBinary(this, op, inputs));
+        register(SqueezeExcite.class, (op, inputs) -> new CpuSqueezeExcite(this, op, inputs.get(0)));
+        // Shape ops.
+        register(Concat.class, (op, inputs) -> new CpuConcat(this, op, inputs));
+        register(Flatten.class, (op, inputs) -> new CpuFlatten(this, op, inputs.get(0)));
+        register(Reshape.class, (op, inputs) -> new CpuReshape(this, op, inputs.get(0)));
     }
 
     /** Worker threads, the caller included. */

@@ -5,7 +5,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.GlobalPool2d;
 import org.convkit.tensor.Shape;
 
@@ -14,17 +13,15 @@ import org.convkit.tensor.Shape;
  * sums in double (free here: the loop waits on memory, and a large plane's float sum would
  * drift); the maximum propagates NaN.
  */
-final class CpuGlobalPool2d extends Kernel {
+final class CpuGlobalPool2d extends CpuKernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
-    private final CpuDevice cpu;
     private final boolean max;
     private final long planes;
     private final long hw;
 
     CpuGlobalPool2d(CpuDevice device, GlobalPool2d pool, Shape input) {
         super(device, pool, List.of(input));
-        this.cpu = device;
         this.max = pool.mode() == GlobalPool2d.Mode.MAX;
         this.planes = (long) input.n() * input.c();
         this.hw = (long) input.h() * input.w();

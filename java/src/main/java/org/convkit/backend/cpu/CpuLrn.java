@@ -5,7 +5,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.Lrn;
 import org.convkit.tensor.Shape;
 
@@ -16,11 +15,10 @@ import org.convkit.tensor.Shape;
  * (square roots for the common betas 0.75, 0.5 and 1, as in the OpenCL kernel).
  * Each window is summed directly (no sliding subtraction, which would cancel), in channel order.
  */
-final class CpuLrn extends Kernel {
+final class CpuLrn extends CpuKernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final int MIN_ITEM = 4096;
 
-    private final CpuDevice cpu;
     private final Lrn.Geometry g;
     private final int channelsPerItem;
     private final int itemsPerImage;
@@ -28,7 +26,6 @@ final class CpuLrn extends Kernel {
 
     CpuLrn(CpuDevice device, Lrn op, Shape input) {
         super(device, op, List.of(input));
-        this.cpu = device;
         this.g = op.geometry(input);
         this.channelsPerItem = Math.min(g.c(), Math.max(1, MIN_ITEM / g.spatial()));
         this.itemsPerImage = (g.c() + channelsPerItem - 1) / channelsPerItem;
@@ -41,10 +38,7 @@ final class CpuLrn extends Kernel {
         MemorySegment x = CpuDevice.segment(args.get(0));
         MemorySegment y = CpuDevice.segment(output);
         long items = (long) g.n() * itemsPerImage;
-        if (items > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("cpu " + describe() + ": too many work items (" + items + ")");
-        }
-        cpu.parallelFor((int) items, item -> {
+        cpu.parallelFor(workItems(items), item -> {
             int n = item / itemsPerImage;
             int c0 = (item % itemsPerImage) * channelsPerItem;
             int c1 = Math.min(g.c(), c0 + channelsPerItem);

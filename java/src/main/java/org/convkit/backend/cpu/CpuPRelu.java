@@ -5,7 +5,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.PRelu;
 import org.convkit.tensor.Shape;
 
@@ -16,10 +15,9 @@ import org.convkit.tensor.Shape;
  * of about {@value CpuActivation#CHUNK} elements. Each element is {@code max(x, 0) + a * min(x, 0)}
  * (a select, not a branch on the sign: see {@link CpuActivation}), NaN passing through.
  */
-final class CpuPRelu extends Kernel {
+final class CpuPRelu extends CpuKernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
-    private final CpuDevice cpu;
     private final PRelu.Broadcast b;
     private final long count;
     private final int rowLength;
@@ -27,7 +25,6 @@ final class CpuPRelu extends Kernel {
 
     CpuPRelu(CpuDevice device, PRelu op, Shape input) {
         super(device, op, List.of(input));
-        this.cpu = device;
         this.b = op.broadcast(input);
         this.count = input.elementCount();
         // Without groups (one slope for everything) launch cuts plain chunks instead.
@@ -43,10 +40,7 @@ final class CpuPRelu extends Kernel {
         if (b.dims().length == 0) {
             // One slope for everything: plain chunks.
             long chunks = (count + CpuActivation.CHUNK - 1) / CpuActivation.CHUNK;
-            if (chunks > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("cpu " + describe() + ": too many work items (" + chunks + ")");
-            }
-            cpu.parallelFor((int) chunks, item -> {
+            cpu.parallelFor(workItems(chunks), item -> {
                 long lo = (long) item * CpuActivation.CHUNK;
                 row(x, slope, y, lo, 0, (int) Math.min(CpuActivation.CHUNK, count - lo), 0);
             });
@@ -55,10 +49,7 @@ final class CpuPRelu extends Kernel {
         long rows = count / rowLength;
         long rowsPerItem = Math.max(1, CpuActivation.CHUNK / rowLength);
         long items = (rows + rowsPerItem - 1) / rowsPerItem;
-        if (items > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("cpu " + describe() + ": too many work items (" + items + ")");
-        }
-        cpu.parallelFor((int) items, item -> {
+        cpu.parallelFor(workItems(items), item -> {
             long r1 = Math.min(rows, (item + 1) * rowsPerItem);
             for (long r = item * rowsPerItem; r < r1; r++) {
                 long start = r * rowLength;

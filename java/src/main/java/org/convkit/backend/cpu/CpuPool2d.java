@@ -6,7 +6,6 @@ import java.util.Arrays;
 import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.Pool2d;
 import org.convkit.tensor.Shape;
 
@@ -20,12 +19,9 @@ import org.convkit.tensor.Shape;
  * or the output column alone, and are tabulated too. Max propagates NaN; averages sum in float
  * (at most kh * kw terms per output) and divide by the tap count, with or without padded taps.
  */
-final class CpuPool2d extends Kernel {
+final class CpuPool2d extends CpuKernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
-    /** Aim for this many work items per thread so that dynamic scheduling can balance. */
-    private static final int ITEMS_PER_THREAD = 8;
 
-    private final CpuDevice cpu;
     private final Pool2d.Geometry g;
     /** Per output row: first and past-last kernel row inside the input, divisor factor. */
     private final int[] rowLo;
@@ -37,14 +33,12 @@ final class CpuPool2d extends Kernel {
     private final int[] spanLo;
     private final int[] spanHi;
     private final int rowsPerItem;
-    private final int bands;
     /** Per thread: the input rows of one band, and its outputs. */
     private final ThreadLocal<float[]> rows;
     private final ThreadLocal<float[]> outRows;
 
     CpuPool2d(CpuDevice device, Pool2d pool, Shape input) {
         super(device, pool, List.of(input));
-        this.cpu = device;
         this.g = pool.geometry(input);
         rowLo = new int[g.oh()];
         rowHi = new int[g.oh()];
@@ -60,11 +54,7 @@ final class CpuPool2d extends Kernel {
             spanLo[t] = (int) Math.min(g.ow(), offset >= 0 ? 0 : Math.ceilDiv(-offset, g.sw()));
             spanHi[t] = (int) Math.max(spanLo[t], Math.min(g.ow(), Math.floorDiv(g.w() - 1 - offset, g.sw()) + 1));
         }
-        long planes = (long) g.n() * g.c();
-        long wanted = (long) device.threads() * ITEMS_PER_THREAD;
-        int b = (int) Math.min(g.oh(), Math.max(1, (wanted + planes - 1) / planes));
-        this.rowsPerItem = (g.oh() + b - 1) / b;
-        this.bands = (g.oh() + rowsPerItem - 1) / rowsPerItem;
+        this.rowsPerItem = rowsPerBand((long) g.n() * g.c(), g.oh());
         // Input rows one band can read: (rowsPerItem - 1) strides plus one dilated window.
         long inRows = Math.min(g.h(), (long) (rowsPerItem - 1) * g.sh() + (long) (g.kh() - 1) * g.dh() + 1);
         long inSize = inRows * g.w();
@@ -103,16 +93,8 @@ final class CpuPool2d extends Kernel {
     protected void launch(List<DeviceBuffer> args, DeviceBuffer output, DeviceBuffer workspace) {
         MemorySegment x = CpuDevice.segment(args.get(0));
         MemorySegment y = CpuDevice.segment(output);
-        long items = (long) g.n() * g.c() * bands;
-        if (items > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("cpu " + describe() + ": too many work items (" + items + ")");
-        }
         boolean max = g.mode() == Pool2d.Mode.MAX;
-        cpu.parallelFor((int) items, item -> {
-            int band = item % bands;
-            long plane = item / bands;
-            int oh0 = band * rowsPerItem;
-            int oh1 = Math.min(g.oh(), oh0 + rowsPerItem);
+        forEachBand((long) g.n() * g.c(), g.oh(), rowsPerItem, (plane, oh0, oh1) -> {
             if (max) {
                 maxBand(x, y, plane, oh0, oh1);
             } else {

@@ -5,7 +5,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.Softmax;
 import org.convkit.tensor.Shape;
 
@@ -16,12 +15,11 @@ import org.convkit.tensor.Shape;
  * {@value #MIN_ITEM} elements. Three passes per row (max; exp, written and summed in double;
  * divide), subtracting the max so that large inputs stay finite.
  */
-final class CpuSoftmax extends Kernel {
+final class CpuSoftmax extends CpuKernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final int BLOCK = 256;
     private static final int MIN_ITEM = 8192;
 
-    private final CpuDevice cpu;
     private final Softmax.Geometry g;
     private final long blocksPerOuter;
     private final long unitsPerItem;
@@ -29,7 +27,6 @@ final class CpuSoftmax extends Kernel {
 
     CpuSoftmax(CpuDevice device, Softmax op, Shape input) {
         super(device, op, List.of(input));
-        this.cpu = device;
         this.g = op.geometry(input);
         this.blocksPerOuter = (g.inner() + BLOCK - 1) / BLOCK;
         long unitElements = (long) g.length() * Math.min(BLOCK, g.inner());
@@ -43,10 +40,7 @@ final class CpuSoftmax extends Kernel {
         MemorySegment y = CpuDevice.segment(output);
         long units = g.outer() * blocksPerOuter;
         long items = (units + unitsPerItem - 1) / unitsPerItem;
-        if (items > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("cpu " + describe() + ": too many work items (" + items + ")");
-        }
-        cpu.parallelFor((int) items, item -> {
+        cpu.parallelFor(workItems(items), item -> {
             long u1 = Math.min(units, (item + 1) * unitsPerItem);
             for (long u = item * unitsPerItem; u < u1; u++) {
                 long o = u / blocksPerOuter;

@@ -5,7 +5,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.SqueezeExcite;
 import org.convkit.tensor.Shape;
 
@@ -17,24 +16,19 @@ import org.convkit.tensor.Shape;
  * vector, hidden vector and scales go to the caller's workspace at the offsets of
  * {@link SqueezeExcite.Geometry}. Sums accumulate in float, as the OpenCL kernels do.
  */
-final class CpuSqueezeExcite extends Kernel {
+final class CpuSqueezeExcite extends CpuKernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     /** Elements per scale work item. */
     private static final long GRAIN = 1 << 14;
 
-    private final CpuDevice cpu;
     private final SqueezeExcite.Geometry g;
 
     CpuSqueezeExcite(CpuDevice device, SqueezeExcite op, Shape input) {
         super(device, op, List.of(input));
-        this.cpu = device;
         this.g = op.geometry(input);
         // Work items are counted in ints: planes, dense units, and scale items (at most planes * slices).
         long units = (long) g.n() * Math.max(g.c(), g.hidden());
-        long scaleItems = units * ((g.plane() + GRAIN - 1) / GRAIN);
-        if (scaleItems > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("cpu " + describe() + ": too many work items (" + scaleItems + ")");
-        }
+        workItems(units * ((g.plane() + GRAIN - 1) / GRAIN));
     }
 
     @Override

@@ -5,7 +5,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.Upsample;
 import org.convkit.tensor.Shape;
 
@@ -18,16 +17,12 @@ import org.convkit.tensor.Shape;
  * that reads it ({@code scale} times for integer scales); bilinear interpolates each source row
  * along the columns once and blends pairs of them per output row.
  */
-final class CpuUpsample extends Kernel {
+final class CpuUpsample extends CpuKernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
-    /** Aim for this many work items per thread so that dynamic scheduling can balance. */
-    private static final int ITEMS_PER_THREAD = 8;
 
-    private final CpuDevice cpu;
     private final Upsample.Geometry g;
     private final boolean bilinear;
     private final int rowsPerItem;
-    private final int bands;
     /** Per output row / column: the first and second source index (clamped) and their weights. */
     private final int[] row0;
     private final int[] row1;
@@ -44,14 +39,9 @@ final class CpuUpsample extends Kernel {
 
     CpuUpsample(CpuDevice device, Upsample op, Shape input) {
         super(device, op, List.of(input));
-        this.cpu = device;
         this.g = op.geometry(input);
         this.bilinear = g.mode() == Upsample.Mode.BILINEAR;
-        long planes = (long) g.n() * g.c();
-        long wanted = (long) device.threads() * ITEMS_PER_THREAD;
-        int b = (int) Math.min(g.oh(), Math.max(1, (wanted + planes - 1) / planes));
-        this.rowsPerItem = (g.oh() + b - 1) / b;
-        this.bands = (g.oh() + rowsPerItem - 1) / rowsPerItem;
+        this.rowsPerItem = rowsPerBand((long) g.n() * g.c(), g.oh());
         row0 = new int[g.oh()];
         row1 = new int[g.oh()];
         rowW0 = new float[g.oh()];
@@ -86,15 +76,7 @@ final class CpuUpsample extends Kernel {
     protected void launch(List<DeviceBuffer> args, DeviceBuffer output, DeviceBuffer workspace) {
         MemorySegment x = CpuDevice.segment(args.get(0));
         MemorySegment y = CpuDevice.segment(output);
-        long items = (long) g.n() * g.c() * bands;
-        if (items > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("cpu " + describe() + ": too many work items (" + items + ")");
-        }
-        cpu.parallelFor((int) items, item -> {
-            int band = item % bands;
-            int plane = item / bands;
-            int oh0 = band * rowsPerItem;
-            int oh1 = Math.min(g.oh(), oh0 + rowsPerItem);
+        forEachBand((long) g.n() * g.c(), g.oh(), rowsPerItem, (plane, oh0, oh1) -> {
             if (bilinear) {
                 bilinearBand(x, y, plane, oh0, oh1);
             } else {

@@ -4,10 +4,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.BatchNorm;
 import org.convkit.tensor.Shape;
-import org.jocl.CL;
 import org.jocl.cl_kernel;
 
 /**
@@ -16,14 +14,13 @@ import org.jocl.cl_kernel;
  * work-groups); smaller planes, a rank-2 input's included, run {@code batchnorm_flat} over all
  * elements, so that work-groups are not mostly idle.
  */
-final class ClBatchNorm extends Kernel {
+final class ClBatchNorm extends ClKernel {
     static final String SOURCE = "batchnorm/batchnorm.cl";
     /** Work-group size of both entries. */
     static final int WG = 256;
     /** Elements per work-item, about: the grid is sized for it, the kernels loop over the rest. */
     static final int PER_ITEM = 8;
 
-    private final ClDevice cl;
     private final String entry;
     private final cl_kernel kernel;
     private final long[] global;
@@ -31,18 +28,13 @@ final class ClBatchNorm extends Kernel {
 
     ClBatchNorm(ClDevice device, BatchNorm bn, Shape input) {
         super(device, bn, List.of(input));
-        this.cl = device;
         long count = input.elementCount();
-        if (count > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(device.name() + " " + describe() + ": tensor " + input + " has " + count
-                    + " elements; this kernel indexes with 32-bit integers (at most 2^31 - 1)");
-        }
         int c = bn.channels(input);
         int planes = input.dim(0) * c;
         int inner = (int) (count / planes);
         boolean byPlane = inner >= WG;
         this.entry = byPlane ? "batchnorm_planes" : "batchnorm_flat";
-        this.kernel = device.kernel(device.program(SOURCE, Map.of("BATCHNORM_WG", WG, "BATCHNORM_PER_ITEM", PER_ITEM)), entry);
+        this.kernel = kernel(SOURCE, Map.of("BATCHNORM_WG", WG, "BATCHNORM_PER_ITEM", PER_ITEM), entry);
         ClDevice.setArg(kernel, 6, c);
         ClDevice.setArg(kernel, 7, inner);
         if (byPlane) {
@@ -69,10 +61,5 @@ final class ClBatchNorm extends Kernel {
         }
         ClDevice.setArg(kernel, 5, output);
         cl.launch(kernel, entry + " " + describe(), global, local);
-    }
-
-    @Override
-    public void close() {
-        CL.clReleaseKernel(kernel);
     }
 }

@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.Binary;
 import org.convkit.tensor.Shape;
 import org.jocl.CL;
@@ -22,7 +21,7 @@ import org.jocl.cl_kernel;
  * strides and division magic numbers right-aligned in {@code int8} / {@code uint8} arguments.
  * Sizes are set once here; {@link #launch} only binds the buffers.
  */
-final class ClBinary extends Kernel {
+final class ClBinary extends ClKernel {
     static final String SOURCE = "eltwise/eltwise.cl";
     static final String ENTRY_SAME = "eltwise_same";
     static final String ENTRY_BCAST = "eltwise_bcast";
@@ -33,7 +32,6 @@ final class ClBinary extends Kernel {
     /** Components of an OpenCL int8, the most dimensions eltwise_bcast takes. */
     private static final int VEC = 8;
 
-    private final ClDevice cl;
     private final String entry;
     private final cl_kernel kernel;
     private final long[] global;
@@ -41,15 +39,7 @@ final class ClBinary extends Kernel {
 
     ClBinary(ClDevice device, Binary op, List<Shape> inputs) {
         super(device, op, inputs);
-        this.cl = device;
-        for (Shape s : argumentShapes()) {
-            requireIntIndexable(s);
-        }
-        requireIntIndexable(outputShape());
-        if (Math.max(WG, ROW_WG) > device.maxWorkGroupSize()) {
-            throw new IllegalStateException(device.name() + ": eltwise work-group " + WG
-                    + " exceeds the device's maximum of " + device.maxWorkGroupSize());
-        }
+        requireWorkGroup(Math.max(WG, ROW_WG));
         Binary.Layout layout = op.layout(inputs);
         int count = (int) outputShape().elementCount();
         long[] dims = layout.dims();
@@ -61,7 +51,7 @@ final class ClBinary extends Kernel {
         this.entry = layout.sameShape() ? ENTRY_SAME : !rows ? ENTRY_BCAST
                 : (dims.length <= 2 ? "eltwise_rows2_" : "eltwise_rows_")
                         + (sa[last] == 0 ? "b" : sb[last] == 0 ? "a" : "ab");
-        this.kernel = device.kernel(device.program(SOURCE, Map.of("ELTWISE_WG", WG, "ELTWISE_ROW_WG", ROW_WG)), entry);
+        this.kernel = kernel(SOURCE, Map.of("ELTWISE_WG", WG, "ELTWISE_ROW_WG", ROW_WG), entry);
         ClDevice.setArg(kernel, 3, count);
         ClDevice.setArg(kernel, 4, op.kind().code());
         ClDevice.setArg(kernel, 5, op.activation().code());
@@ -141,27 +131,11 @@ final class ClBinary extends Kernel {
                 "int8 argument " + index + " = " + Arrays.toString(v));
     }
 
-    private void requireIntIndexable(Shape s) {
-        if (s.elementCount() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(cl.name() + " " + describe() + ": tensor " + s + " has "
-                    + s.elementCount() + " elements; this kernel indexes with 32-bit integers (at most 2^31 - 1)");
-        }
-    }
-
-    private static long roundUp(long v, long m) {
-        return (v + m - 1) / m * m;
-    }
-
     @Override
     protected void launch(List<DeviceBuffer> args, DeviceBuffer output, DeviceBuffer workspace) {
         ClDevice.setArg(kernel, 0, args.get(0));
         ClDevice.setArg(kernel, 1, args.get(1));
         ClDevice.setArg(kernel, 2, output);
         cl.launch(kernel, entry + " " + describe(), global, local);
-    }
-
-    @Override
-    public void close() {
-        CL.clReleaseKernel(kernel);
     }
 }

@@ -4,12 +4,9 @@ import java.util.List;
 import java.util.Map;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.Concat;
 import org.convkit.tensor.Shape;
-import org.jocl.CL;
 import org.jocl.cl_kernel;
-import org.jocl.cl_program;
 
 /**
  * concat on OpenCL: {@code kernels/concat/concat.cl}, launched once per input into its place in
@@ -17,7 +14,7 @@ import org.jocl.cl_program;
  * half a work-group, else {@code concat_copy} (flat). Each input has a kernel object of its own
  * whose sizes are set here, so {@link #launch} only binds buffers and queues the copies.
  */
-final class ClConcat extends Kernel {
+final class ClConcat extends ClKernel {
     static final String SOURCE = "concat/concat.cl";
     static final String ENTRY_FLAT = "concat_copy";
     static final String ENTRY_ROWS = "concat_rows";
@@ -25,8 +22,9 @@ final class ClConcat extends Kernel {
     static final int WG = 256;
     /** Work-group width of concat_rows. */
     static final int ROW_WG = 64;
+    /** Build defines of concat.cl (one program for both entries). */
+    private static final Map<String, Integer> DEFINES = Map.of("CONCAT_WG", WG, "CONCAT_ROW_WG", ROW_WG);
 
-    private final ClDevice cl;
     private final cl_kernel[] kernels;
     private final String[] entries;
     private final long[][] globals;
@@ -34,17 +32,8 @@ final class ClConcat extends Kernel {
 
     ClConcat(ClDevice device, Concat op, List<Shape> inputs) {
         super(device, op, inputs);
-        this.cl = device;
-        for (Shape s : argumentShapes()) {
-            requireIntIndexable(s);
-        }
-        requireIntIndexable(outputShape());
-        if (Math.max(WG, ROW_WG) > device.maxWorkGroupSize()) {
-            throw new IllegalStateException(device.name() + ": concat work-group " + WG
-                    + " exceeds the device's maximum of " + device.maxWorkGroupSize());
-        }
+        requireWorkGroup(Math.max(WG, ROW_WG));
         Concat.Geometry g = op.geometry(inputs);
-        cl_program program = device.program(SOURCE, Map.of("CONCAT_WG", WG, "CONCAT_ROW_WG", ROW_WG));
         this.kernels = new cl_kernel[g.inputCount()];
         this.entries = new String[g.inputCount()];
         this.globals = new long[g.inputCount()][];
@@ -53,7 +42,7 @@ final class ClConcat extends Kernel {
             for (int i = 0; i < kernels.length; i++) {
                 boolean rows = g.inner(i) >= ROW_WG / 2;
                 entries[i] = rows ? ENTRY_ROWS : ENTRY_FLAT;
-                kernels[i] = device.kernel(program, entries[i]);
+                kernels[i] = kernel(SOURCE, DEFINES, entries[i]);
                 // Every value below is at most the output's element count, hence fits an int.
                 ClDevice.setArg(kernels[i], 2, (int) g.outer());
                 ClDevice.setArg(kernels[i], 3, (int) g.inner(i));
@@ -69,32 +58,12 @@ final class ClConcat extends Kernel {
         }
     }
 
-    private void requireIntIndexable(Shape s) {
-        if (s.elementCount() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(cl.name() + " " + describe() + ": tensor " + s + " has "
-                    + s.elementCount() + " elements; this kernel indexes with 32-bit integers (at most 2^31 - 1)");
-        }
-    }
-
-    private static long roundUp(long v, long m) {
-        return (v + m - 1) / m * m;
-    }
-
     @Override
     protected void launch(List<DeviceBuffer> args, DeviceBuffer output, DeviceBuffer workspace) {
         for (int i = 0; i < kernels.length; i++) {
             ClDevice.setArg(kernels[i], 0, args.get(i));
             ClDevice.setArg(kernels[i], 1, output);
             cl.launch(kernels[i], entries[i] + " input " + i + " of " + describe(), globals[i], locals[i]);
-        }
-    }
-
-    @Override
-    public void close() {
-        for (cl_kernel k : kernels) {
-            if (k != null) {
-                CL.clReleaseKernel(k);
-            }
         }
     }
 }

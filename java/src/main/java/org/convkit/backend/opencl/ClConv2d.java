@@ -4,10 +4,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.Conv2d;
 import org.convkit.tensor.Shape;
-import org.jocl.CL;
 import org.jocl.cl_kernel;
 
 /**
@@ -16,14 +14,13 @@ import org.jocl.cl_kernel;
  * build-time macro, so that the launch's local size and the kernel's
  * {@code reqd_work_group_size} always agree.
  */
-final class ClConv2d extends Kernel {
+final class ClConv2d extends ClKernel {
     static final String SOURCE = "conv2d/conv2d.cl";
     static final String ENTRY = "conv2d_fwd";
     /** Work-group tile in output pixels (width x height); both compute units get many groups. */
     static final int TILE_W = 16;
     static final int TILE_H = 4;
 
-    private final ClDevice cl;
     private final Conv2d.Geometry g;
     private final cl_kernel kernel;
     private final long[] global;
@@ -31,17 +28,9 @@ final class ClConv2d extends Kernel {
 
     ClConv2d(ClDevice device, Conv2d conv, Shape input) {
         super(device, conv, List.of(input));
-        this.cl = device;
         this.g = conv.geometry(input);
-        for (Shape s : argumentShapes()) {
-            requireIntIndexable(s);
-        }
-        requireIntIndexable(outputShape());
-        if (TILE_W * TILE_H > device.maxWorkGroupSize()) {
-            throw new IllegalStateException(device.name() + ": conv2d work-group " + TILE_W + "x" + TILE_H
-                    + " exceeds the device's maximum of " + device.maxWorkGroupSize());
-        }
-        this.kernel = device.kernel(device.program(SOURCE, Map.of("CONV2D_TILE_W", TILE_W, "CONV2D_TILE_H", TILE_H)), ENTRY);
+        requireWorkGroup(TILE_W * TILE_H);
+        this.kernel = kernel(SOURCE, Map.of("CONV2D_TILE_W", TILE_W, "CONV2D_TILE_H", TILE_H), ENTRY);
         int[] sizes = {g.n(), g.c(), g.h(), g.w(), g.oc(), g.oh(), g.ow(), g.kh(), g.kw(), g.sh(), g.sw(), g.dh(),
                 g.dw(), g.padTop(), g.padLeft(), g.groups(), g.activation().code()};
         for (int i = 0; i < sizes.length; i++) {
@@ -51,17 +40,6 @@ final class ClConv2d extends Kernel {
         this.local = new long[] {TILE_W, TILE_H, 1};
     }
 
-    private void requireIntIndexable(Shape s) {
-        if (s.elementCount() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(cl.name() + " " + describe() + ": tensor " + s + " has "
-                    + s.elementCount() + " elements; this kernel indexes with 32-bit integers (at most 2^31 - 1)");
-        }
-    }
-
-    private static long roundUp(long v, long m) {
-        return (v + m - 1) / m * m;
-    }
-
     @Override
     protected void launch(List<DeviceBuffer> args, DeviceBuffer output, DeviceBuffer workspace) {
         ClDevice.setArg(kernel, 0, args.get(0));
@@ -69,10 +47,5 @@ final class ClConv2d extends Kernel {
         ClDevice.setArg(kernel, 2, g.bias() ? args.get(2) : null);
         ClDevice.setArg(kernel, 3, output);
         cl.launch(kernel, ENTRY + " " + describe(), global, local);
-    }
-
-    @Override
-    public void close() {
-        CL.clReleaseKernel(kernel);
     }
 }

@@ -4,10 +4,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.ConvTranspose2d;
 import org.convkit.tensor.Shape;
-import org.jocl.CL;
 import org.jocl.cl_kernel;
 
 /**
@@ -18,7 +16,7 @@ import org.jocl.cl_kernel;
  * build-time macro, so that the launch's local size and the kernel's
  * {@code reqd_work_group_size} always agree.
  */
-final class ClConvTranspose2d extends Kernel {
+final class ClConvTranspose2d extends ClKernel {
     static final String SOURCE = "conv_transpose2d/conv_transpose2d.cl";
     static final String ENTRY = "conv_transpose2d_fwd";
     /** Work-group tile in output pixels (width x height); both compute units get many groups. */
@@ -27,7 +25,6 @@ final class ClConvTranspose2d extends Kernel {
     /** Input channels whose taps the kernel loops over together (weight cache reuse). */
     static final int CBLOCK = 8;
 
-    private final ClDevice cl;
     private final ConvTranspose2d.Geometry g;
     private final cl_kernel kernel;
     private final long[] global;
@@ -35,18 +32,10 @@ final class ClConvTranspose2d extends Kernel {
 
     ClConvTranspose2d(ClDevice device, ConvTranspose2d op, Shape input) {
         super(device, op, List.of(input));
-        this.cl = device;
         this.g = op.geometry(input);
-        for (Shape s : argumentShapes()) {
-            requireIntIndexable(s);
-        }
-        requireIntIndexable(outputShape());
-        if (TILE_W * TILE_H > device.maxWorkGroupSize()) {
-            throw new IllegalStateException(device.name() + ": conv_transpose2d work-group " + TILE_W + "x" + TILE_H
-                    + " exceeds the device's maximum of " + device.maxWorkGroupSize());
-        }
-        this.kernel = device.kernel(device.program(SOURCE, Map.of("CONVT2D_TILE_W", TILE_W, "CONVT2D_TILE_H", TILE_H,
-                "CONVT2D_CBLOCK", CBLOCK)), ENTRY);
+        requireWorkGroup(TILE_W * TILE_H);
+        this.kernel = kernel(SOURCE,
+                Map.of("CONVT2D_TILE_W", TILE_W, "CONVT2D_TILE_H", TILE_H, "CONVT2D_CBLOCK", CBLOCK), ENTRY);
         // Outputs ordered by stride phase, each phase rounded up to whole tiles (see the kernel's header).
         int jh = (int) roundUp(Math.ceilDiv(g.oh(), g.sh()), TILE_H);
         int jw = (int) roundUp(Math.ceilDiv(g.ow(), g.sw()), TILE_W);
@@ -59,17 +48,6 @@ final class ClConvTranspose2d extends Kernel {
         this.local = new long[] {TILE_W, TILE_H, 1};
     }
 
-    private void requireIntIndexable(Shape s) {
-        if (s.elementCount() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(cl.name() + " " + describe() + ": tensor " + s + " has "
-                    + s.elementCount() + " elements; this kernel indexes with 32-bit integers (at most 2^31 - 1)");
-        }
-    }
-
-    private static long roundUp(long v, long m) {
-        return (v + m - 1) / m * m;
-    }
-
     @Override
     protected void launch(List<DeviceBuffer> args, DeviceBuffer output, DeviceBuffer workspace) {
         ClDevice.setArg(kernel, 0, args.get(0));
@@ -77,10 +55,5 @@ final class ClConvTranspose2d extends Kernel {
         ClDevice.setArg(kernel, 2, g.bias() ? args.get(2) : null);
         ClDevice.setArg(kernel, 3, output);
         cl.launch(kernel, ENTRY + " " + describe(), global, local);
-    }
-
-    @Override
-    public void close() {
-        CL.clReleaseKernel(kernel);
     }
 }

@@ -4,10 +4,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.Op;
 import org.convkit.tensor.Shape;
-import org.jocl.CL;
 import org.jocl.cl_kernel;
 
 /**
@@ -15,7 +13,7 @@ import org.jocl.cl_kernel;
  * dimensions ({@link ClFlatten}, {@link ClReshape}): a device-to-device copy with
  * {@code kernels/copy/copy.cl}, entry {@code copy_f32}.
  */
-abstract class ClCopy extends Kernel {
+abstract class ClCopy extends ClKernel {
     static final String SOURCE = "copy/copy.cl";
     static final String ENTRY = "copy_f32";
     /** Work-group size. */
@@ -23,19 +21,13 @@ abstract class ClCopy extends Kernel {
     /** At most this many work-groups; each work-item loops over the rest (grid-stride). */
     static final int MAX_GROUPS = 2048;
 
-    private final ClDevice cl;
     private final cl_kernel kernel;
     private final long[] global;
 
     ClCopy(ClDevice device, Op op, Shape input) {
         super(device, op, List.of(input));
-        this.cl = device;
         long count = input.elementCount();
-        if (count > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(device.name() + " " + describe() + ": tensor " + input + " has " + count
-                    + " elements; this kernel indexes with 32-bit integers (at most 2^31 - 1)");
-        }
-        this.kernel = device.kernel(device.program(SOURCE, Map.of("COPY_WG", WG)), ENTRY);
+        this.kernel = kernel(SOURCE, Map.of("COPY_WG", WG), ENTRY);
         ClDevice.setArg(kernel, 2, (int) count);
         this.global = new long[] {Math.min((count + WG - 1) / WG, MAX_GROUPS) * WG};
     }
@@ -45,10 +37,5 @@ abstract class ClCopy extends Kernel {
         ClDevice.setArg(kernel, 0, args.get(0));
         ClDevice.setArg(kernel, 1, output);
         cl.launch(kernel, ENTRY + " " + describe(), global, new long[] {WG});
-    }
-
-    @Override
-    public final void close() {
-        CL.clReleaseKernel(kernel);
     }
 }

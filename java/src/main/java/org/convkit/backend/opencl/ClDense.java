@@ -4,10 +4,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.Dense;
 import org.convkit.tensor.Shape;
-import org.jocl.CL;
 import org.jocl.cl_kernel;
 
 /**
@@ -17,7 +15,7 @@ import org.jocl.cl_kernel;
  * tiled GEMM {@code dense_tiled}. Sizes are kernel arguments; the tiles are build-time macros
  * set here, so that the launch's local size and the kernels' {@code reqd_work_group_size} agree.
  */
-final class ClDense extends Kernel {
+final class ClDense extends ClKernel {
     static final String SOURCE = "dense/dense.cl";
     /** Output tile of a work-group of dense_tiled, and the block of one work-item. */
     static final int TILE_M = 64;
@@ -33,7 +31,6 @@ final class ClDense extends Kernel {
     static final int KN_WX = 16;
     static final int KN_WY = 16;
 
-    private final ClDevice cl;
     private final Dense.Geometry g;
     private final String entry;
     private final cl_kernel kernel;
@@ -42,18 +39,10 @@ final class ClDense extends Kernel {
 
     ClDense(ClDevice device, Dense dense, Shape input) {
         super(device, dense, List.of(input));
-        this.cl = device;
         this.g = dense.geometry(input);
-        for (Shape s : argumentShapes()) {
-            requireIntIndexable(s);
-        }
-        requireIntIndexable(outputShape());
         int wgN = TILE_N / WPT_N;
         int wgM = TILE_M / WPT_M;
-        if ((long) wgN * wgM > device.maxWorkGroupSize()) {
-            throw new IllegalStateException(device.name() + ": dense work-group " + wgN + "x" + wgM
-                    + " exceeds the device's maximum of " + device.maxWorkGroupSize());
-        }
+        requireWorkGroup((long) wgN * wgM);
         boolean small = g.m() <= SMALL_M;
         this.entry = !small ? "dense_tiled" : g.transB() ? "dense_small_nk" : "dense_small_kn";
         // The __local arrays of each entry, as dense.cl declares them.
@@ -63,9 +52,9 @@ final class ClDense extends Kernel {
             throw new IllegalStateException(device.name() + ": " + entry + " needs " + localBytes
                     + " B of local memory, the device has " + device.localMemoryBytes() + " B");
         }
-        this.kernel = device.kernel(device.program(SOURCE, Map.of("DENSE_TILE_M", TILE_M, "DENSE_TILE_N", TILE_N,
-                "DENSE_TILE_K", TILE_K, "DENSE_WPT_M", WPT_M, "DENSE_WPT_N", WPT_N, "DENSE_SMALL_M", SMALL_M,
-                "DENSE_SMALL_WG", SMALL_WG, "DENSE_KN_WX", KN_WX, "DENSE_KN_WY", KN_WY)), entry);
+        this.kernel = kernel(SOURCE, Map.of("DENSE_TILE_M", TILE_M, "DENSE_TILE_N", TILE_N, "DENSE_TILE_K", TILE_K,
+                "DENSE_WPT_M", WPT_M, "DENSE_WPT_N", WPT_N, "DENSE_SMALL_M", SMALL_M, "DENSE_SMALL_WG", SMALL_WG,
+                "DENSE_KN_WX", KN_WX, "DENSE_KN_WY", KN_WY), entry);
         int arg = 4;
         ClDevice.setArg(kernel, arg++, g.m());
         ClDevice.setArg(kernel, arg++, g.n());
@@ -91,13 +80,6 @@ final class ClDense extends Kernel {
         }
     }
 
-    private void requireIntIndexable(Shape s) {
-        if (s.elementCount() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(cl.name() + " " + describe() + ": tensor " + s + " has "
-                    + s.elementCount() + " elements; this kernel indexes with 32-bit integers (at most 2^31 - 1)");
-        }
-    }
-
     private static long ceilDiv(long v, long d) {
         return (v + d - 1) / d;
     }
@@ -109,10 +91,5 @@ final class ClDense extends Kernel {
         ClDevice.setArg(kernel, 2, g.hasBias() ? args.get(2) : null);
         ClDevice.setArg(kernel, 3, output);
         cl.launch(kernel, entry + " " + describe(), global, local);
-    }
-
-    @Override
-    public void close() {
-        CL.clReleaseKernel(kernel);
     }
 }

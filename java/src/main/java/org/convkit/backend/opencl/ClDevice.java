@@ -17,8 +17,23 @@ import org.convkit.backend.DeviceBuffer;
 import org.convkit.backend.DeviceInfo;
 import org.convkit.backend.KernelBuildException;
 import org.convkit.memory.Allocation;
+import org.convkit.ops.ActivationOp;
+import org.convkit.ops.BatchNorm;
+import org.convkit.ops.Binary;
+import org.convkit.ops.Concat;
 import org.convkit.ops.Conv2d;
+import org.convkit.ops.ConvTranspose2d;
+import org.convkit.ops.Dense;
+import org.convkit.ops.Flatten;
+import org.convkit.ops.GlobalPool2d;
+import org.convkit.ops.Lrn;
+import org.convkit.ops.PRelu;
+import org.convkit.ops.Pool2d;
+import org.convkit.ops.Reshape;
 import org.convkit.ops.SeparableConv2d;
+import org.convkit.ops.Softmax;
+import org.convkit.ops.SqueezeExcite;
+import org.convkit.ops.Upsample;
 import org.convkit.tensor.Tensor;
 import org.jocl.CL;
 import org.jocl.Pointer;
@@ -67,24 +82,29 @@ public final class ClDevice extends AbstractDevice {
         }
         this.maxWorkGroupSize = Cl.deviceSize(device, CL_DEVICE_MAX_WORK_GROUP_SIZE);
         this.baseAlign = Math.max(1, Cl.deviceInt(device, CL.CL_DEVICE_MEM_BASE_ADDR_ALIGN) / 8);
-        register(Conv2d.class, (conv, inputs) -> new ClConv2d(this, conv, inputs.get(0)));
+        // Convolutions and the dense layer.
+        register(Conv2d.class, (op, inputs) -> new ClConv2d(this, op, inputs.get(0)));
         register(SeparableConv2d.class, (op, inputs) -> new ClSeparableConv2d(this, op, inputs));
-        register(org.convkit.ops.Pool2d.class, (op, inputs) -> new ClPool2d(this, op, inputs.get(0)));
-        register(org.convkit.ops.GlobalPool2d.class, (op, inputs) -> new ClGlobalPool2d(this, op, inputs.get(0)));
-        register(org.convkit.ops.Lrn.class, (op, inputs) -> new ClLrn(this, op, inputs.get(0)));
-        register(org.convkit.ops.ActivationOp.class, (op, inputs) -> new ClActivation(this, op, inputs.get(0)));
-        register(org.convkit.ops.PRelu.class, (op, inputs) -> new ClPRelu(this, op, inputs.get(0)));
-        register(org.convkit.ops.Softmax.class, (op, inputs) -> new ClSoftmax(this, op, inputs.get(0)));
-        register(org.convkit.ops.Binary.class, (op, inputs) -> new ClBinary(this, op, inputs));
-        register(org.convkit.ops.Concat.class, (op, inputs) -> new ClConcat(this, op, inputs));
-        register(org.convkit.ops.SqueezeExcite.class,
-                (op, inputs) -> new ClSqueezeExcite(this, op, inputs.get(0)));
-        register(org.convkit.ops.ConvTranspose2d.class, (op, inputs) -> new ClConvTranspose2d(this, op, inputs.get(0)));
-        register(org.convkit.ops.Upsample.class, (op, inputs) -> new ClUpsample(this, op, inputs.get(0)));
-        register(org.convkit.ops.Dense.class, (op, inputs) -> new ClDense(this, op, inputs.get(0)));
-        register(org.convkit.ops.Flatten.class, (op, inputs) -> new ClFlatten(this, op, inputs.get(0)));
-        register(org.convkit.ops.Reshape.class, (op, inputs) -> new ClReshape(this, op, inputs.get(0)));
-        register(org.convkit.ops.BatchNorm.class, (op, inputs) -> new ClBatchNorm(this, op, inputs.get(0)));
+        register(ConvTranspose2d.class, (op, inputs) -> new ClConvTranspose2d(this, op, inputs.get(0)));
+        register(Dense.class, (op, inputs) -> new ClDense(this, op, inputs.get(0)));
+        // Pooling and resampling.
+        register(Pool2d.class, (op, inputs) -> new ClPool2d(this, op, inputs.get(0)));
+        register(GlobalPool2d.class, (op, inputs) -> new ClGlobalPool2d(this, op, inputs.get(0)));
+        register(Upsample.class, (op, inputs) -> new ClUpsample(this, op, inputs.get(0)));
+        // Normalization.
+        register(BatchNorm.class, (op, inputs) -> new ClBatchNorm(this, op, inputs.get(0)));
+        register(Lrn.class, (op, inputs) -> new ClLrn(this, op, inputs.get(0)));
+        // Activations.
+        register(ActivationOp.class, (op, inputs) -> new ClActivation(this, op, inputs.get(0)));
+        register(PRelu.class, (op, inputs) -> new ClPRelu(this, op, inputs.get(0)));
+        register(Softmax.class, (op, inputs) -> new ClSoftmax(this, op, inputs.get(0)));
+        // Element-wise and per-channel scaling.
+        register(Binary.class, (op, inputs) -> new ClBinary(this, op, inputs));
+        register(SqueezeExcite.class, (op, inputs) -> new ClSqueezeExcite(this, op, inputs.get(0)));
+        // Shape ops.
+        register(Concat.class, (op, inputs) -> new ClConcat(this, op, inputs));
+        register(Flatten.class, (op, inputs) -> new ClFlatten(this, op, inputs.get(0)));
+        register(Reshape.class, (op, inputs) -> new ClReshape(this, op, inputs.get(0)));
     }
 
     /** Largest work-group the device accepts. */

@@ -3,10 +3,8 @@ package org.convkit.backend.opencl;
 import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.GlobalPool2d;
 import org.convkit.tensor.Shape;
-import org.jocl.CL;
 import org.jocl.cl_kernel;
 
 /**
@@ -15,11 +13,10 @@ import org.jocl.cl_kernel;
  * {@link ClPool2d#GLOBAL_WG} work-items per {@code (n, c)} plane, reducing in local memory; the
  * program is the one {@link ClPool2d} builds (same defines).
  */
-final class ClGlobalPool2d extends Kernel {
+final class ClGlobalPool2d extends ClKernel {
     static final String ENTRY_AVG = "global_pool_avg";
     static final String ENTRY_MAX = "global_pool_max";
 
-    private final ClDevice cl;
     private final String entry;
     private final cl_kernel kernel;
     private final long[] global;
@@ -27,17 +24,9 @@ final class ClGlobalPool2d extends Kernel {
 
     ClGlobalPool2d(ClDevice device, GlobalPool2d pool, Shape input) {
         super(device, pool, List.of(input));
-        this.cl = device;
-        if (input.elementCount() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(device.name() + " " + describe() + ": tensor " + input + " has "
-                    + input.elementCount() + " elements; this kernel indexes with 32-bit integers (at most 2^31 - 1)");
-        }
-        if (ClPool2d.GLOBAL_WG > device.maxWorkGroupSize()) {
-            throw new IllegalStateException(device.name() + ": global pool work-group " + ClPool2d.GLOBAL_WG
-                    + " exceeds the device's maximum of " + device.maxWorkGroupSize());
-        }
+        requireWorkGroup(ClPool2d.GLOBAL_WG);
         this.entry = pool.mode() == GlobalPool2d.Mode.AVG ? ENTRY_AVG : ENTRY_MAX;
-        this.kernel = device.kernel(device.program(ClPool2d.SOURCE, ClPool2d.DEFINES), entry);
+        this.kernel = kernel(ClPool2d.SOURCE, ClPool2d.DEFINES, entry);
         ClDevice.setArg(kernel, 2, input.h() * input.w());
         long planes = (long) input.n() * input.c();
         this.global = new long[] {planes * ClPool2d.GLOBAL_WG};
@@ -49,10 +38,5 @@ final class ClGlobalPool2d extends Kernel {
         ClDevice.setArg(kernel, 0, args.get(0));
         ClDevice.setArg(kernel, 1, output);
         cl.launch(kernel, entry + " " + describe(), global, local);
-    }
-
-    @Override
-    public void close() {
-        CL.clReleaseKernel(kernel);
     }
 }

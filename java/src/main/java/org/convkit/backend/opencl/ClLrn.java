@@ -4,10 +4,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.Lrn;
 import org.convkit.tensor.Shape;
-import org.jocl.CL;
 import org.jocl.cl_kernel;
 
 /**
@@ -15,23 +13,20 @@ import org.jocl.cl_kernel;
  * element on a (spatial, channel, batch) grid. Both conventions arrive as the window offsets
  * and the scale of {@link Lrn.Geometry}.
  */
-final class ClLrn extends Kernel {
+final class ClLrn extends ClKernel {
     static final String SOURCE = "lrn/lrn.cl";
     static final String ENTRY = "lrn_fwd";
     /** Work-group: this many pixels of one channel plane. */
     static final int WG = 64;
 
-    private final ClDevice cl;
     private final cl_kernel kernel;
     private final long[] global;
 
     ClLrn(ClDevice device, Lrn op, Shape input) {
         super(device, op, List.of(input));
-        this.cl = device;
-        ClActivation.intIndexable(device, describe(), input);
-        ClActivation.requireGroup(device, "lrn", WG);
+        requireWorkGroup(WG);
         Lrn.Geometry g = op.geometry(input);
-        this.kernel = device.kernel(device.program(SOURCE, Map.of("LRN_WG", WG)), ENTRY);
+        this.kernel = kernel(SOURCE, Map.of("LRN_WG", WG), ENTRY);
         ClDevice.setArg(kernel, 2, g.c());
         ClDevice.setArg(kernel, 3, g.spatial());
         ClDevice.setArg(kernel, 4, g.before());
@@ -39,7 +34,7 @@ final class ClLrn extends Kernel {
         ClDevice.setArg(kernel, 6, g.bias());
         ClDevice.setArg(kernel, 7, (float) g.scale());
         ClDevice.setArg(kernel, 8, g.beta());
-        this.global = new long[] {ClActivation.roundUp(g.spatial(), WG), g.c(), g.n()};
+        this.global = new long[] {roundUp(g.spatial(), WG), g.c(), g.n()};
     }
 
     @Override
@@ -47,10 +42,5 @@ final class ClLrn extends Kernel {
         ClDevice.setArg(kernel, 0, args.get(0));
         ClDevice.setArg(kernel, 1, output);
         cl.launch(kernel, ENTRY + " " + describe(), global, new long[] {WG, 1, 1});
-    }
-
-    @Override
-    public void close() {
-        CL.clReleaseKernel(kernel);
     }
 }

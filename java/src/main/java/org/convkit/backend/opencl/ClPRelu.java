@@ -3,10 +3,8 @@ package org.convkit.backend.opencl;
 import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.PRelu;
 import org.convkit.tensor.Shape;
-import org.jocl.CL;
 import org.jocl.cl_kernel;
 
 /**
@@ -16,22 +14,19 @@ import org.jocl.cl_kernel;
  * ones as size 1, stride 0; a slope without groups (one value) as a single group of every
  * element with stride 0.
  */
-final class ClPRelu extends Kernel {
+final class ClPRelu extends ClKernel {
     static final String ENTRY = "prelu_fwd";
     /** Work-group along the innermost group (the kernel's {@code reqd_work_group_size}). */
     static final int WG = 64;
     private static final int MAX_GROUPS = 8;
 
-    private final ClDevice cl;
     private final cl_kernel kernel;
     private final long[] global;
 
     ClPRelu(ClDevice device, PRelu op, Shape input) {
         super(device, op, List.of(input));
-        this.cl = device;
-        int count = ClActivation.intIndexable(device, describe(), input);
-        ClActivation.intIndexable(device, describe(), op.slopeShape());
-        ClActivation.requireGroup(device, "prelu", WG);
+        int count = (int) input.elementCount();
+        requireWorkGroup(WG);
         PRelu.Broadcast b = op.broadcast(input);
         int[] dims = b.dims().length == 0 ? new int[] {count} : b.dims();
         int[] strides = b.dims().length == 0 ? new int[] {0} : b.strides();
@@ -40,14 +35,14 @@ final class ClPRelu extends Kernel {
             throw new IllegalStateException(device.name() + " " + describe() + ": " + dims.length
                     + " broadcast groups, the kernel takes " + MAX_GROUPS);
         }
-        this.kernel = device.kernel(device.program(ClActivation.SOURCE, ClActivation.DEFINES), ENTRY);
+        this.kernel = kernel(ClActivation.SOURCE, ClActivation.DEFINES, ENTRY);
         ClDevice.setArg(kernel, 3, dims.length);
         for (int k = 0; k < MAX_GROUPS; k++) {
             boolean used = k < dims.length;
             ClDevice.setArg(kernel, 4 + k, used ? dims[k] : 1);
             ClDevice.setArg(kernel, 4 + MAX_GROUPS + k, used ? strides[k] : 0);
         }
-        this.global = new long[] {ClActivation.roundUp(dims[0], WG), count / dims[0]};
+        this.global = new long[] {roundUp(dims[0], WG), count / dims[0]};
     }
 
     @Override
@@ -56,10 +51,5 @@ final class ClPRelu extends Kernel {
         ClDevice.setArg(kernel, 1, args.get(1));
         ClDevice.setArg(kernel, 2, output);
         cl.launch(kernel, ENTRY + " " + describe(), global, new long[] {WG, 1});
-    }
-
-    @Override
-    public void close() {
-        CL.clReleaseKernel(kernel);
     }
 }

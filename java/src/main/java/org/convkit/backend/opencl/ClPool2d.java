@@ -4,10 +4,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.Pool2d;
 import org.convkit.tensor.Shape;
-import org.jocl.CL;
 import org.jocl.cl_kernel;
 
 /**
@@ -17,7 +15,7 @@ import org.jocl.cl_kernel;
  * and the kernel's {@code reqd_work_group_size} always agree. The global pools
  * ({@link ClGlobalPool2d}) share the program: same source, same defines.
  */
-final class ClPool2d extends Kernel {
+final class ClPool2d extends ClKernel {
     static final String SOURCE = "pool2d/pool2d.cl";
     static final String ENTRY_MAX = "pool2d_max";
     static final String ENTRY_AVG = "pool2d_avg";
@@ -30,7 +28,6 @@ final class ClPool2d extends Kernel {
     static final Map<String, Integer> DEFINES = Map.of("POOL2D_TILE_W", TILE_W, "POOL2D_TILE_H", TILE_H,
             "GLOBAL_POOL_WG", GLOBAL_WG);
 
-    private final ClDevice cl;
     private final String entry;
     private final cl_kernel kernel;
     private final long[] global;
@@ -38,10 +35,7 @@ final class ClPool2d extends Kernel {
 
     ClPool2d(ClDevice device, Pool2d pool, Shape input) {
         super(device, pool, List.of(input));
-        this.cl = device;
         Pool2d.Geometry g = pool.geometry(input);
-        requireIntIndexable(input);
-        requireIntIndexable(outputShape());
         // The kernel forms row and column indices of padded and overhanging taps in 32 bits too.
         long rowsSpan = (long) g.h() + g.padTop() + g.padBottom() + (long) (g.kh() - 1) * g.dh() + (long) g.sh();
         long colsSpan = (long) g.w() + g.padLeft() + g.padRight() + (long) (g.kw() - 1) * g.dw() + (long) g.sw();
@@ -49,12 +43,9 @@ final class ClPool2d extends Kernel {
             throw new IllegalArgumentException(cl.name() + " " + describe() + ": padded window coordinates ("
                     + rowsSpan + "x" + colsSpan + ") overflow this kernel's 32-bit indices");
         }
-        if (TILE_W * TILE_H > device.maxWorkGroupSize()) {
-            throw new IllegalStateException(device.name() + ": pool2d work-group " + TILE_W + "x" + TILE_H
-                    + " exceeds the device's maximum of " + device.maxWorkGroupSize());
-        }
+        requireWorkGroup(TILE_W * TILE_H);
         this.entry = g.mode() == Pool2d.Mode.MAX ? ENTRY_MAX : ENTRY_AVG;
-        this.kernel = device.kernel(device.program(SOURCE, DEFINES), entry);
+        this.kernel = kernel(SOURCE, DEFINES, entry);
         int[] sizes = {g.h(), g.w(), g.oh(), g.ow(), g.kh(), g.kw(), g.sh(), g.sw(), g.dh(), g.dw(), g.padTop(),
                 g.padLeft(), g.padBottom(), g.padRight(), g.countIncludePad() ? 1 : 0};
         for (int i = 0; i < sizes.length; i++) {
@@ -64,26 +55,10 @@ final class ClPool2d extends Kernel {
         this.local = new long[] {TILE_W, TILE_H, 1};
     }
 
-    private void requireIntIndexable(Shape s) {
-        if (s.elementCount() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(cl.name() + " " + describe() + ": tensor " + s + " has "
-                    + s.elementCount() + " elements; this kernel indexes with 32-bit integers (at most 2^31 - 1)");
-        }
-    }
-
-    private static long roundUp(long v, long m) {
-        return (v + m - 1) / m * m;
-    }
-
     @Override
     protected void launch(List<DeviceBuffer> args, DeviceBuffer output, DeviceBuffer workspace) {
         ClDevice.setArg(kernel, 0, args.get(0));
         ClDevice.setArg(kernel, 1, output);
         cl.launch(kernel, entry + " " + describe(), global, local);
-    }
-
-    @Override
-    public void close() {
-        CL.clReleaseKernel(kernel);
     }
 }

@@ -4,15 +4,13 @@ import java.util.List;
 import java.util.Map;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.Conv2d;
 import org.convkit.ops.SeparableConv2d;
 import org.convkit.tensor.Shape;
-import org.jocl.CL;
 import org.jocl.cl_kernel;
 
 /** sepconv2d on OpenCL: {@code kernels/sepconv2d/sepconv2d.cl}, entry {@code sepconv2d_fwd}, fused. */
-final class ClSeparableConv2d extends Kernel {
+final class ClSeparableConv2d extends ClKernel {
     static final String SOURCE = "sepconv2d/sepconv2d.cl";
     static final String ENTRY = "sepconv2d_fwd";
     /** Pixels, output-channel lanes, channels per lane, depthwise channels per chunk. */
@@ -21,7 +19,6 @@ final class ClSeparableConv2d extends Kernel {
     static final int OCB = 4;
     static final int CC = 32;
 
-    private final ClDevice cl;
     private final SeparableConv2d op;
     private final cl_kernel kernel;
     private final long[] global;
@@ -29,20 +26,11 @@ final class ClSeparableConv2d extends Kernel {
 
     ClSeparableConv2d(ClDevice device, SeparableConv2d op, List<Shape> inputs) {
         super(device, op, inputs);
-        this.cl = device;
         this.op = op;
         Shape in = inputs.get(0);
         Conv2d.Geometry g = op.depthwise(in).geometry(in);
-        for (Shape s : argumentShapes()) {
-            requireIntIndexable(s);
-        }
-        requireIntIndexable(outputShape());
-        if ((long) TP * TO > device.maxWorkGroupSize()) {
-            throw new IllegalStateException(device.name() + ": sepconv2d work-group " + TP + "x" + TO
-                    + " exceeds the device's maximum of " + device.maxWorkGroupSize());
-        }
-        this.kernel = device.kernel(device.program(SOURCE, Map.of("SEP_TP", TP, "SEP_TO", TO, "SEP_OCB", OCB, "SEP_CC", CC)),
-                ENTRY);
+        requireWorkGroup((long) TP * TO);
+        this.kernel = kernel(SOURCE, Map.of("SEP_TP", TP, "SEP_TO", TO, "SEP_OCB", OCB, "SEP_CC", CC), ENTRY);
         int[] sizes = {g.c(), g.h(), g.w(), op.multiplier(), op.outChannels(), g.oh(), g.ow(), g.kh(), g.kw(), g.sh(),
                 g.sw(), g.dh(), g.dw(), g.padTop(), g.padLeft(), g.activation().code(),
                 op.pointwise().activation().code()};
@@ -51,15 +39,8 @@ final class ClSeparableConv2d extends Kernel {
         }
         long pixels = (long) g.oh() * g.ow();
         long ocBlocks = (op.outChannels() + (long) TO * OCB - 1) / ((long) TO * OCB);
-        this.global = new long[] {(pixels + TP - 1) / TP * TP, ocBlocks * TO, g.n()};
+        this.global = new long[] {roundUp(pixels, TP), ocBlocks * TO, g.n()};
         this.local = new long[] {TP, TO, 1};
-    }
-
-    private void requireIntIndexable(Shape s) {
-        if (s.elementCount() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(cl.name() + " " + describe() + ": tensor " + s + " has " + s.elementCount()
-                    + " elements; this kernel indexes with 32-bit integers (at most 2^31 - 1)");
-        }
     }
 
     @Override
@@ -72,10 +53,5 @@ final class ClSeparableConv2d extends Kernel {
         ClDevice.setArg(kernel, 4, op.hasPointwiseBias() ? args.get(a) : null);
         ClDevice.setArg(kernel, 5, output);
         cl.launch(kernel, ENTRY + " " + describe(), global, local);
-    }
-
-    @Override
-    public void close() {
-        CL.clReleaseKernel(kernel);
     }
 }

@@ -4,10 +4,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.Softmax;
 import org.convkit.tensor.Shape;
-import org.jocl.CL;
 import org.jocl.cl_kernel;
 
 /**
@@ -16,7 +14,7 @@ import org.jocl.cl_kernel;
  * are fewer than {@value #FEW_ROWS} of them; otherwise each row gets one work-item
  * ({@code softmax_fwd}), which for strided rows reads neighbouring floats across work-items.
  */
-final class ClSoftmax extends Kernel {
+final class ClSoftmax extends ClKernel {
     static final String SOURCE = "softmax/softmax.cl";
     static final String ENTRY_ROW = "softmax_fwd";
     static final String ENTRY_WG = "softmax_fwd_wg";
@@ -29,7 +27,6 @@ final class ClSoftmax extends Kernel {
     /** Below this many rows, one work-item per row leaves most of a device idle. */
     static final long FEW_ROWS = 8192;
 
-    private final ClDevice cl;
     private final cl_kernel kernel;
     private final String entry;
     private final long[] global;
@@ -37,14 +34,12 @@ final class ClSoftmax extends Kernel {
 
     ClSoftmax(ClDevice device, Softmax op, Shape input) {
         super(device, op, List.of(input));
-        this.cl = device;
-        ClActivation.intIndexable(device, describe(), input);
         Softmax.Geometry g = op.geometry(input);
         boolean perGroup = usesWorkGroupPerRow(g);
         int wg = perGroup ? WG : ROW_WG;
-        ClActivation.requireGroup(device, "softmax", wg);
+        requireWorkGroup(wg);
         this.entry = perGroup ? ENTRY_WG : ENTRY_ROW;
-        this.kernel = device.kernel(device.program(SOURCE, Map.of("SOFTMAX_WG", WG, "SOFTMAX_ROW_WG", ROW_WG)), entry);
+        this.kernel = kernel(SOURCE, Map.of("SOFTMAX_WG", WG, "SOFTMAX_ROW_WG", ROW_WG), entry);
         int rows = (int) g.rows();
         if (perGroup) {
             ClDevice.setArg(kernel, 2, g.length());
@@ -54,7 +49,7 @@ final class ClSoftmax extends Kernel {
             ClDevice.setArg(kernel, 2, rows);
             ClDevice.setArg(kernel, 3, g.length());
             ClDevice.setArg(kernel, 4, (int) g.inner());
-            this.global = new long[] {ClActivation.roundUp(rows, ROW_WG)};
+            this.global = new long[] {roundUp(rows, ROW_WG)};
         }
         this.local = new long[] {wg};
     }
@@ -69,10 +64,5 @@ final class ClSoftmax extends Kernel {
         ClDevice.setArg(kernel, 0, args.get(0));
         ClDevice.setArg(kernel, 1, output);
         cl.launch(kernel, entry + " " + describe(), global, local);
-    }
-
-    @Override
-    public void close() {
-        CL.clReleaseKernel(kernel);
     }
 }

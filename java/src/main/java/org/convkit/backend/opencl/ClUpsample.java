@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.convkit.backend.DeviceBuffer;
-import org.convkit.backend.Kernel;
 import org.convkit.ops.Upsample;
 import org.convkit.tensor.Shape;
 import org.jocl.CL;
@@ -18,7 +17,7 @@ import org.jocl.cl_kernel;
  * {@link Upsample.Geometry} go in as 64-bit integer arguments; the work-group tile is a build-time
  * macro, so that the launch's local size and {@code reqd_work_group_size} agree.
  */
-final class ClUpsample extends Kernel {
+final class ClUpsample extends ClKernel {
     static final String SOURCE = "upsample/upsample.cl";
     static final String NEAREST = "upsample_nearest_fwd";
     static final String BILINEAR = "upsample_bilinear_fwd";
@@ -26,7 +25,6 @@ final class ClUpsample extends Kernel {
     static final int TILE_W = 16;
     static final int TILE_H = 4;
 
-    private final ClDevice cl;
     private final String entry;
     private final cl_kernel kernel;
     private final long[] global;
@@ -34,17 +32,10 @@ final class ClUpsample extends Kernel {
 
     ClUpsample(ClDevice device, Upsample op, Shape input) {
         super(device, op, List.of(input));
-        this.cl = device;
         Upsample.Geometry g = op.geometry(input);
-        requireIntIndexable(input);
-        requireIntIndexable(outputShape());
-        if (TILE_W * TILE_H > device.maxWorkGroupSize()) {
-            throw new IllegalStateException(device.name() + ": upsample work-group " + TILE_W + "x" + TILE_H
-                    + " exceeds the device's maximum of " + device.maxWorkGroupSize());
-        }
+        requireWorkGroup(TILE_W * TILE_H);
         this.entry = g.mode() == Upsample.Mode.NEAREST ? NEAREST : BILINEAR;
-        this.kernel = device.kernel(device.program(SOURCE, Map.of("UPSAMPLE_TILE_W", TILE_W, "UPSAMPLE_TILE_H", TILE_H)),
-                entry);
+        this.kernel = kernel(SOURCE, Map.of("UPSAMPLE_TILE_W", TILE_W, "UPSAMPLE_TILE_H", TILE_H), entry);
         int[] sizes = {g.n() * g.c(), g.h(), g.w(), g.oh(), g.ow()};
         for (int i = 0; i < sizes.length; i++) {
             ClDevice.setArg(kernel, 2 + i, sizes[i]);
@@ -60,26 +51,10 @@ final class ClUpsample extends Kernel {
         this.local = new long[] {TILE_W, TILE_H, 1};
     }
 
-    private void requireIntIndexable(Shape s) {
-        if (s.elementCount() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(cl.name() + " " + describe() + ": tensor " + s + " has "
-                    + s.elementCount() + " elements; this kernel indexes with 32-bit integers (at most 2^31 - 1)");
-        }
-    }
-
-    private static long roundUp(long v, long m) {
-        return (v + m - 1) / m * m;
-    }
-
     @Override
     protected void launch(List<DeviceBuffer> args, DeviceBuffer output, DeviceBuffer workspace) {
         ClDevice.setArg(kernel, 0, args.get(0));
         ClDevice.setArg(kernel, 1, output);
         cl.launch(kernel, entry + " " + describe(), global, local);
-    }
-
-    @Override
-    public void close() {
-        CL.clReleaseKernel(kernel);
     }
 }
