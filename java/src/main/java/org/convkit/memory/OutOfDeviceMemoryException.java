@@ -23,16 +23,20 @@ public class OutOfDeviceMemoryException extends ConvkitException {
         this.allocatorTree = allocatorTree;
     }
 
-    /** A refusal by the device driver (the reason names the call and its error). */
+    /**
+     * A refusal by the device driver (the reason names the call and its error); {@code
+     * requestedBytes} is -1 when the driver failed while using buffers and cannot say which.
+     */
     public OutOfDeviceMemoryException(long requestedBytes, String owner, String reason, String allocatorTree,
             Throwable cause) {
-        super("out of memory: '" + owner + "' asked for " + Bytes.format(requestedBytes) + ": " + reason
-                + "\nlive buffers:\n" + allocatorTree, cause);
+        super("out of memory: '" + owner + "'" + (requestedBytes >= 0 ? " asked for " + Bytes.format(requestedBytes) : "")
+                + ": " + reason + "\nlive buffers:\n" + allocatorTree, cause);
         this.requestedBytes = requestedBytes;
         this.owner = owner;
         this.allocatorTree = allocatorTree;
     }
 
+    /** Bytes requested, or -1 when the driver failed while using buffers it had accepted. */
     public long requestedBytes() {
         return requestedBytes;
     }

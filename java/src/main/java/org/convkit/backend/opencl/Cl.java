@@ -65,6 +65,24 @@ final class Cl {
         return cString(buf);
     }
 
+    /**
+     * For calls that use buffers (transfers, launches): drivers may allocate a buffer's memory
+     * only on first use, so an out-of-memory code here becomes an
+     * {@link OutOfDeviceMemoryException} like a refused {@code clCreateBuffer}. {@code bytes} is
+     * what the call needed, or -1 when it cannot be told (a launch).
+     */
+    static void checkUse(int code, String device, String call, String context, long bytes, String owner, String tree) {
+        if (code == CL_SUCCESS) {
+            return;
+        }
+        DeviceException e = new DeviceException(device, call, code, errorName(code), context);
+        if (isOutOfMemory(code) && code != CL.CL_INVALID_BUFFER_SIZE) {
+            throw new OutOfDeviceMemoryException(bytes, owner, device + " ran out of memory when it first used the "
+                    + "buffers (deferred allocation): " + call + " returned " + errorName(code) + " [" + context + "]", tree, e);
+        }
+        throw e;
+    }
+
     static String platformString(cl_platform_id p, int param) {
         return infoString("clGetPlatformInfo", (pr, sz, v, r) -> CL.clGetPlatformInfo(p, pr, sz, v, r), param);
     }

@@ -160,7 +160,8 @@ public final class ClDevice extends AbstractDevice {
             Pointer p = Pointer.to(host.asSlice(off, len).asByteBuffer());
             int code = toDevice ? CL.clEnqueueWriteBuffer(queue, mem, CL_TRUE, off, len, p, 0, null, null)
                     : CL.clEnqueueReadBuffer(queue, mem, CL_TRUE, off, len, p, 0, null, null);
-            Cl.check(code, name(), call, buffer.owner() + ", offset " + off + ", " + len + " B");
+            Cl.checkUse(code, name(), call, buffer.owner() + ", offset " + off + ", " + len + " B", buffer.bytes(),
+                    buffer.owner(), allocator().tree());
         }
     }
 
@@ -222,7 +223,8 @@ public final class ClDevice extends AbstractDevice {
         checkOpen();
         int code = CL.clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, null);
         if (code != CL.CL_SUCCESS) {
-            Cl.check(code, name(), "clEnqueueNDRangeKernel", what + ", global " + sizes(global) + ", local " + sizes(local));
+            Cl.checkUse(code, name(), "clEnqueueNDRangeKernel", what + ", global " + sizes(global) + ", local "
+                    + sizes(local), -1, what, allocator().tree());
         }
     }
 

@@ -114,4 +114,22 @@ class ClDeviceTest {
         assertEquals("CL_PLATFORM_NOT_FOUND_KHR", Cl.errorName(-1001));
         assertEquals("CL_UNKNOWN_ERROR", Cl.errorName(-987654));
     }
+
+    @Test
+    void outOfMemoryOnFirstUseIsAnOutOfMemoryErrorToo() {
+        // Drivers may allocate on first use: the codes a transfer or launch can return then.
+        OutOfDeviceMemoryException launch = assertThrows(OutOfDeviceMemoryException.class, () -> Cl.checkUse(
+                CL.CL_MEM_OBJECT_ALLOCATION_FAILURE, "opencl:0", "clEnqueueNDRangeKernel", "conv2d_fwd ...", -1,
+                "conv2d_fwd", "tree"));
+        assertEquals(-1, launch.requestedBytes());
+        assertTrue(launch.getMessage().contains("deferred allocation") && launch.getMessage().contains(
+                "CL_MEM_OBJECT_ALLOCATION_FAILURE") && !launch.getMessage().contains("asked for"), launch.getMessage());
+        OutOfDeviceMemoryException write = assertThrows(OutOfDeviceMemoryException.class, () -> Cl.checkUse(
+                CL.CL_OUT_OF_RESOURCES, "opencl:0", "clEnqueueWriteBuffer", "conv1", 6_000_000, "conv1", "tree"));
+        assertTrue(write.getMessage().contains("6,000,000 B"), write.getMessage());
+        DeviceException other = assertThrows(DeviceException.class, () -> Cl.checkUse(CL.CL_INVALID_KERNEL_ARGS,
+                "opencl:0", "clEnqueueNDRangeKernel", "x", -1, "x", "tree"));
+        assertEquals("CL_INVALID_KERNEL_ARGS", other.errorName(), "other errors stay device errors");
+        Cl.checkUse(CL.CL_SUCCESS, "opencl:0", "clFinish", "", -1, "", "");
+    }
 }
