@@ -129,6 +129,39 @@ public final class Graph {
             shapes.put(INPUT, input);
         }
 
+        /** The model's input as a node. */
+        public Node input() {
+            return new Node(INPUT, input);
+        }
+
+        /** The node of an earlier layer (or {@link Graph#INPUT}). */
+        public Node node(String tensor) {
+            Shape s = shapes.get(tensor);
+            if (s == null) {
+                throw new IllegalArgumentException("model '" + name + "': no tensor '" + tensor + "' yet");
+            }
+            return new Node(tensor, s);
+        }
+
+        /** Adds a layer named {@code layerName} reading {@code inputs}; returns its output node. */
+        public Node apply(String layerName, Op op, Node... inputs) {
+            String[] names = new String[inputs.length];
+            for (int i = 0; i < inputs.length; i++) {
+                names[i] = inputs[i].name();
+            }
+            add(layerName, op, names);
+            return node(layerName);
+        }
+
+        /** Adds a layer named after its op and a counter ({@code conv2d_3}); returns its output node. */
+        public Node apply(Op op, Node... inputs) {
+            int k = 1;
+            while (shapes.containsKey(op.name() + "_" + k)) {
+                k++;
+            }
+            return apply(op.name() + "_" + k, op, inputs);
+        }
+
         /** Adds a layer reading the previous layer's output (or the input for the first). */
         public Builder add(String layerName, Op op) {
             return add(layerName, op, layers.isEmpty() ? INPUT : layers.get(layers.size() - 1).name());
@@ -162,7 +195,19 @@ public final class Graph {
             return this;
         }
 
-        /** The graph so far. */
+        /**
+         * The graph whose output is {@code output}, which must be the last layer added (layers
+         * run in the order they were added, and the last one's output is the model's).
+         */
+        public Graph graph(Node output) {
+            if (layers.isEmpty() || !layers.get(layers.size() - 1).name().equals(output.name())) {
+                throw new IllegalArgumentException("model '" + name + "': the output '" + output.name()
+                        + "' must be the last layer added" + (layers.isEmpty() ? "" : " ('" + layers.get(layers.size() - 1).name() + "')"));
+            }
+            return graph();
+        }
+
+        /** The graph so far; its output is the last layer added. */
         public Graph graph() {
             if (layers.isEmpty()) {
                 throw new IllegalArgumentException("model '" + name + "': has no layers");

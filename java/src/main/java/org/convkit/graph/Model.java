@@ -63,6 +63,47 @@ public final class Model implements AutoCloseable {
         return new Model(graph, allocator, params);
     }
 
+    /**
+     * The graph with supplied parameters: for each layer with parameters, {@code supplier} gives
+     * host tensors in the op's argument order, whose shapes must match; they are copied into the
+     * model's own allocator (the caller keeps and closes its tensors).
+     */
+    public static Model withParameters(Graph graph, java.util.function.Function<Layer, List<Tensor>> supplier) {
+        Allocator allocator = Allocator.host().child("model " + graph.name());
+        Map<String, List<Tensor>> params = new HashMap<>();
+        try {
+            for (Layer l : graph.layers()) {
+                List<Shape> ps = l.op().parameterShapes(l.inputShapes());
+                if (ps.isEmpty()) {
+                    continue;
+                }
+                List<Tensor> given = supplier.apply(l);
+                if (given == null || given.size() != ps.size()) {
+                    throw new IllegalArgumentException("model '" + graph.name() + "': layer '" + l.name() + "' needs "
+                            + ps.size() + " parameter tensors " + ps + ", got " + (given == null ? "none" : given.size()));
+                }
+                List<String> names = l.op().parameterNames(l.inputShapes());
+                List<Tensor> ts = new ArrayList<>(ps.size());
+                params.put(l.name(), ts);
+                for (int p = 0; p < ps.size(); p++) {
+                    Tensor src = given.get(p);
+                    if (src.dtype() != DType.F32 || src.shape().elementCount() != ps.get(p).elementCount()) {
+                        throw new IllegalArgumentException("model '" + graph.name() + "': layer '" + l.name() + "' "
+                                + names.get(p) + " must be " + ps.get(p) + " f32, got " + src.shape() + " " + src.dtype().id());
+                    }
+                    Tensor t = Tensor.allocate(ps.get(p), DType.F32, allocator, l.name() + "/" + names.get(p));
+                    ts.add(t);
+                    java.lang.foreign.MemorySegment.copy(src.segment(), 0, t.segment(), 0, t.byteSize());
+                }
+            }
+        } catch (RuntimeException e) {
+            params.values().forEach(ts -> ts.forEach(Tensor::close));
+            allocator.close();
+            throw e;
+        }
+        return new Model(graph, allocator, params);
+    }
+
     /** The structure. */
     public Graph graph() {
         return graph;
