@@ -34,41 +34,52 @@ public final class Model implements AutoCloseable {
         return Graph.builder(name, input);
     }
 
+    /** Writes the values of one parameter tensor of one layer. */
+    @FunctionalInterface
+    public interface ParameterSource {
+        /** Fills {@code destination}, parameter {@code index} (in the op's argument order) of {@code layer}. */
+        void fill(Layer layer, int index, Tensor destination);
+    }
+
     /**
      * The graph with random parameters, reproducible from {@code seed}, each filled by its op's
      * {@link Op#initParameter} (by default He-uniform weights, biases in +-0.1).
      */
     public static Model withRandomParameters(Graph graph, long seed) {
-        Allocator allocator = Allocator.host().child("model " + graph.name());
-        Map<String, List<Tensor>> params = new HashMap<>();
-        try {
-            List<Layer> layers = graph.layers();
-            for (int i = 0; i < layers.size(); i++) {
-                Layer l = layers.get(i);
-                List<Shape> ps = l.op().parameterShapes(l.inputShapes());
-                List<String> names = l.op().parameterNames(l.inputShapes());
-                List<Tensor> ts = new ArrayList<>(ps.size());
-                params.put(l.name(), ts);
-                for (int p = 0; p < ps.size(); p++) {
-                    Tensor t = Tensor.allocate(ps.get(p), DType.F32, allocator, l.name() + "/" + names.get(p));
-                    ts.add(t);
-                    l.op().initParameter(l.inputShapes(), p, t, seed * 1_000_003L + i * 31L + p);
-                }
-            }
-        } catch (RuntimeException e) {
-            params.values().forEach(ts -> ts.forEach(Tensor::close));
-            allocator.close();
-            throw e;
-        }
-        return new Model(graph, allocator, params);
+        List<Layer> layers = graph.layers();
+        return withParameters(graph, (l, p, t) -> l.op().initParameter(l.inputShapes(), p, t,
+                seed * 1_000_003L + layers.indexOf(l) * 31L + p));
     }
 
     /**
      * The graph with supplied parameters: for each layer with parameters, {@code supplier} gives
-     * host tensors in the op's argument order, whose shapes must match; they are copied into the
-     * model's own allocator (the caller keeps and closes its tensors).
+     * host f32 tensors in the op's argument order, whose shapes must match; they are copied into
+     * the model's own allocator (the caller keeps and closes its tensors).
      */
     public static Model withParameters(Graph graph, java.util.function.Function<Layer, List<Tensor>> supplier) {
+        Map<Layer, List<Tensor>> given = new HashMap<>();
+        return withParameters(graph, (l, p, t) -> {
+            List<Tensor> ts = given.computeIfAbsent(l, supplier);
+            List<Shape> ps = l.op().parameterShapes(l.inputShapes());
+            String what = l.op().parameterNames(l.inputShapes()).get(p);
+            if (ts == null || ts.size() != ps.size()) {
+                throw new IllegalArgumentException("model '" + graph.name() + "': layer '" + l.name() + "' needs "
+                        + ps.size() + " parameter tensors " + ps + ", got " + (ts == null ? "none" : ts.size()));
+            }
+            Tensor src = ts.get(p);
+            if (src.dtype() != DType.F32 || src.shape().elementCount() != t.elementCount()) {
+                throw new IllegalArgumentException("model '" + graph.name() + "': layer '" + l.name() + "' " + what
+                        + " must be " + t.shape() + " f32, got " + src.shape() + " " + src.dtype().id());
+            }
+            java.lang.foreign.MemorySegment.copy(src.segment(), 0, t.segment(), 0, t.byteSize());
+        });
+    }
+
+    /**
+     * The graph with parameters written by {@code source} straight into the model's own
+     * allocator (no intermediate copy: a 400 MB weight is written once).
+     */
+    public static Model withParameters(Graph graph, ParameterSource source) {
         Allocator allocator = Allocator.host().child("model " + graph.name());
         Map<String, List<Tensor>> params = new HashMap<>();
         try {
@@ -77,23 +88,13 @@ public final class Model implements AutoCloseable {
                 if (ps.isEmpty()) {
                     continue;
                 }
-                List<Tensor> given = supplier.apply(l);
-                if (given == null || given.size() != ps.size()) {
-                    throw new IllegalArgumentException("model '" + graph.name() + "': layer '" + l.name() + "' needs "
-                            + ps.size() + " parameter tensors " + ps + ", got " + (given == null ? "none" : given.size()));
-                }
                 List<String> names = l.op().parameterNames(l.inputShapes());
                 List<Tensor> ts = new ArrayList<>(ps.size());
                 params.put(l.name(), ts);
                 for (int p = 0; p < ps.size(); p++) {
-                    Tensor src = given.get(p);
-                    if (src.dtype() != DType.F32 || src.shape().elementCount() != ps.get(p).elementCount()) {
-                        throw new IllegalArgumentException("model '" + graph.name() + "': layer '" + l.name() + "' "
-                                + names.get(p) + " must be " + ps.get(p) + " f32, got " + src.shape() + " " + src.dtype().id());
-                    }
                     Tensor t = Tensor.allocate(ps.get(p), DType.F32, allocator, l.name() + "/" + names.get(p));
                     ts.add(t);
-                    java.lang.foreign.MemorySegment.copy(src.segment(), 0, t.segment(), 0, t.byteSize());
+                    source.fill(l, p, t);
                 }
             }
         } catch (RuntimeException e) {

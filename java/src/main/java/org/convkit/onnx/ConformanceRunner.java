@@ -17,16 +17,24 @@ import java.util.stream.Stream;
 import org.convkit.backend.Device;
 import org.convkit.backend.DeviceBuffer;
 import org.convkit.backend.Kernel;
+import org.convkit.exec.InferenceResult;
+import org.convkit.exec.RunOptions;
+import org.convkit.exec.Session;
+import org.convkit.graph.Model;
 import org.convkit.memory.Allocator;
 import org.convkit.tensor.DType;
 import org.convkit.tensor.Shape;
 import org.convkit.tensor.Tensor;
 
 /**
- * Runs ONNX backend-test folders on a device: each folder holds {@code model.onnx} and
- * {@code test_data_set_N/input_K.pb, output_K.pb}. The node is converted with {@link OnnxOps},
- * its arguments uploaded, the kernel run, and every output compared with the expected one:
- * {@code |y - e| <= atol + rtol * |e|} (ONNX's test-runner rule; rtol 1e-3, atol 1e-5 here).
+ * Runs ONNX tests on a device, in two layouts. A node test is a folder holding {@code model.onnx}
+ * and {@code test_data_set_N/input_K.pb, output_K.pb}: the node is converted with
+ * {@link OnnxOps}, its arguments uploaded, the kernel run. A model test is a file
+ * {@code <name>.onnx} beside {@code <name>_output_0.pb}: the model is imported with
+ * {@link OnnxImport} and run in a {@link Session}, its input filled with {@code i / n} for
+ * element i of n in row-major order (as the ONNX test runner fills it). Every output is compared
+ * with the expected one: {@code |y - e| <= atol + rtol * |e|} (ONNX's test-runner rule; rtol
+ * 1e-3, atol 1e-5 here).
  *
  * <p>A test convkit cannot run (an operator it lacks, integer data, a 1-D or 3-D variant) is
  * skipped with the reason; anything else that goes wrong is a failure with its message.
@@ -60,16 +68,23 @@ public final class ConformanceRunner {
         this.device = device;
     }
 
-    /** The test folders under {@code root} (or {@code root} itself), sorted by name. */
+    /** The tests under {@code root} (or {@code root} itself): node-test folders and model-test files, sorted. */
     public static List<Path> discover(Path root) {
-        if (Files.isRegularFile(root.resolve("model.onnx"))) {
+        if (Files.isRegularFile(root.resolve("model.onnx")) || isModelTest(root)) {
             return List.of(root);
         }
         try (Stream<Path> s = Files.walk(root)) {
-            return s.filter(p -> Files.isRegularFile(p.resolve("model.onnx"))).sorted().toList();
+            return s.filter(p -> Files.isRegularFile(p.resolve("model.onnx")) || isModelTest(p)).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException("conformance: cannot list " + root, e);
         }
+    }
+
+    /** A {@code <name>.onnx} file with {@code <name>_output_0.pb} beside it. */
+    static boolean isModelTest(Path p) {
+        String f = p.getFileName().toString();
+        return f.endsWith(".onnx") && !f.equals("model.onnx") && Files.isRegularFile(p)
+                && Files.isRegularFile(p.resolveSibling(f.substring(0, f.length() - 5) + "_output_0.pb"));
     }
 
     /** Runs every test under the roots, reporting each outcome as it comes. */
@@ -88,11 +103,11 @@ public final class ConformanceRunner {
         return out;
     }
 
-    /** Runs one test folder. */
+    /** Runs one test: a node-test folder or a model-test file. */
     public Outcome runTest(Path dir) {
         String name = dir.getFileName().toString();
         try {
-            return runChecked(dir, name);
+            return isModelTest(dir) ? runModel(dir) : runChecked(dir, name);
         } catch (OnnxImportException e) {
             return new Outcome(name, Status.SKIP, e.getMessage());
         } catch (RuntimeException e) {
@@ -141,6 +156,38 @@ public final class ConformanceRunner {
         }
         return new Outcome(name, Status.PASS, String.format(Locale.ROOT, "%s, %d data set%s, max |y - e| / (atol + rtol |e|) = %.3f",
                 device.name(), sets.size(), sets.size() == 1 ? "" : "s", worst));
+    }
+
+    /** Imports and runs a whole model on its i/n input; compares its output. */
+    private Outcome runModel(Path file) {
+        String f = file.getFileName().toString();
+        String name = f.substring(0, f.length() - 5);
+        OnnxTensor expected = Onnx.readTensor(file.resolveSibling(name + "_output_0.pb"));
+        Allocator host = Allocator.root("conformance host");
+        try (Model model = OnnxImport.load(file);
+                Tensor input = Tensor.allocate(model.inputShape(), DType.F32, host, "input");
+                Session session = Session.open(model, device);
+                InferenceResult r = session.run(fill(input), RunOptions.DEFAULT.withHostAllocator(host))) {
+            if (r.output().elementCount() != expected.elementCount()) {
+                throw new IllegalStateException("output " + r.output().shape() + ", expected "
+                        + java.util.Arrays.toString(expected.dims()));
+            }
+            double worst = compare(name, r.output().toFloatArray(), expected.floats());
+            return new Outcome(name, Status.PASS, String.format(Locale.ROOT,
+                    "%s, model of %d layers, %.2f GFLOP, max |y - e| / (atol + rtol |e|) = %.3f", device.name(),
+                    model.layers().size(), model.flops() / 1e9, worst));
+        } finally {
+            host.close();
+        }
+    }
+
+    /** Element i of n set to i / n, row-major, as the ONNX test runner fills a default input. */
+    private static Tensor fill(Tensor t) {
+        long n = t.elementCount();
+        for (long i = 0; i < n; i++) {
+            t.set(i, (float) ((double) i / n));
+        }
+        return t;
     }
 
     /** Runs the node once; returns the largest error relative to the allowed error. */

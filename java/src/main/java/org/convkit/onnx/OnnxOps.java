@@ -90,6 +90,7 @@ public final class OnnxOps {
             Map.entry("Softmax", OnnxOps::softmax),
             Map.entry("LRN", OnnxOps::lrn),
             Map.entry("Add", c -> new Converted(Binary.add(), List.of(0, 1), 2)),
+            Map.entry("Sum", OnnxOps::sum),
             Map.entry("Mul", c -> new Converted(Binary.mul(), List.of(0, 1), 2)),
             Map.entry("Concat", OnnxOps::concat),
             Map.entry("ConvTranspose", OnnxOps::convTranspose),
@@ -449,15 +450,22 @@ public final class OnnxOps {
         return unary(Reshape.to(c.shape(0).dims()));
     }
 
-    /** Dropout at inference: the identity; a requested mask or training mode is not supported. */
+    /** Dropout at inference: the identity (its mask, if declared, must not be read); training mode is not supported. */
     private static Converted dropout(NodeContext c) {
         OnnxNode n = c.node();
-        if (n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()) {
-            throw new OnnxImportException(n, "the mask output is not supported (inference only)");
-        }
         if (c.present(2) && c.constant(2).longs().length == 1 && c.constant(2).longs()[0] != 0) {
             throw new OnnxImportException(n, "training_mode is not supported (inference only)");
         }
         return identity(c);
+    }
+
+    /** Sum of one input is a copy, of two an add; more are not supported. */
+    private static Converted sum(NodeContext c) {
+        return switch (c.node().inputs().size()) {
+            case 1 -> identity(c);
+            case 2 -> new Converted(Binary.add(), List.of(0, 1), 2);
+            default -> throw new OnnxImportException(c.node(), "Sum of " + c.node().inputs().size()
+                    + " inputs is not supported (two are)");
+        };
     }
 }

@@ -89,4 +89,24 @@ class ConformanceTest {
         }
         return out.stream();
     }
+
+    /** The six real architectures (model file + expected output) on every device. */
+    @TestFactory
+    Stream<DynamicTest> everyLightModelPassesOnEveryDevice() {
+        Path root = SharedData.onnxLight();
+        List<DynamicTest> out = new ArrayList<>();
+        for (DeviceInfo info : TestDevices.all()) {
+            out.add(DynamicTest.dynamicTest(info.name() + " onnx light models", () -> {
+                try (Device d = Backends.system().open(info.name())) {
+                    List<ConformanceRunner.Outcome> outcomes = new ConformanceRunner(d).run(List.of(root), x -> { });
+                    assertEquals(6, outcomes.size(), outcomes.toString());
+                    for (ConformanceRunner.Outcome o : outcomes) {
+                        assertEquals(ConformanceRunner.Status.PASS, o.status(), o.toString());
+                    }
+                    assertEquals(0, d.allocator().liveBytes(), d.allocator()::tree);
+                }
+            }));
+        }
+        return out.stream();
+    }
 }
