@@ -54,7 +54,8 @@ import org.convkit.tensor.Tensor;
  * {@code (i * S, j * S)} of the original size, S being the product of the strides of the layers
  * before the Flatten. This equality is exact (up to rounding) when those layers pad nothing
  * (VALID); with SAME padding the cells near the border see the large image's pixels where the
- * crop saw zeros, and differ.
+ * crop saw zeros, and differ. A layer that sees the whole image (global pooling) is no sliding
+ * window: the map is then 1x1, computed from the whole larger image.
  */
 public final class FullyConvolutional {
     private FullyConvolutional() {
