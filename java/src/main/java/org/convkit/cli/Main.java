@@ -68,6 +68,7 @@ public final class Main {
                             --seed S           seed of the random weights and input (default 42)
                   plan      the memory footprint report of a model, measured on a device
                             --model M          seed (default)
+                                               fcn: FCN-8s-style segmentation, 224x224 RGB, 21 classes
                             --batch N          batch size (default 1)
                             --device D         where to measure (default best); --measure false to skip
                             --dtype T          f32 (default) or f16

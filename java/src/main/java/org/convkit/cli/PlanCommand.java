@@ -13,6 +13,7 @@ import org.convkit.exec.Session;
 import org.convkit.graph.Graph;
 import org.convkit.graph.Model;
 import org.convkit.graph.SeedNet;
+import org.convkit.graph.Segmentation;
 import org.convkit.memory.Allocator;
 import org.convkit.memory.Bytes;
 import org.convkit.memory.Footprint;
@@ -111,6 +112,7 @@ final class PlanCommand {
     static Graph graph(String name, int batch) {
         return switch (name) {
             case "seed" -> SeedNet.graph(batch);
+            case "fcn" -> Segmentation.fcn(batch);
             default -> throw new Options.UsageException("unknown model '" + name + "' (known: seed)");
         };
     }

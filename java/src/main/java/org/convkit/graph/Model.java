@@ -105,6 +105,16 @@ public final class Model implements AutoCloseable {
         return new Model(graph, allocator, params);
     }
 
+    /**
+     * The same layers and parameters on another input shape (a new model holding copies of the
+     * parameters): for another batch, or another image size where every parameter's shape is
+     * independent of it (a fully convolutional network). Shapes are inferred again and checked.
+     */
+    public Model withInput(Shape input) {
+        checkOpen();
+        return withParameters(graph.withInput(input), l -> parameters(l.name()));
+    }
+
     /** The structure. */
     public Graph graph() {
         return graph;
