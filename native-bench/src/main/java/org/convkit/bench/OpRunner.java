@@ -55,6 +55,14 @@ public final class OpRunner implements AutoCloseable {
         return out;
     }
 
+    /** Downloads the output (after a {@link #run()}). */
+    public float[] output() {
+        try (Tensor t = Tensor.allocate(kernel.outputShape(), DType.F32, Allocator.host(), "bench output")) {
+            device.download(out, t);
+            return t.toFloatArray();
+        }
+    }
+
     @Override
     public void close() {
         if (workspace != null) {

@@ -65,6 +65,8 @@ public final class ClDevice extends AbstractDevice {
     private final long maxWorkGroupSize;
     private final long baseAlign;
     private final Map<String, cl_program> programs = new ConcurrentHashMap<>();
+    /** Each cached program's inlined source and options, for {@link ClTrace}. */
+    private final Map<cl_program, String[]> sources = new ConcurrentHashMap<>();
     private final AtomicInteger builds = new AtomicInteger();
 
     ClDevice(DeviceInfo info, cl_platform_id platform, cl_device_id device) {
@@ -182,7 +184,12 @@ public final class ClDevice extends AbstractDevice {
         StringBuilder options = new StringBuilder(BASE_OPTIONS);
         new TreeMap<>(defines).forEach((k, v) -> options.append(" -D").append(k).append('=').append(v));
         String opts = options.toString();
-        return programs.computeIfAbsent(source + '\n' + opts, key -> build(source, KernelSources.load(source), opts));
+        return programs.computeIfAbsent(source + '\n' + opts, key -> {
+            String text = KernelSources.load(source);
+            cl_program p = build(source, text, opts);
+            sources.put(p, new String[] {text, opts});
+            return p;
+        });
     }
 
     /** Compiles source text (exposed to tests of the error path). */
@@ -215,12 +222,17 @@ public final class ClDevice extends AbstractDevice {
         int[] err = new int[1];
         cl_kernel k = CL.clCreateKernel(program, entry, err);
         Cl.check(err[0], name(), "clCreateKernel", entry);
+        String[] origin = sources.get(program);
+        if (origin != null) {
+            ClTrace.created(k, origin[0], origin[1], entry);
+        }
         return k;
     }
 
     /** Queues an ND-range launch; failures name the kernel and the work sizes. */
     void launch(cl_kernel kernel, String what, long[] global, long[] local) {
         checkOpen();
+        ClTrace.launched(kernel, global, local);
         int code = CL.clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, null);
         if (code != CL.CL_SUCCESS) {
             Cl.checkUse(code, name(), "clEnqueueNDRangeKernel", what + ", global " + sizes(global) + ", local "
@@ -229,6 +241,7 @@ public final class ClDevice extends AbstractDevice {
     }
 
     static void setArg(cl_kernel k, int index, DeviceBuffer b) {
+        ClTrace.arg(k, index, b == null ? null : new Object[] {mem(b), b.bytes()});
         if (b == null) {
             Cl.check(CL.clSetKernelArg(k, index, Sizeof.cl_mem, null), "opencl", "clSetKernelArg", "argument " + index);
         } else {
@@ -238,17 +251,20 @@ public final class ClDevice extends AbstractDevice {
     }
 
     static void setArg(cl_kernel k, int index, int value) {
+        ClTrace.arg(k, index, value);
         Cl.check(CL.clSetKernelArg(k, index, Sizeof.cl_int, Pointer.to(new int[] {value})), "opencl", "clSetKernelArg",
                 "argument " + index + " = " + value);
     }
 
     static void setArg(cl_kernel k, int index, float value) {
+        ClTrace.arg(k, index, value);
         Cl.check(CL.clSetKernelArg(k, index, Sizeof.cl_float, Pointer.to(new float[] {value})), "opencl", "clSetKernelArg",
                 "argument " + index + " = " + value);
     }
 
     /** A {@code __local} argument of {@code bytes} bytes. */
     static void setLocalArg(cl_kernel k, int index, long bytes) {
+        ClTrace.arg(k, index, new long[] {bytes});
         Cl.check(CL.clSetKernelArg(k, index, bytes, null), "opencl", "clSetKernelArg",
                 "local argument " + index + " of " + bytes + " B");
     }

@@ -64,6 +64,7 @@ abstract class ClKernel extends Kernel {
     @Override
     public final void close() {
         for (cl_kernel k : kernels) {
+            ClTrace.released(k);
             CL.clReleaseKernel(k);
         }
         kernels.clear();
