@@ -13,6 +13,7 @@ import org.convkit.exec.Session;
 import org.convkit.graph.Graph;
 import org.convkit.graph.Model;
 import org.convkit.graph.SeedNet;
+import org.convkit.graph.zoo.Zoo;
 import org.convkit.memory.Allocator;
 import org.convkit.memory.Bytes;
 import org.convkit.memory.Footprint;
@@ -108,11 +109,16 @@ final class PlanCommand {
         }
     }
 
+    /** The seed network, or a zoo model by name. */
     static Graph graph(String name, int batch) {
-        return switch (name) {
-            case "seed" -> SeedNet.graph(batch);
-            default -> throw new Options.UsageException("unknown model '" + name + "' (known: seed)");
-        };
+        if (name.equals("seed")) {
+            return SeedNet.graph(batch);
+        }
+        if (!Zoo.names().contains(name)) {
+            throw new Options.UsageException("unknown model '" + name + "' (known: seed, " + String.join(", ", Zoo.names())
+                    + ")");
+        }
+        return Zoo.find(name).graph(batch);
     }
 
     /** Runs the model once in each mode with random weights; the session allocators' peaks. */
