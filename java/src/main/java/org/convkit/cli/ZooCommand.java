@@ -45,7 +45,7 @@ final class ZooCommand {
             Footprint inference = Footprint.of(one, DType.F32, optimizer, alignment);
             Footprint training = Footprint.of(m.graph(batch), DType.F32, optimizer, alignment);
             long counted = m.counting().count(one);
-            String countedAs = counted == one.parameterCount() && Counting.LEARNED.count(one) == counted ? "all (no BN)"
+            String countedAs = Counting.LEARNED.count(one) == Counting.STORED.count(one) ? "all (no BN)"
                     : m.counting().describe();
             t.row(m.name(), m.definition(), m.describeInput(), String.format(Locale.ROOT, "%,d", counted), countedAs, String.format(Locale.ROOT, "%.3f", one.flops() / 1e9),
                     Bytes.binary(inference.inferencePlanned()), Bytes.binary(training.trainingPlanned()));

@@ -24,6 +24,7 @@ import org.convkit.tensor.Shape;
  *
  * <p>Caffe's pooling rounds output sizes up, which the stride-2 pools need: 112 to 56, 56 to 28,
  * 28 to 14, 14 to 7 ({@code ceilMode}). Its LRN is {@link Lrn#onnx}{@code (5, 1e-4, 0.75, 1)}.
+ * Dropout before the classifier is the identity at inference and has no layer.
  */
 public final class GoogLeNet {
     private GoogLeNet() {

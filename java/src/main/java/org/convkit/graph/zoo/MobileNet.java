@@ -23,7 +23,8 @@ import org.convkit.tensor.Shape;
  * 1x1), since batch normalization and ReLU6 sit between them; ReLU6 is
  * {@link ActivationOp#clip}{@code (0, 6)}. Where a block strides, Keras pads one row and
  * column at the bottom and right ({@code ZeroPadding2D(((0, 1), (0, 1)))}) and convolves VALID;
- * the first convolution does the same. Layer names are Keras's.
+ * the first convolution does the same. Keras's dropout before {@code conv_preds} is the identity
+ * at inference and has no layer; its final reshape is a {@link Flatten}. Layer names are Keras's.
  *
  * <p>Parameters: 4,231,976 is Keras's "Trainable params" (and the paper's "4.2 million"),
  * counting batch normalization's gamma and beta ({@link Counting#LEARNED}); Keras's "Total
