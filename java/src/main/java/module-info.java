@@ -15,6 +15,7 @@ module org.convkit {
     exports org.convkit.memory;
     exports org.convkit.backend;
     exports org.convkit.graph;
+    exports org.convkit.graph.zoo;
     exports org.convkit.exec;
     exports org.convkit.onnx;
 

@@ -38,6 +38,7 @@ public final class Main {
                         PlanCommand.FLAGS)).run(out);
                 case "conformance" -> ConformanceCommand.run(
                         Options.parse("conformance", rest, ConformanceCommand.OPTIONS, true), out);
+                case "zoo" -> ZooCommand.run(Options.parse("zoo", rest, ZooCommand.OPTIONS), out);
                 case "help", "-h", "--help" -> {
                     usage(out);
                     yield 0;
@@ -67,8 +68,8 @@ public final class Main {
                             --runs N           timed runs per device after a warm-up (default 3)
                             --seed S           seed of the random weights and input (default 42)
                   plan      the memory footprint report of a model, measured on a device
-                            --model M          seed (default)
-                                               fcn: FCN-8s-style segmentation, 224x224 RGB, 21 classes
+                            --model M          seed (default), fcn (FCN-8s-style segmentation, 224x224,
+                                               21 classes), a zoo model (./convkit zoo lists them), or an .onnx file
                             --batch N          batch size (default 1)
                             --device D         where to measure (default best); --measure false to skip
                             --dtype T          f32 (default) or f16
@@ -76,6 +77,9 @@ public final class Main {
                             --budget SIZE      e.g. 256MiB: which of the five remedies fit
                             --for F            training (default) or inference: what the budget is for
                             --json             the report as JSON (keys in the README)
+                  zoo       the model zoo: input, parameters, GFLOP per image, planned inference and training footprints
+                            --batch N          the training batch (default 32)
+                            --optimizer O      sgd, momentum (default) or adam: the training state
                   devices   list the backends and devices found, and why the others are unavailable
                   conformance [--device D] DIR...
                             run the ONNX backend tests (model.onnx + test_data_set_N/) found under the

@@ -14,6 +14,7 @@ import org.convkit.graph.Graph;
 import org.convkit.graph.Model;
 import org.convkit.graph.SeedNet;
 import org.convkit.graph.Segmentation;
+import org.convkit.graph.zoo.Zoo;
 import org.convkit.memory.Allocator;
 import org.convkit.memory.Bytes;
 import org.convkit.memory.Footprint;
@@ -109,12 +110,30 @@ final class PlanCommand {
         }
     }
 
+    /** The seed network, or a zoo model by name. */
     static Graph graph(String name, int batch) {
-        return switch (name) {
-            case "seed" -> SeedNet.graph(batch);
-            case "fcn" -> Segmentation.fcn(batch);
-            default -> throw new Options.UsageException("unknown model '" + name + "' (known: seed)");
-        };
+        if (name.equals("seed")) {
+            return SeedNet.graph(batch);
+        }
+        if (name.equals("fcn")) {
+            return Segmentation.fcn(batch);
+        }
+        if (name.endsWith(".onnx")) {
+            java.nio.file.Path file = java.nio.file.Path.of(name);
+            if (!java.nio.file.Files.isRegularFile(file)) {
+                throw new Options.UsageException("no such ONNX file '" + name + "'");
+            }
+            try {
+                return org.convkit.onnx.OnnxImport.graph(file, batch);
+            } catch (org.convkit.ConvkitException e) {
+                throw new Options.UsageException(e.getMessage());
+            }
+        }
+        if (!Zoo.names().contains(name)) {
+            throw new Options.UsageException("unknown model '" + name + "' (known: seed, fcn, " + String.join(", ", Zoo.names())
+                    + ", or an .onnx file)");
+        }
+        return Zoo.find(name).graph(batch);
     }
 
     /** Runs the model once in each mode with random weights; the session allocators' peaks. */

@@ -109,4 +109,15 @@ class MainTest {
         assertEquals(2, dtype.status());
         assertTrue(dtype.err().contains("int4"), dtype.err());
     }
+
+    @Test
+    void planTakesOnnxFiles() {
+        String file = org.convkit.testing.SharedData.onnxLight().resolve("light_bvlc_alexnet.onnx").toString();
+        Run r = run("plan", "--model", file, "--batch", "2", "--measure", "false");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("light_bvlc_alexnet, batch 2") && r.out().contains("60,965,224"), r.out());
+        Run missing = run("plan", "--model", "nowhere.onnx");
+        assertEquals(2, missing.status());
+        assertTrue(missing.err().contains("nowhere.onnx"), missing.err());
+    }
 }
