@@ -3,7 +3,8 @@
 # <out>/<op>/<op>.compute_80.ptx and <op>.compute_90.ptx (the host loads them with
 # cuModuleLoadData; the driver compiles the PTX for the GPU it finds), then ptxas compiles each
 # for sm_80 / sm_90 (output discarded) as a check, and its -v report (registers, shared memory,
-# spills per entry) goes into one report file.
+# spills per entry) goes into one report file. nvcc 13 writes PTX ISA 9.0: loading it takes a
+# driver of CUDA 13.0 or newer.
 #
 #   kernels/build-ptx.sh OUT [REPORT]      REPORT defaults to OUT/cuda-report.txt
 #

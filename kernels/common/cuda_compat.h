@@ -20,10 +20,16 @@
  * with OpenCL dimensions 0, 1, 2 as CUDA's x, y, z. No dynamic shared memory (every tile is
  * static) and the default stream order (the launches of one op, e.g. SE's four, follow each other
  * on one stream, as on OpenCL's in-order queue).
- * CUDA limits gridDim.y and gridDim.z to 65535 (gridDim.x to 2^31 - 1): a host must refuse, with
- * the op, the dimension and the count, a launch whose second or third grid dimension would
- * exceed 65535 blocks (e.g. conv2d's or pooling's N*C planes in z, PReLU's or eltwise rows' rows
- * in y), because the kernels take no block offset with which a launch could be split.
+ * CUDA limits gridDim.y and gridDim.z to 65535 (gridDim.x to 2^31 - 1), where OpenCL has no such
+ * limit: conv2d's N*OC and pooling's N*C planes in z, batchnorm's and se_scale's planes, PReLU's,
+ * eltwise's and concat's rows in y can exceed it (batch 64 x 2048 channels). The kernels take no
+ * block offset, so a host either splits such a launch into several whose buffers it offsets (where
+ * the index math allows: whole planes of pooling, whole images of conv2d, whole multiples of C
+ * for batchnorm) or refuses it, naming the op, the dimension and the count.
+ *
+ * PTX. nvcc 13 emits PTX ISA 9.0, which the driver compiles for its GPU when the host loads it
+ * (cuModuleLoadData): that needs a driver of CUDA 13.0 or newer (R580 and later), and a GPU of
+ * compute capability 8.0 or more for compute_80, 9.0 or more for compute_90.
  *
  * Tunables. PTX is built once, at build time, by kernels/build-ptx.sh, with each .cu's macro
  * defaults (the same names and defaults as the .cl twin, listed in each .cu's header). A CUDA host
