@@ -85,6 +85,8 @@ public final class Main {
                             run the ONNX backend tests (model.onnx + test_data_set_N/) found under the
                             folders on one device (default: best); one line per test, then a summary
                   test      build and run the full test suite (mvn verify)
+                  bench     the benchmark harness: device peaks, binding overhead, op and model suites;
+                            writes hardware/results.json and hardware.md (./convkit bench --help)
                   jmh       run the JMH benchmarks in native-bench (arguments go to JMH)
                   help      this text""");
     }
