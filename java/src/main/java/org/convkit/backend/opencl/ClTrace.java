@@ -55,10 +55,12 @@ public final class ClTrace {
         on = true;
     }
 
-    /** Stops capturing; returns the launches captured since {@link #start()}. */
+    /** Stops capturing; returns the launches captured since {@link #start()} and forgets them. */
     public static synchronized List<Launch> stop() {
         on = false;
-        return List.copyOf(LAUNCHES);
+        List<Launch> out = List.copyOf(LAUNCHES);
+        LAUNCHES.clear();
+        return out;
     }
 
     static synchronized void created(cl_kernel k, String source, String options, String entry) {

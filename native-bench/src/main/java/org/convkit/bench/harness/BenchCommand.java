@@ -31,6 +31,18 @@ import org.convkit.memory.Json;
  * {@code --compare} prints the ratio of every workload to an earlier JSON.
  */
 public final class BenchCommand {
+    static final String USAGE = """
+            usage: ./convkit bench [--suite default|peaks|binding|ops|models] [--device D,...] [--quick]
+                                   [--json FILE] [--compare FILE] [--report FILE|none]
+
+              --suite    default: peaks, binding overhead, single ops and whole models; or one of them
+              --device   devices to measure (default: every device found; cpu always runs, errors are against it)
+              --quick    fewer repeats and models, no report unless --report is given (about a minute)
+              --json     raw results (default hardware/results.json)
+              --compare  an earlier results JSON: prints now / before for every workload and device
+              --report   the report to write (default hardware.md for the full default suite; none to skip);
+                         charts go to hardware/ beside it""";
+
     private BenchCommand() {
     }
 
@@ -39,6 +51,10 @@ public final class BenchCommand {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
+        if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
+            out.println(USAGE);
+            return 0;
+        }
         Map<String, String> o = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -88,15 +104,15 @@ public final class BenchCommand {
         Path shared = Path.of("..", "shared");
 
         List<Suites.OpWorkload> ops = Suites.ops(Files.isDirectory(shared) ? shared : null);
-        List<Suites.ModelWorkload> models = Suites.models();
-        int[] batches = quick ? new int[] {1} : new int[] {1, 4};
+        List<Suites.ModelWorkload> models = Suites.models(quick);
+        int modelSteps = models.stream().mapToInt(m -> m.batches().length).sum() * devices.size();
         boolean doPeaks = suite.equals("default") || suite.equals("peaks");
         boolean doBinding = suite.equals("default") || suite.equals("binding");
         boolean doOps = suite.equals("default") || suite.equals("ops");
         boolean doModels = suite.equals("default") || suite.equals("models");
         List<String> clDevices = devices.stream().filter(d -> d.startsWith("opencl:")).toList();
         int steps = (doPeaks ? devices.size() : 0) + (doBinding ? clDevices.size() * Binding.CASES.size() : 0)
-                + (doOps ? ops.size() : 0) + (doModels ? models.size() * batches.length * devices.size() : 0);
+                + (doOps ? ops.size() : 0) + (doModels ? modelSteps : 0);
         Progress progress = new Progress(err, steps);
         Harness h = new Harness(devices, progress::step);
 
@@ -105,7 +121,7 @@ public final class BenchCommand {
         List<BindingOverhead.Result> binding = doBinding && !clDevices.isEmpty()
                 ? Binding.run(clDevices, quick ? 2 : 3, quick ? 10 : 30, progress::step) : List.of();
         List<Result> opResults = doOps ? h.ops(ops, quick ? 2 : 3, quick ? 3 : 5) : List.of();
-        List<Result> modelResults = doModels ? h.models(models, batches, quick ? 3 : 10) : List.of();
+        List<Result> modelResults = doModels ? h.models(models, quick ? 3 : 10) : List.of();
         progress.done();
         double minutes = (System.nanoTime() - t0) / 6e10;
 

@@ -142,10 +142,10 @@ public final class Harness {
      * per second at the median, % of the device's peak FMA rate, and memory predicted by the
      * planner vs measured by the allocator (planned mode: arena + parameters).
      */
-    public List<Result> models(List<Suites.ModelWorkload> workloads, int[] batches, int runs) {
+    public List<Result> models(List<Suites.ModelWorkload> workloads, int runs) {
         List<Result> out = new ArrayList<>();
         for (Suites.ModelWorkload w : workloads) {
-            for (int batch : batches) {
+            for (int batch : w.batches()) {
                 Graph g = w.graph().apply(batch);
                 Allocator host = Allocator.root("bench host");
                 try (Model m = Model.withRandomParameters(g, 3);

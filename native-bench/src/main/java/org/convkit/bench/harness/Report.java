@@ -123,7 +123,7 @@ final class Report {
         md.append("Median ms (min..max); GFLOP/s, or GB/s for ops without multiply-adds, from the op descriptors; "
                 + "% of the roofline bound at the op's arithmetic intensity on that device; max error = max |y - y_cpu| / "
                 + "max |y_cpu| against the CPU backend (which the consistency tests check against the scalar references). "
-                + "DeepBench rows: the `inference_server` set at batch 1, at most 2 GFLOP each.\n\n");
+                + "DeepBench rows: the first 12 distinct `inference_server` rows at batch 1 of at most 1 GFLOP each, in file order.\n\n");
         StringBuilder head = new StringBuilder("| workload | family |");
         StringBuilder rule = new StringBuilder("|---|---|");
         for (String d : devices) {

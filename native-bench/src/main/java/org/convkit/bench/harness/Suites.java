@@ -13,6 +13,7 @@ import org.convkit.bench.BenchCase;
 import org.convkit.graph.Graph;
 import org.convkit.graph.Segmentation;
 import org.convkit.graph.SeedNet;
+import org.convkit.graph.zoo.Zoo;
 import org.convkit.ops.Activation;
 import org.convkit.ops.Binary;
 import org.convkit.ops.Conv2d;
@@ -26,8 +27,10 @@ import org.convkit.tensor.Shape;
 
 /** The harness's workloads: single ops by family, and whole models. */
 public final class Suites {
-    /** DeepBench rows used: the inference_server set at batch 1, at most this many FLOPs (2-core CPU budget). */
-    static final long DEEPBENCH_MAX_FLOPS = 2_000_000_000L;
+    /** DeepBench rows used: the inference_server set at batch 1, at most this many FLOPs (2-core CPU budget)... */
+    static final long DEEPBENCH_MAX_FLOPS = 1_000_000_000L;
+    /** ...the first this many of them in file order. */
+    static final int DEEPBENCH_ROWS = 12;
 
     private Suites() {
     }
@@ -36,8 +39,8 @@ public final class Suites {
     public record OpWorkload(String name, String family, BenchCase bench) {
     }
 
-    /** One model workload: a name and how to build its graph at a batch size. */
-    public record ModelWorkload(String name, java.util.function.IntFunction<Graph> graph) {
+    /** One model workload: a name, how to build its graph at a batch size, and the batch sizes measured. */
+    public record ModelWorkload(String name, java.util.function.IntFunction<Graph> graph, int[] batches) {
     }
 
     private static Conv2d conv(int oc, int k, int s, Padding p) {
@@ -79,8 +82,8 @@ public final class Suites {
 
     /**
      * DeepBench's convolutions (../shared/data/deepbench_conv.csv), the documented subset: the
-     * inference_server rows at batch 1 of at most {@link #DEEPBENCH_MAX_FLOPS}; none when the file
-     * is absent.
+     * first {@link #DEEPBENCH_ROWS} distinct inference_server rows at batch 1 of at most
+     * {@link #DEEPBENCH_MAX_FLOPS} FLOPs, in file order; none when the file is absent.
      */
     static List<OpWorkload> deepBench(Path shared) {
         Path csv = shared == null ? null : shared.resolve("data").resolve("deepbench_conv.csv");
@@ -99,7 +102,7 @@ public final class Suites {
                 int pw = Integer.parseInt(f[8]), ph = Integer.parseInt(f[9]), sw = Integer.parseInt(f[10]), sh = Integer.parseInt(f[11]);
                 Conv2d op = Conv2d.builder(k).kernel(fh, fw).stride(sh, sw).padding(Padding.explicit(ph, pw, ph, pw)).bias(false).build();
                 BenchCase bc = BenchCase.of(op, Shape.nchw(1, c, h, w));
-                if (bc.flops() <= DEEPBENCH_MAX_FLOPS) {
+                if (bc.flops() <= DEEPBENCH_MAX_FLOPS && out.size() < DEEPBENCH_ROWS) {
                     String name = "deepbench_" + w + "x" + h + "x" + c + "_k" + k + "_" + fw + "x" + fh + "_s" + sw;
                     out.putIfAbsent(name, new OpWorkload(name, "deepbench", bc));
                 }
@@ -110,11 +113,22 @@ public final class Suites {
         return List.copyOf(out.values());
     }
 
-    /** Whole models: the seed network, and FCN segmentation at 224x224. */
-    public static List<ModelWorkload> models() {
+    /**
+     * Whole models: the seed network, FCN segmentation at 224x224, and zoo models (MobileNet v1,
+     * GoogLeNet, ResNet-50); the small ones at batch 1 and 4, the large at batch 1 (the 2-core
+     * budget of the default suite).
+     */
+    public static List<ModelWorkload> models(boolean quick) {
+        int[] small = quick ? new int[] {1} : new int[] {1, 4};
+        int[] one = {1};
         List<ModelWorkload> out = new ArrayList<>();
-        out.add(new ModelWorkload("seed", SeedNet::graph));
-        out.add(new ModelWorkload("fcn", Segmentation::fcn));
+        out.add(new ModelWorkload("seed", SeedNet::graph, small));
+        out.add(new ModelWorkload("fcn", Segmentation::fcn, small));
+        out.add(new ModelWorkload("mobilenet_v1", b -> Zoo.find("mobilenet_v1").graph(b), small));
+        if (!quick) {
+            out.add(new ModelWorkload("googlenet", b -> Zoo.find("googlenet").graph(b), one));
+            out.add(new ModelWorkload("resnet50", b -> Zoo.find("resnet50").graph(b), one));
+        }
         return out;
     }
 }
