@@ -64,6 +64,8 @@ public final class ClDevice extends AbstractDevice {
     private final cl_command_queue queue;
     private final long maxWorkGroupSize;
     private final long baseAlign;
+    /** The queue's native handle, for {@link ClNative}'s downcalls. */
+    private final MemorySegment queueHandle;
     private final Map<String, cl_program> programs = new ConcurrentHashMap<>();
     /** Each cached program's inlined source and options, for {@link ClTrace}. */
     private final Map<cl_program, String[]> sources = new ConcurrentHashMap<>();
@@ -84,6 +86,7 @@ public final class ClDevice extends AbstractDevice {
         }
         this.maxWorkGroupSize = Cl.deviceSize(device, CL_DEVICE_MAX_WORK_GROUP_SIZE);
         this.baseAlign = Math.max(1, Cl.deviceInt(device, CL.CL_DEVICE_MEM_BASE_ADDR_ALIGN) / 8);
+        this.queueHandle = ClNative.AVAILABLE ? ClNative.handle(queue) : MemorySegment.NULL;
         // Convolutions and the dense layer.
         register(Conv2d.class, (op, inputs) -> new ClConv2d(this, op, inputs.get(0)));
         register(SeparableConv2d.class, (op, inputs) -> new ClSeparableConv2d(this, op, inputs));
@@ -170,7 +173,7 @@ public final class ClDevice extends AbstractDevice {
     @Override
     public void synchronize() {
         checkOpen();
-        Cl.check(CL.clFinish(queue), name(), "clFinish", null);
+        Cl.check(ClNative.AVAILABLE ? ClNative.finish(queueHandle) : CL.clFinish(queue), name(), "clFinish", null);
     }
 
     /**
@@ -233,7 +236,8 @@ public final class ClDevice extends AbstractDevice {
     void launch(cl_kernel kernel, String what, long[] global, long[] local) {
         checkOpen();
         ClTrace.launched(kernel, global, local);
-        int code = CL.clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, null);
+        int code = ClNative.AVAILABLE ? ClNative.enqueue(queueHandle, ClNative.handle(kernel), global, local)
+                : CL.clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, null);
         if (code != CL.CL_SUCCESS) {
             Cl.checkUse(code, name(), "clEnqueueNDRangeKernel", what + ", global " + sizes(global) + ", local "
                     + sizes(local), -1, what, allocator().tree());
@@ -242,6 +246,12 @@ public final class ClDevice extends AbstractDevice {
 
     static void setArg(cl_kernel k, int index, DeviceBuffer b) {
         ClTrace.arg(k, index, b == null ? null : new Object[] {mem(b), b.bytes()});
+        if (ClNative.AVAILABLE) {
+            Cl.check(ClNative.setMem(ClNative.handle(k), index, b == null ? MemorySegment.NULL : ClNative.handle(mem(b))),
+                    b == null ? "opencl" : b.device().name(), "clSetKernelArg", "argument " + index
+                    + (b == null ? " = NULL" : " = " + b.owner()));
+            return;
+        }
         if (b == null) {
             Cl.check(CL.clSetKernelArg(k, index, Sizeof.cl_mem, null), "opencl", "clSetKernelArg", "argument " + index);
         } else {
@@ -252,12 +262,22 @@ public final class ClDevice extends AbstractDevice {
 
     static void setArg(cl_kernel k, int index, int value) {
         ClTrace.arg(k, index, value);
+        if (ClNative.AVAILABLE) {
+            Cl.check(ClNative.setInt(ClNative.handle(k), index, value), "opencl", "clSetKernelArg", "argument " + index
+                    + " = " + value);
+            return;
+        }
         Cl.check(CL.clSetKernelArg(k, index, Sizeof.cl_int, Pointer.to(new int[] {value})), "opencl", "clSetKernelArg",
                 "argument " + index + " = " + value);
     }
 
     static void setArg(cl_kernel k, int index, float value) {
         ClTrace.arg(k, index, value);
+        if (ClNative.AVAILABLE) {
+            Cl.check(ClNative.setFloat(ClNative.handle(k), index, value), "opencl", "clSetKernelArg", "argument " + index
+                    + " = " + value);
+            return;
+        }
         Cl.check(CL.clSetKernelArg(k, index, Sizeof.cl_float, Pointer.to(new float[] {value})), "opencl", "clSetKernelArg",
                 "argument " + index + " = " + value);
     }

@@ -132,4 +132,13 @@ class ClDeviceTest {
         assertEquals("CL_INVALID_KERNEL_ARGS", other.errorName(), "other errors stay device errors");
         Cl.checkUse(CL.CL_SUCCESS, "opencl:0", "clFinish", "", -1, "", "");
     }
+
+    @Test
+    void launchesGoThroughPanamaDowncallsWhereTheLoaderIsReachable() {
+        // Every other OpenCL test then exercises the downcalls; JOCL remains the fallback elsewhere.
+        boolean loader = java.nio.file.Files.exists(java.nio.file.Path.of("/usr/lib/x86_64-linux-gnu/libOpenCL.so.1"))
+                || java.nio.file.Files.exists(java.nio.file.Path.of("/usr/lib64/libOpenCL.so.1"));
+        org.junit.jupiter.api.Assumptions.assumeTrue(loader, "no libOpenCL.so.1 in the usual places");
+        assertTrue(ClNative.AVAILABLE, "the Panama fast path did not start");
+    }
 }
