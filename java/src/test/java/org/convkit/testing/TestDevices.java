@@ -12,11 +12,17 @@ import org.convkit.backend.DeviceInfo;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * The devices tests run on: every device found. OpenCL tests skip, with the reason, where no
- * OpenCL device exists, except when the environment variable {@code CONVKIT_REQUIRE_OPENCL} is
- * {@code 1} or {@code true} (set by {@code .ci/run}): then a missing OpenCL device fails the test.
+ * The devices tests run on: every device found, or the ones the environment variable
+ * {@code CONVKIT_TEST_DEVICES} names (comma-separated selectors, e.g. {@code cuda:0} or
+ * {@code cuda:0,opencl:1}; a named device that is not there fails the test, so a restricted run
+ * never passes on no device). OpenCL tests skip, with the reason, where no OpenCL device exists,
+ * except when the environment variable {@code CONVKIT_REQUIRE_OPENCL} is {@code 1} or
+ * {@code true} (set by {@code .ci/run}): then a missing OpenCL device fails the test.
  */
 public final class TestDevices {
+    /** The environment variable that restricts the devices. */
+    public static final String DEVICES_VARIABLE = "CONVKIT_TEST_DEVICES";
+
     private static volatile boolean announced;
 
     private TestDevices() {
@@ -41,14 +47,18 @@ public final class TestDevices {
         Assumptions.abort("OpenCL unavailable, OpenCL tests skipped: " + why);
     }
 
-    /** Every device found; checks OpenCL's presence first (see class comment). */
+    /** Every device found, or those {@code CONVKIT_TEST_DEVICES} names; checks OpenCL's presence first (see class comment). */
     public static List<DeviceInfo> all() {
         if (openClRequired()) {
             checkOpenCl();
         }
-        List<DeviceInfo> devices = Backends.system().devices();
+        String only = System.getenv(DEVICES_VARIABLE);
+        List<DeviceInfo> devices = select(only, Backends.system());
         if (!announced) {
             announced = true;
+            if (only != null && !only.isBlank()) {
+                System.out.println("[convkit tests] devices restricted by " + DEVICES_VARIABLE + "=" + only);
+            }
             devices.forEach(d -> System.out.println("[convkit tests] device " + d.describe()));
             if (!Backends.system().has("opencl")) {
                 System.out.println("[convkit tests] OpenCL unavailable, its cases are skipped: "
@@ -58,7 +68,37 @@ public final class TestDevices {
         return devices;
     }
 
-    /** Opens every device found; the caller closes them (see {@link #closeAll}). */
+    /**
+     * The devices a {@code CONVKIT_TEST_DEVICES} value selects among {@code backends}' (in the order
+     * named, each once); every device when {@code spec} is null or blank. Fails the test, with the
+     * reason, when a selector names no device here.
+     */
+    public static List<DeviceInfo> select(String spec, Backends backends) {
+        if (spec == null || spec.isBlank()) {
+            return backends.devices();
+        }
+        List<DeviceInfo> out = new ArrayList<>();
+        for (String selector : spec.split(",")) {
+            if (selector.isBlank()) {
+                continue;
+            }
+            DeviceInfo d;
+            try {
+                d = backends.find(selector.trim());
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                return fail(DEVICES_VARIABLE + "=" + spec + " names a device that is not available: " + e.getMessage());
+            }
+            if (!out.contains(d)) {
+                out.add(d);
+            }
+        }
+        if (out.isEmpty()) {
+            fail(DEVICES_VARIABLE + "=" + spec + " names no device");
+        }
+        return List.copyOf(out);
+    }
+
+    /** Opens every device {@link #all()} lists; the caller closes them (see {@link #closeAll}). */
     public static List<Device> openAll() {
         List<Device> out = new ArrayList<>();
         for (DeviceInfo d : all()) {

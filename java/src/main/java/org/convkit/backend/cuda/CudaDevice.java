@@ -265,7 +265,17 @@ public final class CudaDevice extends AbstractDevice {
     }
 
     private CUmodule load(String resource) {
-        byte[] ptx = readResource(resource);
+        return load(resource.substring(KERNELS.length()), readResource(resource));
+    }
+
+    /**
+     * Loads PTX text as a module, compiled for this device by the driver's JIT.
+     *
+     * @param name what messages call it, e.g. {@code conv2d/conv2d.compute_90.ptx}
+     * @throws KernelBuildException with the JIT's error log if the driver rejects it
+     */
+    CUmodule load(String name, byte[] ptx) {
+        checkOpen();
         bind();
         // The driver reads PTX as a NUL-terminated string.
         byte[] image = Arrays.copyOf(ptx, ptx.length + 1);
@@ -275,8 +285,8 @@ public final class CudaDevice extends AbstractDevice {
         CUmodule m = new CUmodule();
         int code = JCudaDriver.cuModuleLoadDataJIT(m, Pointer.to(image), jit);
         if (code != CUresult.CUDA_SUCCESS) {
-            throw new KernelBuildException(name(), "cuModuleLoadDataEx", code, Cuda.errorName(code),
-                    resource.substring(KERNELS.length()), "JIT for " + ptxArchitecture(),
+            throw new KernelBuildException(name(), "cuModuleLoadDataEx", code, Cuda.errorName(code), name,
+                    "JIT for " + ptxArchitecture(),
                     cString(jit.getBytes(CUjit_option.CU_JIT_ERROR_LOG_BUFFER)));
         }
         return m;

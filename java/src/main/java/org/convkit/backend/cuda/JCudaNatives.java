@@ -69,7 +69,7 @@ final class JCudaNatives {
         } catch (LinkageError e) {
             return "JCuda is not on the class or module path (org.jcuda:jcuda): " + e;
         }
-        unpack(file);
+        unpack(file, unpackedLibrary(file));
         int code;
         try {
             JCudaDriver.setExceptionsEnabled(false);
@@ -99,12 +99,12 @@ final class JCudaNatives {
     }
 
     /**
-     * Writes the library resource to {@link #unpackedLibrary} unless an identical file is there.
-     * Best effort: when the resource is absent (JCuda may still find the library on
+     * Writes the library resource {@code lib/<file>} to {@code target} unless an identical file is
+     * there. Best effort: when the resource is absent (JCuda may still find the library on
      * {@code java.library.path}) or the folder is not writable, JCuda's own attempt decides, and
      * its error becomes the reason.
      */
-    static void unpack(String file) {
+    static void unpack(String file, Path target) {
         String resource = "lib/" + file;
         ClassLoader loader = LibUtils.class.getClassLoader();
         byte[] bytes;
@@ -117,7 +117,6 @@ final class JCudaNatives {
         } catch (IOException e) {
             return;
         }
-        Path target = unpackedLibrary(file);
         try {
             if (Files.isRegularFile(target) && Files.size(target) == bytes.length
                     && Arrays.equals(Files.readAllBytes(target), bytes)) {
