@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Assumptions;
  * {@code cuda:0,opencl:1}; a named device that is not there fails the test, so a restricted run
  * never passes on no device). OpenCL tests skip, with the reason, where no OpenCL device exists,
  * except when the environment variable {@code CONVKIT_REQUIRE_OPENCL} is {@code 1} or
- * {@code true} (set by {@code .ci/run}): then a missing OpenCL device fails the test.
+ * {@code true} (set by {@code .ci/run}): then a missing OpenCL device fails the test. The
+ * CUDA-only tests skip likewise unless {@code CONVKIT_REQUIRE_CUDA} is set (by the GPU check).
  */
 public final class TestDevices {
     /** The environment variable that restricts the devices. */
@@ -30,8 +31,25 @@ public final class TestDevices {
 
     /** Whether this run must have an OpenCL device. */
     public static boolean openClRequired() {
-        String v = System.getenv("CONVKIT_REQUIRE_OPENCL");
+        return isSet("CONVKIT_REQUIRE_OPENCL");
+    }
+
+    private static boolean isSet(String variable) {
+        String v = System.getenv(variable);
         return v != null && (v.equals("1") || v.toLowerCase(Locale.ROOT).equals("true"));
+    }
+
+    /** Fails when {@code CONVKIT_REQUIRE_CUDA} is set, else skips, unless a CUDA device exists. */
+    public static void checkCuda() {
+        Backends b = Backends.system();
+        if (b.has("cuda")) {
+            return;
+        }
+        String why = b.unavailable().getOrDefault("cuda", "backend not registered");
+        if (isSet("CONVKIT_REQUIRE_CUDA")) {
+            fail("CONVKIT_REQUIRE_CUDA is set but CUDA is unavailable: " + why);
+        }
+        Assumptions.abort("CUDA unavailable, CUDA tests skipped: " + why);
     }
 
     /** Fails or skips (see class comment) unless an OpenCL device exists. */
