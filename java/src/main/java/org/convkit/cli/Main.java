@@ -81,6 +81,9 @@ public final class Main {
                             folders on one device (default: best); one line per test, then a summary
                   test      build and run the full test suite (mvn verify)
                   jmh       run the JMH benchmarks in native-bench (arguments go to JMH)
+                  gpu-check-package [DIR]
+                            build the self-contained CUDA check for a GPU machine without Java
+                            (native-bench/gpu-check/run.sh and what it runs, under 64 MiB)
                   help      this text""");
     }
 }
