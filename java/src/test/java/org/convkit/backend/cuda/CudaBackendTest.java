@@ -40,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CudaBackendTest {
     /** Whether the NVIDIA driver's library can be loaded here, the way JCuda's library loads it. */
+    @SuppressWarnings("restricted")
     private static boolean driverLoadable() {
         try (Arena arena = Arena.ofConfined()) {
             SymbolLookup.libraryLookup("libcuda.so.1", arena);

@@ -126,9 +126,12 @@ class CudaDeviceTest {
                 assertEquals(loaded, cuda.modulesLoaded(), "conv2d shapes share one module");
                 assertEquals(Shape.nchw(2, 9, 4, 5), k2.outputShape());
             }
-            try (Kernel pool = cuda.prepare(Pool2d.max(2).build(), List.of(Shape.nchw(1, 3, 8, 8)));
+            try (Kernel pool = cuda.prepare(Pool2d.max(2).stride(2).padding(Padding.VALID).build(),
+                    List.of(Shape.nchw(1, 3, 8, 8)));
                     Kernel global = cuda.prepare(GlobalPool2d.avg(), List.of(Shape.nchw(1, 3, 8, 8)))) {
                 assertTrue(cuda.modulesLoaded() <= loaded + 1, "pooling and global pooling share pool2d's module");
+                assertEquals(Shape.nchw(1, 3, 1, 1), global.outputShape());
+                assertEquals(Shape.nchw(1, 3, 4, 4), pool.outputShape());
             }
             assertEquals(Shape.nchw(1, 4, 8, 8), k.outputShape());
         }
@@ -181,6 +184,7 @@ class CudaDeviceTest {
         long bytes = 64L << 20;
         long during;
         try (DeviceBuffer b = cuda.allocate(bytes, "64 MiB")) {
+            assertEquals(bytes, b.bytes());
             during = cuda.memoryInfo().usedBytes() - before.usedBytes();
         }
         long after = cuda.memoryInfo().usedBytes() - before.usedBytes();

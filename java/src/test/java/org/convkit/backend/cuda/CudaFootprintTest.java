@@ -64,7 +64,7 @@ class CudaFootprintTest {
             long before = used();
             try (DeviceBuffer b = cuda.allocate(bytes, "probe")) {
                 long step = used() - before;
-                System.out.printf(Locale.ROOT, "[footprint] driver step for one buffer of %,d B: %,d B%n", bytes, step);
+                System.out.printf(Locale.ROOT, "[footprint] driver step for one buffer of %,d B: %,d B%n", b.bytes(), step);
                 assertTrue(step >= 0 && step <= bytes + 2 * CudaDevice.TYPICAL_GRANULARITY, "step " + step);
             }
         }
@@ -81,6 +81,7 @@ class CudaFootprintTest {
                 try (Session s = Session.open(model, cuda, ExecutionMode.PLANNED)) {
                     long planned = model.parameterBytes(DType.F32) + s.plan().arenaBytes();
                     try (InferenceResult r = s.run(input, RunOptions.DEFAULT.withHostAllocator(host))) {
+                        assertEquals("cuda:0", r.device());
                         long live = s.allocator().liveBytes();
                         int buffers = s.allocator().liveAllocations().size();
                         long delta = used() - before;
