@@ -149,7 +149,7 @@ row devices "$(result)" "$SECS" "$(grep -E '^(cuda|opencl|cpu)' "$OUT_DIR/device
 SELECTION='.*(ConsistencyTest|ConformanceTest|DeviceContractTest|ExecutionModesTest|SeedNetTest|ResidualSeBlockTest|BatchNormFoldTest|Cuda.*Test)$'
 REQUIRE=()
 [ "$CUDA" = 1 ] && REQUIRE=(CONVKIT_REQUIRE_CUDA=1)
-run tests 270 "$OUT_DIR/tests.log" env CONVKIT_TEST_DEVICES="$DEVICES" CI=true "${REQUIRE[@]}" \
+run tests 270 "$OUT_DIR/tests.log" env CONVKIT_TEST_DEVICES="$DEVICES" CI=true ${REQUIRE[@]+"${REQUIRE[@]}"} \
     "$JAVA" "${CP_FLAGS[@]}" -Xss4m -Dconvkit.shared.dir="$HERE/shared" -cp "$TEST_CP" \
     org.junit.platform.console.ConsoleLauncher execute --disable-banner --disable-ansi-colors --details=summary \
     --fail-if-no-tests --scan-class-path "$HERE/test/convkit-tests.jar" --include-classname "$SELECTION" \
