@@ -3,10 +3,11 @@
  *
  * <p>Host tensors live in off-heap {@link java.lang.foreign.MemorySegment}s; backends are
  * discovered with {@link java.util.ServiceLoader} and selected by name ({@code cpu},
- * {@code opencl:0}) through {@link org.convkit.backend.Backends}.
+ * {@code opencl:0}, {@code cuda:0}) through {@link org.convkit.backend.Backends}.
  */
 module org.convkit {
     requires jocl;
+    requires jcuda;
     requires java.logging;
 
     exports org.convkit;
@@ -23,5 +24,6 @@ module org.convkit {
 
     provides org.convkit.backend.Backend with
             org.convkit.backend.cpu.CpuBackend,
-            org.convkit.backend.opencl.OpenClBackend;
+            org.convkit.backend.opencl.OpenClBackend,
+            org.convkit.backend.cuda.CudaBackend;
 }

@@ -88,6 +88,9 @@ public final class Main {
                   bench     the benchmark harness: device peaks, binding overhead, op and model suites;
                             writes hardware/results.json and hardware.md (./convkit bench --help)
                   jmh       run the JMH benchmarks in native-bench (arguments go to JMH)
+                  gpu-check-package [DIR]
+                            build the self-contained CUDA check for a GPU machine without Java
+                            (native-bench/gpu-check/run.sh and what it runs, under 64 MiB)
                   help      this text""");
     }
 }

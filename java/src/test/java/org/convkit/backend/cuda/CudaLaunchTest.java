@@ -1,0 +1,373 @@
+package org.convkit.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+import org.convkit.backend.Backends;
+import org.convkit.backend.Device;
+import org.convkit.backend.DeviceBuffer;
+import org.convkit.backend.Kernel;
+import org.convkit.backend.opencl.ClLaunchRunner;
+import org.convkit.memory.Allocator;
+import org.convkit.ops.Activation;
+import org.convkit.ops.ActivationOp;
+import org.convkit.ops.BatchNorm;
+import org.convkit.ops.Binary;
+import org.convkit.ops.Concat;
+import org.convkit.ops.Conv2d;
+import org.convkit.ops.ConvTranspose2d;
+import org.convkit.ops.Dense;
+import org.convkit.ops.Flatten;
+import org.convkit.ops.GlobalPool2d;
+import org.convkit.ops.Lrn;
+import org.convkit.ops.Op;
+import org.convkit.ops.PRelu;
+import org.convkit.ops.Padding;
+import org.convkit.ops.Pool2d;
+import org.convkit.ops.Reshape;
+import org.convkit.ops.SeparableConv2d;
+import org.convkit.ops.Softmax;
+import org.convkit.ops.SqueezeExcite;
+import org.convkit.ops.Upsample;
+import org.convkit.tensor.DType;
+import org.convkit.tensor.Shape;
+import org.convkit.tensor.Tensor;
+import org.convkit.testing.HostLeakCheck;
+import org.convkit.testing.TestDevices;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Each {@code Cuda<Op>} makes the launches its {@code Cl<Op>} twin makes, checked without a GPU:
+ * the CUDA kernels have the OpenCL kernels' entries and parameters (see {@link CudaLaunch}), so a
+ * CUDA launch description must run unchanged through the OpenCL kernel, built with its default
+ * macros, on the PoCL device and give the OpenCL host's output bit for bit; and its grid times
+ * its block must be the OpenCL global size, its block the local size. An argument out of order,
+ * of the wrong type or value, or a grid too small fails here.
+ */
+@ExtendWith(HostLeakCheck.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CudaLaunchTest {
+    /** A case: the op, its input shapes and the CUDA host's launches for them. */
+    record Case(Op op, List<Shape> inputs, List<CudaLaunch> launches) {
+        static Case of(Op op, List<Shape> inputs, Supplier<List<CudaLaunch>> plan) {
+            return new Case(op, inputs, plan.get());
+        }
+
+        @Override
+        public String toString() {
+            return op.describe(inputs);
+        }
+    }
+
+    private Device cl;
+    private final Allocator host = Allocator.root("cuda launch test host");
+
+    @BeforeAll
+    void open() {
+        TestDevices.checkOpenCl();
+        cl = Backends.system().open("opencl:0");
+    }
+
+    @AfterAll
+    void close() {
+        if (cl != null) {
+            TestDevices.closeAll(List.of(cl));
+        }
+        host.close();
+    }
+
+    @AfterEach
+    void hostClean() {
+        assertEquals(0, host.liveBytes(), host::tree);
+    }
+
+    static List<Case> cases() {
+        List<Case> c = new ArrayList<>();
+        Shape img = Shape.nchw(1, 3, 9, 11);
+        Conv2d conv = Conv2d.builder(8).kernel(3).padding(Padding.SAME).activation(Activation.RELU).build();
+        c.add(Case.of(conv, List.of(img), () -> CudaConv2d.plan(conv, img)));
+        Shape in2 = Shape.nchw(2, 4, 13, 9);
+        Conv2d grouped = Conv2d.builder(6).kernel(3).stride(2).dilation(2).groups(2).bias(false).build();
+        c.add(Case.of(grouped, List.of(in2), () -> CudaConv2d.plan(grouped, in2)));
+
+        SeparableConv2d sep = SeparableConv2d.builder(8).kernel(3).padding(Padding.SAME).build();
+        c.add(Case.of(sep, List.of(img), () -> CudaSeparableConv2d.plan(sep, List.of(img))));
+        SeparableConv2d sepBare = SeparableConv2d.builder(5).kernel(3).stride(2).multiplier(2).depthwiseBias(false)
+                .pointwiseBias(true).build();
+        c.add(Case.of(sepBare, List.of(in2), () -> CudaSeparableConv2d.plan(sepBare, List.of(in2))));
+        SeparableConv2d sepNone = SeparableConv2d.builder(4).kernel(3).depthwiseBias(true).pointwiseBias(false).build();
+        c.add(Case.of(sepNone, List.of(in2), () -> CudaSeparableConv2d.plan(sepNone, List.of(in2))));
+
+        Shape small = Shape.nchw(1, 3, 5, 6);
+        ConvTranspose2d up = ConvTranspose2d.builder(4).kernel(3).stride(2).build();
+        c.add(Case.of(up, List.of(small), () -> CudaConvTranspose2d.plan(up, small)));
+        Shape four = Shape.nchw(1, 4, 5, 5);
+        ConvTranspose2d upGrouped = ConvTranspose2d.builder(6).kernel(2).groups(2).bias(false).build();
+        c.add(Case.of(upGrouped, List.of(four), () -> CudaConvTranspose2d.plan(upGrouped, four)));
+
+        for (int m : new int[] {2, 3, 20}) {
+            Shape a = Shape.of(m, 37);
+            Dense d = Dense.builder(70).transB(m == 2).transA(false).bias(m != 3).activation(
+                    m == 20 ? Activation.RELU : Activation.NONE).build();
+            c.add(Case.of(d, List.of(a), () -> CudaDense.plan(d, a)));
+        }
+
+        Pool2d max = Pool2d.max(3).stride(2).padding(Padding.SAME).build();
+        c.add(Case.of(max, List.of(in2), () -> CudaPool2d.plan(max, in2)));
+        Pool2d avg = Pool2d.avg(3).padding(Padding.explicit(1, 0, 1, 2)).countIncludePad(true).build();
+        c.add(Case.of(avg, List.of(in2), () -> CudaPool2d.plan(avg, in2)));
+        for (GlobalPool2d g : List.of(GlobalPool2d.avg(), GlobalPool2d.max())) {
+            c.add(Case.of(g, List.of(in2), () -> CudaGlobalPool2d.plan(g, in2)));
+        }
+
+        Upsample nearest = Upsample.nearest(2f);
+        c.add(Case.of(nearest, List.of(small), () -> CudaUpsample.plan(nearest, small)));
+        Upsample bilinear = Upsample.builder(Upsample.Mode.BILINEAR).scale(3f, 2f)
+                .coordinates(Upsample.Coordinates.ALIGN_CORNERS).build();
+        c.add(Case.of(bilinear, List.of(small), () -> CudaUpsample.plan(bilinear, small)));
+
+        BatchNorm bn = BatchNorm.withEpsilon(1e-3f);
+        Shape planes = Shape.nchw(2, 3, 20, 20);
+        c.add(Case.of(bn, List.of(planes), () -> CudaBatchNorm.plan(bn, planes)));
+        Shape rows = Shape.of(4, 10);
+        c.add(Case.of(bn, List.of(rows), () -> CudaBatchNorm.plan(bn, rows)));
+
+        Lrn lrn = Lrn.onnx(5, 1e-2f, 0.75f, 2f);
+        Shape deep = Shape.nchw(2, 7, 4, 5);
+        c.add(Case.of(lrn, List.of(deep), () -> CudaLrn.plan(lrn, deep)));
+
+        for (ActivationOp a : List.of(ActivationOp.leakyRelu(0.1f), ActivationOp.clip(-0.5f, 0.25f),
+                ActivationOp.sigmoid())) {
+            c.add(Case.of(a, List.of(deep), () -> CudaActivation.plan(a, deep)));
+        }
+        for (PRelu p : List.of(PRelu.perChannel(7), PRelu.shared())) {
+            c.add(Case.of(p, List.of(deep), () -> CudaPRelu.plan(p, deep)));
+        }
+
+        Softmax last = Softmax.lastAxis();
+        Shape longRows = Shape.of(3, 100);
+        c.add(Case.of(last, List.of(longRows), () -> CudaSoftmax.plan(last, longRows)));
+        Softmax channels = Softmax.of(1);
+        c.add(Case.of(channels, List.of(deep), () -> CudaSoftmax.plan(channels, deep)));
+
+        List<List<Shape>> pairs = List.of(
+                List.of(Shape.of(2, 3, 5), Shape.of(2, 3, 5)),
+                List.of(Shape.of(2, 3, 5), Shape.of(1, 3, 1)),
+                List.of(Shape.of(3, 40), Shape.of(1, 40)),
+                List.of(Shape.of(3, 40), Shape.of(3, 1)),
+                List.of(Shape.of(3, 1), Shape.of(3, 40)),
+                List.of(Shape.of(2, 3, 40), Shape.of(2, 1, 40)),
+                List.of(Shape.of(2, 3, 40), Shape.of(1, 3, 1)),
+                List.of(Shape.of(1, 3, 1), Shape.of(2, 3, 40)));
+        for (int i = 0; i < pairs.size(); i++) {
+            Binary b = i % 2 == 0 ? Binary.add(Activation.RELU) : Binary.mul();
+            List<Shape> in = pairs.get(i);
+            c.add(Case.of(b, in, () -> CudaBinary.plan(b, in)));
+        }
+
+        SqueezeExcite se = SqueezeExcite.of(4);
+        Shape seIn = Shape.nchw(2, 16, 5, 6);
+        c.add(Case.of(se, List.of(seIn), () -> CudaSqueezeExcite.plan(se, seIn)));
+
+        Concat byChannel = Concat.of(1);
+        List<Shape> wide = List.of(Shape.nchw(1, 3, 4, 40), Shape.nchw(1, 2, 4, 40));
+        c.add(Case.of(byChannel, wide, () -> CudaConcat.plan(byChannel, wide)));
+        Concat byWidth = Concat.of(3);
+        List<Shape> narrow = List.of(Shape.nchw(2, 3, 4, 5), Shape.nchw(2, 3, 4, 2), Shape.nchw(2, 3, 4, 1));
+        c.add(Case.of(byWidth, narrow, () -> CudaConcat.plan(byWidth, narrow)));
+
+        Flatten flatten = Flatten.DEFAULT;
+        c.add(Case.of(flatten, List.of(deep), () -> CudaCopy.plan(deep)));
+        Reshape reshape = Reshape.to(14, 20);
+        c.add(Case.of(reshape, List.of(deep), () -> CudaCopy.plan(deep)));
+        return c;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void aCudaLaunchIsItsOpenClTwinsLaunch(Case c) {
+        try (Kernel k = cl.prepare(c.op(), c.inputs())) {
+            List<long[][]> sizes = ClLaunchRunner.workSizes(k);
+            if (!sizes.isEmpty()) {
+                assertEquals(sizes.size(), c.launches().size(), "launches");
+                for (int i = 0; i < sizes.size(); i++) {
+                    checkSizes(c.launches().get(i), sizes.get(i)[0], sizes.get(i)[1]);
+                }
+            }
+            List<DeviceBuffer> args = new ArrayList<>();
+            List<Tensor> hostArgs = new ArrayList<>();
+            DeviceBuffer viaCl = null;
+            DeviceBuffer viaCuda = null;
+            DeviceBuffer ws1 = null;
+            DeviceBuffer ws2 = null;
+            try {
+                for (int i = 0; i < k.argumentShapes().size(); i++) {
+                    Shape s = k.argumentShapes().get(i);
+                    Tensor t = Tensor.allocate(s, DType.F32, host, "arg" + i);
+                    hostArgs.add(t);
+                    // A batchnorm's variance (argument 4) must be positive; everything else takes both signs.
+                    boolean variance = c.op() instanceof BatchNorm && i == 4;
+                    t.fillUniform(31L * i + 7, variance ? 0.5f : -1f, variance ? 1.5f : 1f);
+                    DeviceBuffer b = cl.allocate(t.byteSize(), "arg" + i);
+                    args.add(b);
+                    cl.upload(t, b);
+                }
+                long outBytes = k.outputShape().byteSize(DType.F32);
+                viaCl = poisoned(outBytes, "output via ClKernel");
+                viaCuda = poisoned(outBytes, "output via CudaLaunch");
+                if (k.workspaceBytes() > 0) {
+                    ws1 = cl.allocate(k.workspaceBytes(), "workspace 1");
+                    ws2 = cl.allocate(k.workspaceBytes(), "workspace 2");
+                }
+                k.run(args, viaCl, ws1);
+                for (CudaLaunch l : c.launches()) {
+                    ClLaunchRunner.run(cl, l.module() + ".cl", l.entry(), global(l), local(l),
+                            values(l, args, viaCuda, ws2));
+                }
+                float[] expected = download(viaCl, k.outputShape());
+                float[] actual = download(viaCuda, k.outputShape());
+                for (int i = 0; i < expected.length; i++) {
+                    int e = Float.floatToRawIntBits(expected[i]);
+                    int a = Float.floatToRawIntBits(actual[i]);
+                    if (e != a) {
+                        throw new AssertionError(c + ": element " + i + " is " + actual[i] + " through the CUDA launch "
+                                + "description, " + expected[i] + " through the OpenCL host");
+                    }
+                }
+            } finally {
+                for (DeviceBuffer b : args) {
+                    b.close();
+                }
+                for (Tensor t : hostArgs) {
+                    t.close();
+                }
+                for (DeviceBuffer b : Arrays.asList(viaCl, viaCuda, ws1, ws2)) {
+                    if (b != null) {
+                        b.close();
+                    }
+                }
+            }
+        }
+    }
+
+    /** The grid times the block is the OpenCL global size, the block its local size; unused CUDA dimensions are 1. */
+    private static void checkSizes(CudaLaunch l, long[] global, long[] local) {
+        for (int d = 0; d < 3; d++) {
+            long g = d < global.length ? global[d] : 1;
+            assertEquals(g, l.grid()[d] * l.block()[d], l.entry() + " global size, dimension " + d);
+            if (local != null) {
+                assertEquals(d < local.length ? local[d] : 1, l.block()[d], l.entry() + " local size, dimension " + d);
+            }
+        }
+    }
+
+    private DeviceBuffer poisoned(long bytes, String owner) {
+        DeviceBuffer b = cl.allocate(bytes, owner);
+        try (Tensor nan = Tensor.allocate(Shape.of((int) (bytes / Float.BYTES)), DType.F32, host, "nan").fill(Float.NaN)) {
+            cl.upload(nan, b);
+        }
+        return b;
+    }
+
+    private float[] download(DeviceBuffer b, Shape shape) {
+        try (Tensor t = Tensor.allocate(shape, DType.F32, host, "download")) {
+            cl.download(b, t);
+            return t.toFloatArray();
+        }
+    }
+
+    private static long[] global(CudaLaunch l) {
+        return new long[] {l.grid()[0] * l.block()[0], l.grid()[1] * l.block()[1], l.grid()[2] * l.block()[2]};
+    }
+
+    private static long[] local(CudaLaunch l) {
+        return new long[] {l.block()[0], l.block()[1], l.block()[2]};
+    }
+
+    /** The launch's arguments as {@link ClLaunchRunner#run} takes them. */
+    private static List<Object> values(CudaLaunch l, List<DeviceBuffer> args, DeviceBuffer output, DeviceBuffer ws) {
+        List<Object> out = new ArrayList<>();
+        for (CudaLaunch.Arg a : l.args()) {
+            out.add(switch (a) {
+                case CudaLaunch.Input in -> args.get(in.index());
+                case CudaLaunch.Output o -> output;
+                case CudaLaunch.Workspace w -> ws;
+                case CudaLaunch.None n -> null;
+                case CudaLaunch.I32 v -> v.value();
+                case CudaLaunch.F32 v -> v.value();
+                case CudaLaunch.I64 v -> v.value();
+                case CudaLaunch.I32x8 v -> v.values();
+            });
+        }
+        return out;
+    }
+
+    @Test
+    void everyEntryOfEveryKernelSourceAndEveryOpenClOpHasACase() throws ReflectiveOperationException {
+        Map<String, Set<String>> planned = new TreeMap<>();
+        Set<Class<?>> ops = new TreeSet<>((x, y) -> x.getName().compareTo(y.getName()));
+        for (Case c : cases()) {
+            ops.add(c.op().getClass());
+            for (CudaLaunch l : c.launches()) {
+                planned.computeIfAbsent(l.module(), m -> new TreeSet<>()).add(l.entry());
+            }
+        }
+        for (Map.Entry<String, Set<String>> e : planned.entrySet()) {
+            assertEquals(ClLaunchRunner.entries(cl, e.getKey() + ".cl"), e.getValue(),
+                    "entries of " + e.getKey() + ".cl with a case");
+        }
+        // The op classes the OpenCL device registers (AbstractDevice's factories): CUDA mirrors them all.
+        Field f = org.convkit.backend.AbstractDevice.class.getDeclaredField("factories");
+        f.setAccessible(true);
+        Set<String> openCl = ((Map<?, ?>) f.get(cl)).keySet().stream().map(k -> ((Class<?>) k).getName())
+                .collect(Collectors.toCollection(TreeSet::new));
+        assertEquals(openCl, ops.stream().map(Class::getName).collect(Collectors.toCollection(TreeSet::new)));
+    }
+
+    @Test
+    void launchSizesComeFromTheOpenClSizesAndMustDivide() {
+        CudaLaunch l = CudaLaunch.of("m/m", "e", new long[] {64, 12, 6}, new long[] {16, 4, 1}).ints(1).build();
+        assertArrayEquals(new long[] {4, 3, 6}, l.grid());
+        assertArrayEquals(new int[] {16, 4, 1}, l.block());
+        assertEquals("grid 4x3x6, block 16x4x1", l.sizes());
+        CudaLaunch flat = CudaLaunch.of("m/m", "e", new long[] {512}, new long[] {256}).build();
+        assertArrayEquals(new long[] {2, 1, 1}, flat.grid());
+        assertEquals(256, flat.threadsPerBlock());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CudaLaunch.of("m/m", "conv2d_fwd", new long[] {65}, new long[] {16}));
+        assertTrue(e.getMessage().contains("conv2d_fwd") && e.getMessage().contains("65"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> CudaLaunch.of("m/m", "e", new long[] {1, 1}, new long[] {1}));
+        assertThrows(IllegalArgumentException.class, () -> new CudaLaunch.I32x8(new int[7]));
+    }
+
+    @Test
+    void theDivisionMagicDividesEveryIndexExactly() {
+        for (int d = 2; d < 5000; d++) {
+            long[] m = CudaBinary.divisionMagic(d);
+            for (long r : new long[] {0, 1, d - 1L, d, 12345, Integer.MAX_VALUE - 1L, Integer.MAX_VALUE}) {
+                long q = ((r * m[0]) >>> 32) >>> m[1];
+                assertEquals(r / d, q, "r=" + r + ", d=" + d);
+            }
+        }
+    }
+}
