@@ -12,7 +12,8 @@
 #                jcuda-natives jar keeps only JCuda's driver library, the one convkit uses
 #   test/        convkit's test classes and the JUnit Platform Console Standalone (Maven Central)
 #   bench/       the JMH benchmarks and JMH
-#   shared/      the ONNX node tests (../shared/conformance/onnx/node) ConformanceTest reads
+#   shared/      the ONNX node tests and the six light models (../shared/conformance/onnx/{node,light})
+#                that ConformanceTest and OnnxImportTest read
 #   MANIFEST.txt what was packaged from which commit
 # and DIR/convkit-gpu-check.tar.gz the same, which must stay under 64 MiB.
 set -euo pipefail
@@ -67,6 +68,7 @@ say "jlink: $MODULES from $JDK..."
     --output "$PKG/runtime" > "$DIR/jlink.log" 2>&1 || { cat "$DIR/jlink.log" >&2; exit 1; }
 
 cp -r "$SHARED_NODE" "$PKG/shared/conformance/onnx/node"
+cp -r "$SHARED_NODE/../light" "$PKG/shared/conformance/onnx/light"
 cp "$ROOT/native-bench/gpu-check/run.sh" "$PKG/run.sh"
 chmod +x "$PKG/run.sh"
 
@@ -77,7 +79,7 @@ chmod +x "$PKG/run.sh"
   echo
   (cd "$PKG" && find lib test bench -type f | sort | xargs du -k | awk '{printf "%8d KiB  %s\n", $1, $2}')
   printf '%8d KiB  runtime/\n' "$(du -sk "$PKG/runtime" | cut -f1)"
-  printf '%8d KiB  shared/conformance/onnx/node/ (%d tests)\n' "$(du -sk "$PKG/shared" | cut -f1)" \
+  printf '%8d KiB  shared/conformance/onnx/{node,light}/ (%d node tests)\n' "$(du -sk "$PKG/shared" | cut -f1)" \
       "$(find "$PKG/shared/conformance/onnx/node" -mindepth 1 -maxdepth 1 -type d | wc -l)"
 } > "$PKG/MANIFEST.txt"
 rm -rf "$DIR/deps" "$DIR/natives" "$DIR/jlink.log"
