@@ -3,6 +3,7 @@ package org.convkit.ops;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.convkit.ops.grad.Gradient;
 import org.convkit.tensor.DType;
 import org.convkit.tensor.Shape;
 import org.convkit.tensor.Tensor;
@@ -102,6 +103,16 @@ public interface Op {
     /** Whether this op's backward pass reads its forward output (a fused ReLU's mask, a sigmoid, max pooling). */
     default boolean backwardReadsOutput() {
         return true;
+    }
+
+    /**
+     * The terms of this op's backward pass for these input shapes: one per input and parameter that
+     * has a gradient (inputs without one, such as class labels, have none). Empty for an op that
+     * cannot be trained through; the trainer rejects a model containing one with a message naming
+     * the layer.
+     */
+    default List<Gradient> gradients(List<Shape> inputs) {
+        return List.of();
     }
 
     /** Checks the number of activation inputs; helper for implementations. */
