@@ -50,10 +50,14 @@ final class ClConv2d extends ClKernel {
     private final cl_kernel kernel;
 
     ClConv2d(ClDevice device, Conv2d conv, Shape input) {
+        this(device, conv, input, device.conv2dTuning());
+    }
+
+    /** With other tuning data than the device's own (tests run the GPU values through a CPU driver). */
+    ClConv2d(ClDevice device, Conv2d conv, Shape input, ClConv2dTuning tuning) {
         super(device, conv, List.of(input));
         this.g = conv.geometry(input);
-        this.plan = plan(g, device.conv2dTuning(), device.maxWorkGroupSize(), device.localMemoryBytes(),
-                device.info().computeUnits());
+        this.plan = plan(g, tuning, device.maxWorkGroupSize(), device.localMemoryBytes(), device.info().computeUnits());
         long wg = 1;
         for (long l : plan.local()) {
             wg *= l;
