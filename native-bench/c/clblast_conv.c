@@ -1,8 +1,9 @@
 /*
  * clblast_conv: conv2d on one OpenCL device, three ways, timed in the same run:
  *   old   convkit's conv2d_fwd (one work-item per output element)
- *   new   the entry convkit's host picks for the shape (ClConv2d's choice for this device,
- *         mirrored below in plan_new; overridable with -e ENTRY and -D MACRO=V)
+ *   new   the entry and tile macros convkit's host picks for the shape on a CPU device
+ *         (ClConv2d.plan with ClConv2dTuning.CPU, mirrored below in choose / plan_new), or
+ *         variants of it given with -e ENTRY and -V NAME=V,... (entry=NAME in -V picks an entry)
  *   blas  im2col (a plain kernel here, exact pads) + CLBlast's SGEMM, per image: the floor
  * Rounds interleave the three so that load from other processes hits all alike; each reports
  * the median, min and max ms of its rounds, GFLOP/s of the median, and the largest difference
@@ -12,8 +13,10 @@
  *   -k DIR       kernels/ folder (default ../../kernels relative to the binary's cwd: kernels)
  *   -r N         timed rounds (default 15)
  *   -w NAME      only this workload (repeatable)
- *   -e ENTRY     force the new entry; -D NAME=V adds or overrides a macro of the new kernel
- *   -s           skip the old kernel (slow)
+ *   -e ENTRY     force the new entry
+ *   -V SPEC      one more variant of the new kernel: NAME=V,... macros over the host's, entry=NAME
+ *   -s           skip the old kernel's timing (it still computes the reference once)
+ *   -n           skip im2col + CLBlast
  */
 #define CL_TARGET_OPENCL_VERSION 120
 #include <CL/cl.h>
@@ -213,56 +216,113 @@ static char variant_defines[16][1024];
 static int n_variants = 0;
 static char variant_entry[16][64];
 
-/* The new kernel's launch for one macro set: entry, macros and grid as documented in conv2d.cl's header. */
+/*
+ * ClConv2dTuning.CPU (java/.../backend/opencl/ClConv2dTuning.java), the values the Java host uses
+ * on PoCL, and ClConv2d.plan's choice of entry and tile shape, mirrored here so that "new" is the
+ * launch the library makes; Conv2dBench on opencl:0 measures the same through the Java host.
+ */
+static const int CPU_TILED[] = {8, 2, 16, 16384, 576}; /* RM RH RW XS KC */
+static const int CPU_SHAPES[][3] = {{64, 8, 16}, {32, 8, 16}, {64, 4, 32}}; /* TM TOH TOW */
+static const double CPU_SPEED[] = {1.0, 0.8, 1.0};
+static const int CPU_PW[] = {64, 64, 16, 16, 256}; /* TM TP RM RW KC */
+static const int CPU_DW[] = {16, 4, 4};           /* RW WX WY */
+static const int CPU_LANES = 1;
+static const double CPU_MIN_USEFUL = 0.05;
+
+static void cpu_defines(char* opts, const int* shape)
+{
+    char d[1024];
+    snprintf(d, sizeof d,
+             " -DCONV2D_TILE_W=16 -DCONV2D_TILE_H=4 -DCONV2D_TM=%d -DCONV2D_TOH=%d -DCONV2D_TOW=%d -DCONV2D_RM=%d"
+             " -DCONV2D_RH=%d -DCONV2D_RW=%d -DCONV2D_XS=%d -DCONV2D_KC=%d -DCONV2D_PW_TM=%d -DCONV2D_PW_TP=%d"
+             " -DCONV2D_PW_RM=%d -DCONV2D_PW_RW=%d -DCONV2D_PW_KC=%d -DCONV2D_DW_RW=%d -DCONV2D_DW_WX=%d"
+             " -DCONV2D_DW_WY=%d -DCONV2D_LANES=%d",
+             shape[0], shape[1], shape[2], CPU_TILED[0], CPU_TILED[1], CPU_TILED[2], CPU_TILED[3], CPU_TILED[4],
+             CPU_PW[0], CPU_PW[1], CPU_PW[2], CPU_PW[3], CPU_PW[4], CPU_DW[0], CPU_DW[1], CPU_DW[2], CPU_LANES);
+    strcat(opts, d);
+}
+
+static long ceil_div(long a, long b)
+{
+    return (a + b - 1) / b;
+}
+
+/* ClConv2d.plan's entry and tile shape for the CPU table (its work-group and local-memory checks
+   always pass on PoCL with these values). */
+static const char* choose(const Conv* v, int* shape_index)
+{
+    int ocg = v->oc / v->g, cpg = v->c / v->g;
+    *shape_index = 0;
+    if (cpg == 1) {
+        return "conv2d_depthwise";
+    }
+    if (v->kh == 1 && v->kw == 1 && v->sh == 1 && v->sw == 1 && v->pt == 0 && v->pl == 0 && v->pb == 0 && v->pr == 0) {
+        long P = (long) v->h * v->w;
+        double useful = (double) P / (ceil_div(P, CPU_PW[1]) * CPU_PW[1]) * ocg / (ceil_div(ocg, CPU_PW[0]) * CPU_PW[0]);
+        return useful >= CPU_MIN_USEFUL ? "conv2d_1x1" : "conv2d_fwd";
+    }
+    double best = -1, bestUseful = 0;
+    for (int i = 0; i < 3; i++) {
+        const int* s = CPU_SHAPES[i];
+        long rows = (long) (s[1] - 1) * v->sh + (long) (v->kh - 1) * v->dh + 1;
+        long cpp = s[2] + (long) (v->kw - 1) * v->dw / v->sw;
+        if ((long) v->kh * v->kw > CPU_TILED[4] || rows * v->sw * cpp > CPU_TILED[3]) {
+            continue;
+        }
+        long th = ceil_div(v->oh, s[1]), tw = ceil_div(v->ow, s[2]), tm = ceil_div(ocg, s[0]);
+        double useful = (double) v->oh / (th * s[1]) * v->ow / (tw * s[2]) * ocg / (tm * s[0]);
+        double groups = (double) th * tw * tm * v->n * v->g;
+        double score = useful * CPU_SPEED[i] * (groups / 4.0 < 1 ? groups / 4.0 : 1); /* 2 compute units */
+        if (score > best) {
+            best = score;
+            bestUseful = useful;
+            *shape_index = i;
+        }
+    }
+    return best >= 0 && bestUseful >= CPU_MIN_USEFUL ? "conv2d_tiled" : "conv2d_fwd";
+}
+
+/* The new kernel's launch: the host's choice, or the -e / -V overrides; grids as conv2d.cl's header documents. */
 static void plan_new(const Conv* v, const char* defines, const char* entry, Launch* l)
 {
+    int shape;
+    const char* chosen = choose(v, &shape);
     l->geo = *v;
-    strcpy(l->entry, entry[0] ? entry : force_entry ? force_entry : "conv2d_tiled");
-    snprintf(l->opts, sizeof l->opts, "-cl-std=CL1.2%s", defines);
+    strcpy(l->entry, entry[0] ? entry : force_entry ? force_entry : chosen);
+    snprintf(l->opts, sizeof l->opts, "-cl-std=CL1.2");
+    cpu_defines(l->opts, CPU_SHAPES[shape]);
+    strcat(l->opts, defines); /* later -D win */
     const char* o = l->opts;
-    if (macro(o, "FLAT", 0) && v->kh == 1 && v->kw == 1 && v->sh == 1 && v->sw == 1 && v->pt == 0 && v->pl == 0
-        && v->pb == 0 && v->pr == 0) {
-        /* 1x1, stride 1, no pad: one long row of H * W pixels, a plain GEMM over NCHW */
-        l->geo.w = v->h * v->w;
-        l->geo.h = 1;
-        l->geo.ow = v->oh * v->ow;
-        l->geo.oh = 1;
-        v = &l->geo;
-    }
-    int tm = macro(o, "CONV2D_TM", 64), toh = macro(o, "CONV2D_TOH", 4), tow = macro(o, "CONV2D_TOW", 32);
-    int rm = macro(o, "CONV2D_RM", 8), rh = macro(o, "CONV2D_RH", 2), rw = macro(o, "CONV2D_RW", 16);
-    if (!strcmp(l->entry, "conv2d_fwd")) {
-        plan_old(v, l);
-        return;
-    }
-    if (!strcmp(l->entry, "conv2d_depthwise")) {
-        int wx = macro(o, "CONV2D_DW_WX", 4), wy = macro(o, "CONV2D_DW_WY", 4);
-        size_t g1[3] = {round_up((v->ow + rw - 1) / rw, wx), round_up(v->oh, wy), (size_t) v->n * v->oc};
-        size_t l1[3] = {(size_t) wx, (size_t) wy, 1};
-        memcpy(l->global, g1, sizeof g1);
-        memcpy(l->local, l1, sizeof l1);
-        return;
-    }
-    if (!strcmp(l->entry, "conv2d_1x1")) {
-        toh = 1;
-        rh = 1;
-        tow = macro(o, "CONV2D_TOW", 32);
-        v = &l->geo;
-        int P = v->h * v->w;
-        size_t g1[3] = {(size_t) ((P + tow - 1) / tow) * (tow / rw), (size_t) ((v->oc / v->g + tm - 1) / tm) * (tm / rm),
-                        (size_t) v->n * v->g};
-        size_t l1[3] = {(size_t) (tow / rw), (size_t) (tm / rm), 1};
-        memcpy(l->global, g1, sizeof g1);
-        memcpy(l->local, l1, sizeof l1);
-        return;
-    }
-    int wgx = (tow / rw) * (toh / rh), wgm = tm / rm;
-    int tiles = ((v->oh + toh - 1) / toh) * ((v->ow + tow - 1) / tow);
     int ocg = v->oc / v->g;
-    size_t g[3] = {(size_t) tiles * wgx, (size_t) ((ocg + tm - 1) / tm) * wgm, (size_t) v->n * v->g};
-    size_t lo[3] = {(size_t) wgx, (size_t) wgm, 1};
-    memcpy(l->global, g, sizeof g);
-    memcpy(l->local, lo, sizeof lo);
+    if (!strcmp(l->entry, "conv2d_fwd")) {
+        size_t g[3] = {round_up(v->ow, 16), round_up(v->oh, 4), (size_t) v->n * v->oc};
+        size_t lo[3] = {16, 4, 1};
+        memcpy(l->global, g, sizeof g);
+        memcpy(l->local, lo, sizeof lo);
+    } else if (!strcmp(l->entry, "conv2d_depthwise")) {
+        int rw = macro(o, "CONV2D_DW_RW", 0), wx = macro(o, "CONV2D_DW_WX", 0), wy = macro(o, "CONV2D_DW_WY", 0);
+        size_t g[3] = {round_up(ceil_div(v->ow, rw), wx), round_up(v->oh, wy), (size_t) v->n * v->oc};
+        size_t lo[3] = {(size_t) wx, (size_t) wy, 1};
+        memcpy(l->global, g, sizeof g);
+        memcpy(l->local, lo, sizeof lo);
+    } else if (!strcmp(l->entry, "conv2d_1x1")) {
+        int tm = macro(o, "CONV2D_PW_TM", 0), tp = macro(o, "CONV2D_PW_TP", 0);
+        int rm = macro(o, "CONV2D_PW_RM", 0), rw = macro(o, "CONV2D_PW_RW", 0);
+        long P = (long) v->h * v->w;
+        size_t g[3] = {(size_t) ceil_div(P, tp) * (tp / rw), (size_t) ceil_div(ocg, tm) * (tm / rm), (size_t) v->n * v->g};
+        size_t lo[3] = {(size_t) (tp / rw), (size_t) (tm / rm), 1};
+        memcpy(l->global, g, sizeof g);
+        memcpy(l->local, lo, sizeof lo);
+    } else {
+        int tm = macro(o, "CONV2D_TM", 0), toh = macro(o, "CONV2D_TOH", 0), tow = macro(o, "CONV2D_TOW", 0);
+        int rm = macro(o, "CONV2D_RM", 0), rh = macro(o, "CONV2D_RH", 0), rw = macro(o, "CONV2D_RW", 0);
+        int wgx = (tow / rw) * (toh / rh), wgm = tm / rm;
+        size_t tiles = (size_t) ceil_div(v->oh, toh) * ceil_div(v->ow, tow);
+        size_t g[3] = {tiles * wgx, (size_t) ceil_div(ocg, tm) * wgm, (size_t) v->n * v->g};
+        size_t lo[3] = {(size_t) wgx, (size_t) wgm, 1};
+        memcpy(l->global, g, sizeof g);
+        memcpy(l->local, lo, sizeof lo);
+    }
 }
 
 static cl_kernel make_kernel(const char* src, const Launch* l, cl_mem x, cl_mem w, cl_mem b, cl_mem y)

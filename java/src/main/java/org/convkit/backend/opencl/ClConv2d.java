@@ -85,9 +85,9 @@ final class ClConv2d extends ClKernel {
      * The launch for a convolution on a device described by its tuning data, largest work-group,
      * local memory and compute units. A staged kernel is taken only where it fits the device
      * (work-group, local memory, the kernel's taps within a K chunk) and at least
-     * {@link ClConv2dTuning#minUseful()} of the outputs its tiles cover are real; among
-     * conv2d_tiled's tile shapes the one with the least padding wins, discounted when it leaves
-     * fewer than two work-groups per compute unit, ties going to the earlier shape.
+     * {@link ClConv2dTuning#minUseful()} of the outputs its tiles cover are real. Among conv2d_tiled's
+     * tile shapes the best real fraction times the shape's relative speed wins, discounted when it
+     * leaves fewer than two work-groups per compute unit; ties go to the earlier shape.
      */
     static Plan plan(Conv2d.Geometry g, ClConv2dTuning t, long maxWorkGroup, long localBytes, int computeUnits) {
         Map<String, Integer> common = t.defines(t.tiled().shapes().get(0));
@@ -126,7 +126,7 @@ final class ClConv2d extends ClKernel {
                 long tilesM = ceilDiv(ocg, s.tm());
                 double useful = (double) g.oh() / (tilesH * s.toh()) * g.ow() / (tilesW * s.tow()) * ocg / (tilesM * s.tm());
                 long groups = tilesH * tilesW * tilesM * g.n() * g.groups();
-                double score = useful * Math.min(1.0, groups / (2.0 * computeUnits));
+                double score = useful * s.speed() * Math.min(1.0, groups / (2.0 * computeUnits));
                 if (score > bestScore) {
                     long wgx = (long) (s.tow() / t.tiled().rw()) * (s.toh() / t.tiled().rh());
                     long wgm = s.tm() / t.tiled().rm();

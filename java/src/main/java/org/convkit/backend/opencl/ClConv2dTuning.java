@@ -24,8 +24,12 @@ import org.convkit.backend.DeviceInfo;
  */
 record ClConv2dTuning(String id, Tiled tiled, Pointwise pointwise, Depthwise depthwise, int lanes, double minUseful) {
 
-    /** One work-group tile of conv2d_tiled: output channels x output rows x output columns. */
-    record TileShape(int tm, int toh, int tow) {
+    /**
+     * One work-group tile of conv2d_tiled: output channels x output rows x output columns, and its
+     * measured speed per real output relative to the table's best shape (fewer channels per tile
+     * copy the input patch more often per output).
+     */
+    record TileShape(int tm, int toh, int tow, double speed) {
     }
 
     /**
@@ -52,11 +56,12 @@ record ClConv2dTuning(String id, Tiled tiled, Pointwise pointwise, Depthwise dep
      * PoCL 3.1 on 2 cores of an AMD EPYC Zen 5 (AVX-512), native-bench/c/run.sh. A float16 row of
      * a work-item's block is one AVX-512 register; 8 channels x 2 rows = 16 accumulators (of 32
      * registers). Local memory is ordinary cache-resident memory there, so the patch and weight
-     * budgets are large (64 KiB + 144 KiB), which makes the K chunks long.
+     * budgets are large (64 KiB + 144 KiB), which makes the K chunks long. 32-channel tiles ran at
+     * 0.8 of the speed of 64-channel ones per real output (seed conv2 and conv3 layers).
      */
     static final ClConv2dTuning CPU = new ClConv2dTuning("cpu (PoCL, AVX-512)",
             new Tiled(8, 2, 16, 16384, 576,
-                    List.of(new TileShape(64, 8, 16), new TileShape(32, 8, 16), new TileShape(64, 4, 32))),
+                    List.of(new TileShape(64, 8, 16, 1.0), new TileShape(32, 8, 16, 0.8), new TileShape(64, 4, 32, 1.0))),
             new Pointwise(64, 64, 16, 16, 256),
             new Depthwise(16, 4, 4),
             1, 0.05);
@@ -64,11 +69,12 @@ record ClConv2dTuning(String id, Tiled tiled, Pointwise pointwise, Depthwise dep
     /**
      * GPUs, by design (the values conv2d.cl defaults to; not measured here, no GPU was at hand):
      * 256 work-items per group, 32 outputs per work-item, adjacent work-items on adjacent columns
-     * (coalesced global reads, conflict-free local reads), 32 KiB of local memory.
+     * (coalesced global reads, conflict-free local reads), 32 KiB of local memory; the tile shapes
+     * unranked (speed 1: the least padding wins, ties to the first).
      */
     static final ClConv2dTuning GPU = new ClConv2dTuning("gpu (generic)",
-            new Tiled(8, 4, 1, 4096, 64, List.of(new TileShape(64, 8, 16), new TileShape(32, 8, 16),
-                    new TileShape(64, 4, 32))),
+            new Tiled(8, 4, 1, 4096, 64, List.of(new TileShape(64, 8, 16, 1.0), new TileShape(32, 8, 16, 1.0),
+                    new TileShape(64, 4, 32, 1.0))),
             new Pointwise(64, 128, 8, 4, 64),
             new Depthwise(1, 32, 8),
             32, 0.15);
