@@ -17,6 +17,8 @@
  *   -V SPEC      one more variant of the new kernel: NAME=V,... macros over the host's, entry=NAME
  *   -s           skip the old kernel's timing (it still computes the reference once)
  *   -n           skip im2col + CLBlast
+ *   -B SPEC      CLBlast parameters NAME=V,... (Xgemm's, and XGEMM_MIN_INDIRECT_SIZE) instead of
+ *                its database's, which has no entry for this device
  */
 #define CL_TARGET_OPENCL_VERSION 120
 #include <CL/cl.h>
@@ -121,14 +123,22 @@ static char* conv_source(const char* dir)
     return out;
 }
 
+/* im2col, exact pads: col[k][oh*OW + ow] for k = (c, r, s); one work-item per (row of output, k),
+   walking the row (contiguous writes; on a CPU the loop vectorises). */
 static const char* IM2COL_SRC =
-    "__kernel void im2col(__global const float* x, __global float* col, int C, int H, int W, int KH, int KW,\n"
+    "__kernel void im2col(__global const float* x, __global float* col, int xoff, int C, int H, int W, int KH, int KW,\n"
     "                     int SH, int SW, int DH, int DW, int PT, int PL, int OH, int OW) {\n"
-    "  const int p = get_global_id(0); const int k = get_global_id(1);\n"
-    "  if (p >= OH * OW) return;\n"
-    "  const int oh = p / OW, ow = p - oh * OW, rs = k % (KH * KW), c = k / (KH * KW);\n"
-    "  const int ih = oh * SH - PT + (rs / KW) * DH, iw = ow * SW - PL + (rs % KW) * DW;\n"
-    "  col[k * OH * OW + p] = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? x[(c * H + ih) * W + iw] : 0.0f;\n"
+    "  const int oh = get_global_id(0); const int k = get_global_id(1);\n"
+    "  if (oh >= OH) return;\n"
+    "  const int s = k % KW, r = (k / KW) % KH, c = k / (KH * KW);\n"
+    "  const int ih = oh * SH - PT + r * DH;\n"
+    "  __global float* dst = col + (k * OH + oh) * OW;\n"
+    "  if (ih < 0 || ih >= H) { for (int ow = 0; ow < OW; ++ow) dst[ow] = 0.0f; return; }\n"
+    "  __global const float* src = x + xoff + (c * H + ih) * W;\n"
+    "  for (int ow = 0; ow < OW; ++ow) {\n"
+    "    const int iw = ow * SW - PL + s * DW;\n"
+    "    dst[ow] = (iw >= 0 && iw < W) ? src[iw] : 0.0f;\n"
+    "  }\n"
     "}\n";
 
 /* FMA throughput: 16 independent float16 chains per work-item, one work-group per compute unit. */
@@ -211,6 +221,59 @@ static void plan_old(const Conv* v, Launch* l)
 }
 
 static const char* force_entry = NULL;
+/* -B: CLBlast tuning parameters (NAME=V,...) set with CLBlastOverrideParameters before any call:
+   Xgemm's (KWG, KWI, MDIMA, ...), XgemmDirect's (WGD, MDIMCD, ...) and GemmRoutine's
+   XGEMM_MIN_INDIRECT_SIZE (below it, in m * n * k, CLBlast runs XgemmDirect). */
+static const char* blas_params = NULL;
+
+static void override_blas(void)
+{
+    const char* xnames[32];
+    size_t xvalues[32];
+    size_t nx = 0;
+    const char* dnames[32];
+    size_t dvalues[32];
+    size_t nd = 0;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", blas_params);
+    for (char* tok = strtok(buf, ", "); tok && nx < 32; tok = strtok(NULL, ", ")) {
+        char* eq = strchr(tok, '=');
+        if (!eq) {
+            continue;
+        }
+        *eq = 0;
+        if (!strcmp(tok, "XGEMM_MIN_INDIRECT_SIZE")) {
+            const char* name = tok;
+            size_t value = strtoul(eq + 1, NULL, 10);
+            if (CLBlastOverrideParameters(dev, "GemmRoutine", CLBlastPrecisionSingle, 1, &name, &value) != CLBlastSuccess) {
+                fprintf(stderr, "CLBlastOverrideParameters(GemmRoutine) refused\n");
+                exit(1);
+            }
+            continue;
+        }
+        static const char* direct[] = {"WGD", "KWID", "MDIMAD", "MDIMCD", "NDIMBD", "NDIMCD", "PADA", "PADB", "VWMD", "VWND"};
+        int isDirect = 0;
+        for (size_t i = 0; i < sizeof direct / sizeof direct[0]; i++) {
+            isDirect |= !strcmp(tok, direct[i]);
+        }
+        if (isDirect) {
+            dnames[nd] = strdup(tok);
+            dvalues[nd++] = strtoul(eq + 1, NULL, 10);
+        } else {
+            xnames[nx] = strdup(tok);
+            xvalues[nx++] = strtoul(eq + 1, NULL, 10);
+        }
+    }
+    if (nx > 0 && CLBlastOverrideParameters(dev, "Xgemm", CLBlastPrecisionSingle, nx, xnames, xvalues) != CLBlastSuccess) {
+        fprintf(stderr, "CLBlastOverrideParameters(Xgemm) refused\n");
+        exit(1);
+    }
+    if (nd > 0
+        && CLBlastOverrideParameters(dev, "XgemmDirect", CLBlastPrecisionSingle, nd, dnames, dvalues) != CLBlastSuccess) {
+        fprintf(stderr, "CLBlastOverrideParameters(XgemmDirect) refused\n");
+        exit(1);
+    }
+}
 /* Macro sets given with -V: each is one more variant of the new kernel. */
 static char variant_defines[16][1024];
 static int n_variants = 0;
@@ -358,19 +421,25 @@ typedef struct {
     int direct; /* 1x1, stride 1, no pad: the input already is the GEMM's B */
 } Blas;
 
+/* Milliseconds of the last run_blas spent in im2col. */
+static double last_im2col_ms;
+
 static double run_blas(const Conv* v, Blas* bl, cl_mem x, cl_mem w, cl_mem y)
 {
     double t0 = now_ms();
     int P = v->oh * v->ow, K = v->c * v->kh * v->kw;
+    last_im2col_ms = 0;
     for (int n = 0; n < v->n; n++) {
         cl_mem bmat = x;
         size_t boff = (size_t) n * v->c * v->h * v->w;
         if (!bl->direct) {
-            cl_int xoff = 0;
-            /* One image at a time: a sub-buffer would need aligned origins; the seed runs N = 1. */
-            (void) xoff;
-            size_t g[2] = {round_up(P, 64), (size_t) K};
+            double t1 = now_ms();
+            int xoff = (int) boff;
+            CHECK(clSetKernelArg(bl->im2col, 2, sizeof(int), &xoff));
+            size_t g[2] = {(size_t) v->oh, (size_t) K};
             CHECK(clEnqueueNDRangeKernel(queue, bl->im2col, 2, NULL, g, NULL, 0, NULL, NULL));
+            CHECK(clFinish(queue));
+            last_im2col_ms += now_ms() - t1;
             bmat = bl->col;
             boff = 0;
         }
@@ -454,12 +523,14 @@ int main(int argc, char** argv)
                 strcat(d, " -D");
                 strcat(d, tok);
             }
+        } else if (!strcmp(argv[i], "-B") && i + 1 < argc) {
+            blas_params = argv[++i];
         } else if (!strcmp(argv[i], "-n")) {
             skip_blas = 1;
         } else if (!strcmp(argv[i], "-s")) {
             skip_old = 1;
         } else {
-            fprintf(stderr, "usage: %s [-k kernels] [-r rounds] [-w workload]... [-e entry] [-V NAME=V,...]... [-s] [-n]\n", argv[0]);
+            fprintf(stderr, "usage: %s [-k kernels] [-r rounds] [-w workload]... [-e entry] [-V NAME=V,...]... [-s] [-n] [-B NAME=V,...]\n", argv[0]);
             return 2;
         }
     }
@@ -493,6 +564,9 @@ int main(int argc, char** argv)
     queue = clCreateCommandQueue(ctx, dev, 0, &err);
     CHECK(err);
     char* src = conv_source(kdir);
+    if (blas_params) {
+        override_blas();
+    }
     cl_program im2colProg = build(IM2COL_SRC, "-cl-std=CL1.2");
 
     cl_program peakProg = build(PEAK_SRC, "-cl-std=CL1.2");
@@ -576,10 +650,10 @@ int main(int argc, char** argv)
             CHECK(err);
             bl.im2col = clCreateKernel(im2colProg, "im2col", &err);
             CHECK(err);
-            int a[] = {v->c, v->h, v->w, v->kh, v->kw, v->sh, v->sw, v->dh, v->dw, v->pt, v->pl, v->oh, v->ow};
+            int a[] = {0, v->c, v->h, v->w, v->kh, v->kw, v->sh, v->sw, v->dh, v->dw, v->pt, v->pl, v->oh, v->ow};
             CHECK(clSetKernelArg(bl.im2col, 0, sizeof(cl_mem), &x));
             CHECK(clSetKernelArg(bl.im2col, 1, sizeof(cl_mem), &bl.col));
-            for (int i = 0; i < 13; i++) {
+            for (int i = 0; i < 14; i++) {
                 CHECK(clSetKernelArg(bl.im2col, 2 + i, sizeof(int), &a[i]));
             }
         }
@@ -598,6 +672,8 @@ int main(int argc, char** argv)
         }
         static Times t[18];
         memset(t, 0, sizeof t);
+        static Times im2col_t;
+        memset(&im2col_t, 0, sizeof im2col_t);
         int old_rounds = rounds < 5 ? rounds : 5; /* the old kernel is 10-50x slower */
         for (int r = 0; r < rounds; r++) {
             /* Each round starts with a different variant: whatever the order costs (a wake-up
@@ -610,6 +686,7 @@ int main(int argc, char** argv)
                     t[i].ms[t[i].count++] = run_kernel(ks[i], &ls[i]);
                 } else if (i == nv - 1 && blas) {
                     t[nv - 1].ms[t[nv - 1].count++] = run_blas(v, &bl, x, w, y[nv - 1]);
+                    im2col_t.ms[im2col_t.count++] = last_im2col_ms;
                 }
             }
             if (peaks.count < 500) {
@@ -627,6 +704,10 @@ int main(int argc, char** argv)
             summary(&t[i], &med, &mn, &mx);
             printf("%-22s %-44s %9.3f %9.3f %9.3f %8.1f %10.2e\n", v->name, labels[i], med, mn, mx, flops(v) / med / 1e6,
                    i == 0 ? 0.0 : rel_diff(hy[i], hy[0], yl));
+            if (i == nv - 1 && im2col_t.count > 0 && !bl.direct) {
+                summary(&im2col_t, &med, &mn, &mx);
+                printf("%-22s %-44s %9.3f %9.3f %9.3f\n", v->name, "  of which im2col", med, mn, mx);
+            }
         }
         fflush(stdout);
         for (int i = 0; i < nv - 1; i++) {
