@@ -393,6 +393,10 @@ __kernel void conv2d_tiled(__global const float* restrict x,
     const int colL = (tx % CONV2D_BW) * CONV2D_RW;
     const int rowL = (tx / CONV2D_BW) * CONV2D_RH;
     const int oBlock = om0 + ty * CONV2D_RM;
+    /* A block wholly past the last channel, row or column has nothing to compute (it still
+       helps copy and meets every barrier): where work-items run one after another (CPUs), the
+       edge tiles cost only their real blocks. */
+    const bool busy = oBlock < ocg && oh0 + rowL < OH && ow0 + colL < OW;
 
     CONV2D_REP(CONV2D_RM, CONV2D_DECL)
 
@@ -432,7 +436,7 @@ __kernel void conv2d_tiled(__global const float* restrict x,
         /* Taps outermost, so that a tap's column offset (a division) is computed once per chunk;
            the input channel innermost: the loop that runs longest. */
         CONV2D_REP(CONV2D_RM, CONV2D_ZERO)
-        for (int s = 0; s < KW; ++s) {
+        for (int s = 0; s < (busy ? KW : 0); ++s) {
             const int off = ((s * DW) % SW) * cpp + (s * DW) / SW + colL;
             for (int r = 0; r < KH; ++r) {
                 __local const float* xp = xs + (rowL * SH + r * DH) * pitch + off;
@@ -528,7 +532,7 @@ __kernel void conv2d_1x1(__global const float* restrict x,
         barrier(CLK_LOCAL_MEM_FENCE);
 
         CONV2D_REP(CONV2D_PW_RM, CONV2D_PW_ZERO)
-        if (some) {
+        if (some && oBlock < ocg) {
             __global const float* xp = xrow + c0 * P;
             __local const float* wp = ws + ty * CONV2D_PW_RM * CONV2D_PW_KC;
             /* Two loops rather than a test per load: `full` is fixed per work-item. */

@@ -321,11 +321,13 @@ static const char* choose(const Conv* v, int* shape_index)
     }
     if (v->kh == 1 && v->kw == 1 && v->sh == 1 && v->sw == 1 && v->pt == 0 && v->pl == 0 && v->pb == 0 && v->pr == 0) {
         long P = (long) v->h * v->w;
-        double useful = (double) P / (ceil_div(P, CPU_PW[1]) * CPU_PW[1]) * ocg / (ceil_div(ocg, CPU_PW[0]) * CPU_PW[0]);
+        double useful = (double) P / (ceil_div(P, CPU_PW[3]) * CPU_PW[3]) * ocg / (ceil_div(ocg, CPU_PW[2]) * CPU_PW[2]);
         return useful >= CPU_MIN_USEFUL ? "conv2d_1x1" : "conv2d_fwd";
     }
-    double best = -1, bestUseful = 0;
-    for (int i = 0; i < 3; i++) {
+    double useful = (double) v->oh / (ceil_div(v->oh, CPU_TILED[1]) * CPU_TILED[1]) * v->ow
+                    / (ceil_div(v->ow, CPU_TILED[2]) * CPU_TILED[2]) * ocg / (ceil_div(ocg, CPU_TILED[0]) * CPU_TILED[0]);
+    double best = -1;
+    for (int i = 0; i < 3 && useful >= CPU_MIN_USEFUL; i++) {
         const int* s = CPU_SHAPES[i];
         long rows = (long) (s[1] - 1) * v->sh + (long) (v->kh - 1) * v->dh + 1;
         long cpp = s[2] + (long) (v->kw - 1) * v->dw / v->sw;
@@ -333,16 +335,15 @@ static const char* choose(const Conv* v, int* shape_index)
             continue;
         }
         long th = ceil_div(v->oh, s[1]), tw = ceil_div(v->ow, s[2]), tm = ceil_div(ocg, s[0]);
-        double useful = (double) v->oh / (th * s[1]) * v->ow / (tw * s[2]) * ocg / (tm * s[0]);
+        double tileUseful = (double) v->oh / (th * s[1]) * v->ow / (tw * s[2]) * ocg / (tm * s[0]);
         double groups = (double) th * tw * tm * v->n * v->g;
-        double score = useful * CPU_SPEED[i] * (groups / 4.0 < 1 ? groups / 4.0 : 1); /* 2 compute units */
+        double score = CPU_SPEED[i] * (groups / 4.0 < 1 ? groups / 4.0 : 1) + 1e-3 * tileUseful; /* 2 compute units */
         if (score > best) {
             best = score;
-            bestUseful = useful;
             *shape_index = i;
         }
     }
-    return best >= 0 && bestUseful >= CPU_MIN_USEFUL ? "conv2d_tiled" : "conv2d_fwd";
+    return best >= 0 ? "conv2d_tiled" : "conv2d_fwd";
 }
 
 /* The new kernel's launch: the host's choice, or the -e / -V overrides; grids as conv2d.cl's header documents. */

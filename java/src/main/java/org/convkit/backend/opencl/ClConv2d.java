@@ -85,9 +85,11 @@ final class ClConv2d extends ClKernel {
      * The launch for a convolution on a device described by its tuning data, largest work-group,
      * local memory and compute units. A staged kernel is taken only where it fits the device
      * (work-group, local memory, the kernel's taps within a K chunk) and at least
-     * {@link ClConv2dTuning#minUseful()} of the outputs its tiles cover are real. Among conv2d_tiled's
-     * tile shapes the best real fraction times the shape's relative speed wins, discounted when it
-     * leaves fewer than two work-groups per compute unit; ties go to the earlier shape.
+     * {@link ClConv2dTuning#minUseful()} of the outputs its work-items' register blocks cover are
+     * real (blocks wholly outside the output skip their arithmetic, so that fraction, not the
+     * tiles', measures the wasted work). Among conv2d_tiled's tile shapes the fastest wins (its
+     * relative speed, discounted when it leaves fewer than two work-groups per compute unit),
+     * then the one whose tiles are least padding (they are copied whole), then the earlier.
      */
     static Plan plan(Conv2d.Geometry g, ClConv2dTuning t, long maxWorkGroup, long localBytes, int computeUnits) {
         Map<String, Integer> common = t.defines(t.tiled().shapes().get(0));
@@ -106,7 +108,7 @@ final class ClConv2d extends ClKernel {
             long pixels = (long) g.h() * g.w();
             long wgx = pw.tp() / pw.rw();
             long wgm = pw.tm() / pw.rm();
-            double useful = (double) pixels / roundUp(pixels, pw.tp()) * ocg / roundUp(ocg, pw.tm());
+            double useful = (double) pixels / roundUp(pixels, pw.rw()) * ocg / roundUp(ocg, pw.rm());
             if (wgx * wgm <= maxWorkGroup && (wgx * wgm) % t.lanes() == 0
                     && (long) pw.tm() * pw.kc() * Float.BYTES <= localBytes && useful >= t.minUseful()) {
                 return new Plan(Path.POINTWISE, null, common,
@@ -114,30 +116,32 @@ final class ClConv2d extends ClKernel {
                         new long[] {wgx, wgm, 1});
             }
         } else {
+            ClConv2dTuning.Tiled td = t.tiled();
+            double useful = (double) g.oh() / roundUp(g.oh(), td.rh()) * g.ow() / roundUp(g.ow(), td.rw()) * ocg
+                    / roundUp(ocg, td.rm());
             Plan best = null;
             double bestScore = -1;
-            double bestUseful = 0;
-            for (ClConv2dTuning.TileShape s : t.tiled().shapes()) {
-                if (!fitsTiled(g, t, s, maxWorkGroup, localBytes)) {
+            for (ClConv2dTuning.TileShape s : td.shapes()) {
+                if (useful < t.minUseful() || !fitsTiled(g, t, s, maxWorkGroup, localBytes)) {
                     continue;
                 }
                 long tilesH = ceilDiv(g.oh(), s.toh());
                 long tilesW = ceilDiv(g.ow(), s.tow());
                 long tilesM = ceilDiv(ocg, s.tm());
-                double useful = (double) g.oh() / (tilesH * s.toh()) * g.ow() / (tilesW * s.tow()) * ocg / (tilesM * s.tm());
+                double tileUseful = (double) g.oh() / (tilesH * s.toh()) * g.ow() / (tilesW * s.tow()) * ocg
+                        / (tilesM * s.tm());
                 long groups = tilesH * tilesW * tilesM * g.n() * g.groups();
-                double score = useful * s.speed() * Math.min(1.0, groups / (2.0 * computeUnits));
+                double score = s.speed() * Math.min(1.0, groups / (2.0 * computeUnits)) + 1e-3 * tileUseful;
                 if (score > bestScore) {
-                    long wgx = (long) (s.tow() / t.tiled().rw()) * (s.toh() / t.tiled().rh());
-                    long wgm = s.tm() / t.tiled().rm();
+                    long wgx = (long) (s.tow() / td.rw()) * (s.toh() / td.rh());
+                    long wgm = s.tm() / td.rm();
                     best = new Plan(Path.TILED, s, t.defines(s),
                             new long[] {tilesH * tilesW * wgx, tilesM * wgm, (long) g.n() * g.groups()},
                             new long[] {wgx, wgm, 1});
                     bestScore = score;
-                    bestUseful = useful;
                 }
             }
-            if (best != null && bestUseful >= t.minUseful()) {
+            if (best != null) {
                 return best;
             }
         }

@@ -81,10 +81,11 @@ class ClConv2dPathsTest extends OnEveryDevice {
         add(out, Conv2d.builder(6).kernel(3).stride(3).dilation(2).groups(6).padding(Padding.explicit(2, 1, 0, 3)).build(), 1, 6, 30, 31);
         add(out, Conv2d.builder(12).kernel(3, 1).groups(4).bias(false).build(), 2, 4, 8, 17);
         add(out, Conv2d.builder(5).kernel(3).padding(Padding.SAME).build(), 1, 1, 18, 19);
-        // Direct: too few real outputs in any tile.
+        // Direct: too few real outputs in the register blocks, or more taps than a K chunk holds.
         add(out, Conv2d.builder(9).kernel(5).stride(2).groups(3).build(), 2, 6, 11, 13);
         add(out, Conv2d.builder(4).kernel(5).build(), 1, 3, 5, 5);
         add(out, Conv2d.builder(2).kernel(3).groups(2).padding(Padding.SAME).build(), 1, 6, 7, 9);
+        add(out, Conv2d.builder(16).kernel(25).build(), 1, 2, 30, 30);
         return out;
     }
 
