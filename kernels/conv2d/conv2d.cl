@@ -324,11 +324,17 @@ CK_FUNC void conv2d_copy_row2(__local float* dst, const int cpp, __global const 
         dst[jj] = (rowIn && c >= 0 && c < W) ? row[c] : 0.0f;
         dst[cpp + jj] = (rowIn && c + 1 >= 0 && c + 1 < W) ? row[c + 1] : 0.0f;
     }
-    for (int j = jlo + lane; j < jhi; j += CONV2D_LANES) {
-        const float even = row[iw + 2 * j];
-        const float odd = row[iw + 2 * j + 1];
-        dst[j] = even;
-        dst[cpp + j] = odd;
+    /* Eight pairs per step: one 16-float load split into its even and odd halves. */
+    const int n8 = (jhi - jlo) / 8;
+    for (int q = lane; q < n8; q += CONV2D_LANES) {
+        const int j = jlo + 8 * q;
+        const float16 v = vload16(0, row + iw + 2 * j);
+        vstore8(v.even, 0, dst + j);
+        vstore8(v.odd, 0, dst + cpp + j);
+    }
+    for (int j = jlo + 8 * n8 + lane; j < jhi; j += CONV2D_LANES) {
+        dst[j] = row[iw + 2 * j];
+        dst[cpp + j] = row[iw + 2 * j + 1];
     }
 }
 

@@ -285,8 +285,9 @@ static char variant_entry[16][64];
  * launch the library makes; Conv2dBench on opencl:0 measures the same through the Java host.
  */
 static const int CPU_TILED[] = {8, 2, 16, 16384, 576}; /* RM RH RW XS KC */
-static const int CPU_SHAPES[][3] = {{64, 8, 16}, {32, 8, 16}, {64, 4, 32}}; /* TM TOH TOW */
-static const double CPU_SPEED[] = {1.0, 0.8, 1.0};
+static const int CPU_SHAPES[][3] = {{128, 8, 16}, {64, 8, 16}, {32, 8, 16}, {64, 4, 32}}; /* TM TOH TOW */
+static const double CPU_SPEED[] = {1.0, 1.0, 0.8, 1.0};
+#define CPU_N_SHAPES 4
 static const int CPU_PW[] = {64, 64, 16, 16, 256}; /* TM TP RM RW KC */
 static const int CPU_DW[] = {16, 4, 4};           /* RW WX WY */
 static const int CPU_LANES = 1;
@@ -327,7 +328,7 @@ static const char* choose(const Conv* v, int* shape_index)
     double useful = (double) v->oh / (ceil_div(v->oh, CPU_TILED[1]) * CPU_TILED[1]) * v->ow
                     / (ceil_div(v->ow, CPU_TILED[2]) * CPU_TILED[2]) * ocg / (ceil_div(ocg, CPU_TILED[0]) * CPU_TILED[0]);
     double best = -1;
-    for (int i = 0; i < 3 && useful >= CPU_MIN_USEFUL; i++) {
+    for (int i = 0; i < CPU_N_SHAPES && useful >= CPU_MIN_USEFUL; i++) {
         const int* s = CPU_SHAPES[i];
         long rows = (long) (s[1] - 1) * v->sh + (long) (v->kh - 1) * v->dh + 1;
         long cpp = s[2] + (long) (v->kw - 1) * v->dw / v->sw;
@@ -542,9 +543,6 @@ int main(int argc, char** argv)
     Conv all[] = {
         conv("seed_conv2", 1, 100, 100, 150, 200, 3, 2, 1, 1),
         conv("seed_conv3", 1, 200, 50, 75, 400, 3, 2, 1, 1),
-        conv("x_s1", 1, 100, 50, 75, 200, 3, 1, 1, 1),
-        conv("x_s1b", 1, 100, 50, 75, 192, 3, 1, 1, 1),
-        conv("x_s2b", 1, 96, 100, 150, 192, 3, 2, 1, 1),
         conv("W3a_3x3_64_56", 1, 64, 56, 56, 64, 3, 1, 1, 0),
         conv("W3b_3x3_256_14", 1, 256, 14, 14, 256, 3, 1, 1, 0),
         conv("W3c_1x1_256to64_56", 1, 256, 56, 56, 64, 1, 1, 0, 0),
