@@ -9,5 +9,5 @@ X() { echo "XGEMM_MIN_INDIRECT_SIZE=1,GEMMK=0,KREG=1,KWG=$1,KWI=2,MDIMA=$2,MDIMC
 for set in "$(X 16 8 64 4 64 0 8 16)" "$(X 32 8 64 4 64 0 8 16)" "$(X 16 8 64 4 128 0 8 16)" "$(X 32 4 64 4 64 0 8 16)" \
            "$(X 16 4 32 8 128 0 8 16)" "$(X 16 8 64 4 64 1 8 16)" "$(X 32 8 64 4 128 0 8 16)" "$(X 16 8 64 8 128 0 8 16)"; do
   echo "== $set"
-  "$here/run.sh" -r 5 -s -B "$set" "$@" | grep -E "CLBlast|peak"
+  CLBLAST_PARAMS="$set" "$here/run.sh" -r 5 -s "$@" | grep -E "CLBlast|peak"
 done
