@@ -14,7 +14,8 @@
  *   -r N         timed rounds (default 15)
  *   -w NAME      only this workload (repeatable)
  *   -e ENTRY     force the new entry
- *   -V SPEC      one more variant of the new kernel: NAME=V,... macros over the host's, entry=NAME
+ *   -V SPEC      one more variant of the new kernel: NAME=V,... macros over the host's, entry=NAME,
+ *                kernels=DIR (another kernels/ folder, to compare kernel versions in one run)
  *   -s           skip the old kernel's timing (it still computes the reference once)
  *   -n           skip im2col + CLBlast
  *   -B SPEC      CLBlast parameters NAME=V,... (Xgemm's, and XGEMM_MIN_INDIRECT_SIZE) instead of
@@ -278,6 +279,7 @@ static void override_blas(void)
 static char variant_defines[16][1024];
 static int n_variants = 0;
 static char variant_entry[16][64];
+static char variant_kdir[16][512];
 
 /*
  * ClConv2dTuning.CPU (java/.../backend/opencl/ClConv2dTuning.java), the values the Java host uses
@@ -518,6 +520,10 @@ int main(int argc, char** argv)
             char buf[1024];
             snprintf(buf, sizeof buf, "%s", argv[++i]);
             for (char* tok = strtok(buf, ", "); tok; tok = strtok(NULL, ", ")) {
+                if (!strncmp(tok, "kernels=", 8)) {
+                    snprintf(variant_kdir[n_variants - 1], sizeof variant_kdir[0], "%s", tok + 8);
+                    continue;
+                }
                 if (!strncmp(tok, "entry=", 6)) {
                     snprintf(variant_entry[n_variants - 1], sizeof variant_entry[0], "%s", tok + 6);
                     continue;
@@ -639,7 +645,8 @@ int main(int argc, char** argv)
         }
         snprintf(labels[nv - 1], sizeof labels[nv - 1], "im2col + CLBlast SGEMM");
         for (int i = 0; i < nv - 1; i++) {
-            ks[i] = make_kernel(src, &ls[i], x, w, v->bias ? b : NULL, y[i]);
+            const char* s = i > 0 && variant_kdir[i - 1][0] ? conv_source(variant_kdir[i - 1]) : src;
+            ks[i] = make_kernel(s, &ls[i], x, w, v->bias ? b : NULL, y[i]);
         }
         Blas bl = {0};
         bl.direct = v->kh == 1 && v->kw == 1 && v->sh == 1 && v->sw == 1 && v->pt == 0 && v->pl == 0 && v->pb == 0 && v->pr == 0;
