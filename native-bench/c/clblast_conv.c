@@ -286,7 +286,7 @@ static char variant_kdir[16][512];
  * on PoCL, and ClConv2d.plan's choice of entry and tile shape, mirrored here so that "new" is the
  * launch the library makes; Conv2dBench on opencl:0 measures the same through the Java host.
  */
-static const int CPU_TILED[] = {8, 2, 16, 16384, 576}; /* RM RH RW XS KC */
+static const int CPU_TILED[] = {8, 2, 16, 32768, 576}; /* RM RH RW XS KC */
 static const int CPU_SHAPES[][3] = {{128, 8, 16}, {64, 8, 16}, {32, 8, 16}, {64, 4, 32}}; /* TM TOH TOW */
 static const double CPU_SPEED[] = {1.0, 1.0, 0.8, 1.0};
 #define CPU_N_SHAPES 4
