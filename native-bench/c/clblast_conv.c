@@ -547,6 +547,7 @@ int main(int argc, char** argv)
     }
 
     Conv all[] = {
+        conv("seed_conv1", 1, 3, 200, 300, 100, 3, 2, 1, 1),
         conv("seed_conv2", 1, 100, 100, 150, 200, 3, 2, 1, 1),
         conv("seed_conv3", 1, 200, 50, 75, 400, 3, 2, 1, 1),
         conv("W3a_3x3_64_56", 1, 64, 56, 56, 64, 3, 1, 1, 0),
