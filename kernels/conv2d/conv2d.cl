@@ -29,7 +29,12 @@
  *   vector: float16 on AVX-512 CPUs, 1 on GPUs, where adjacent work-items take adjacent columns).
  *   Strides > 1 store each patch row split by column phase (column c at (c % SW) * cpp + c / SW),
  *   so that a tap reads RW consecutive floats at any stride. The patch is shared by KH*KW taps and
- *   TM channels, the weights by TOH*TOW pixels.
+ *   TM channels, the weights by TOH*TOW pixels. A work-item whose block lies wholly past the last
+ *   channel, row or column skips the arithmetic (it still copies and meets the barriers). Each
+ *   chunk's sums go to separate accumulators (part_*) added to the running ones (acc_*) after
+ *   it: the running ones live across barriers, which on PoCL means in memory.
+ *   The local arrays: xs[tc][rows][SW][cpp] (patch rows, column phases), ws[TM][CONV2D_KC]
+ *   (row m = channel om0 + m, its tc*KH*KW weights in w's order).
  *     tc = min(C/G, CONV2D_XS / patch, CONV2D_KC / (KH*KW)), patch = rows * SW * cpp,
  *     rows = (TOH-1)*SH + (KH-1)*DH + 1, cpp = TOW + ((KW-1)*DW) / SW;
  *   the host only picks this entry when tc >= 1.

@@ -5,12 +5,16 @@
  *         (ClConv2d.plan with ClConv2dTuning.CPU, mirrored below in choose / plan_new), or
  *         variants of it given with -e ENTRY and -V NAME=V,... (entry=NAME in -V picks an entry)
  *   blas  im2col (a plain kernel here, exact pads) + CLBlast's SGEMM, per image: the floor
- * Rounds interleave the three so that load from other processes hits all alike; each reports
- * the median, min and max ms of its rounds, GFLOP/s of the median, and the largest difference
- * from the old kernel relative to the old kernel's largest |y|.
+ *         (no bias: every variant runs with zero biases; groups > 1 have no blas line)
+ * Rounds interleave the three (each round starting with a different one) so that load from other
+ * processes hits all alike, and an FMA-peak kernel runs between rounds to show how much of the
+ * machine the run had. Each reports the median, min and max ms of its rounds, GFLOP/s of the
+ * median, and the largest difference from the old kernel relative to the old kernel's largest |y|.
+ * Workloads: the seed network's layers and ResNet-50 shapes (the ids of Conv2dBench), and three
+ * depthwise layers.
  *
  * Build and run: native-bench/c/run.sh [options] (see there); options:
- *   -k DIR       kernels/ folder (default ../../kernels relative to the binary's cwd: kernels)
+ *   -k DIR       kernels/ folder (default: kernels, relative to the working directory)
  *   -r N         timed rounds (default 15)
  *   -w NAME      only this workload (repeatable)
  *   -e ENTRY     force the new entry

@@ -21,7 +21,7 @@ import org.jocl.cl_kernel;
 final class ClConv2d extends ClKernel {
     static final String SOURCE = "conv2d/conv2d.cl";
     /** The direct kernel's entry. */
-    static final String ENTRY = "conv2d_fwd";
+    static final String ENTRY = Path.DIRECT.entry;
     /** conv2d_fwd's work-group tile in output pixels (width x height). */
     static final int TILE_W = 16;
     static final int TILE_H = 4;
