@@ -79,15 +79,27 @@ public final class OpHarness {
         check(device, op, inputs, reference, tolerance, UNIFORM);
     }
 
+    /** Makes the kernel of a case on a device (a test may pick a variant {@link Device#prepare} would not). */
+    @FunctionalInterface
+    public interface Preparer {
+        Kernel prepare(Device device, Op op, List<Shape> inputs);
+    }
+
     /** Checks {@code op} on {@code inputs} with arguments from {@code filler}. */
     public static void check(Device device, Op op, List<Shape> inputs, Reference reference, double tolerance,
             Filler filler) {
+        check(device, op, inputs, reference, tolerance, filler, Device::prepare);
+    }
+
+    /** Checks {@code op} on {@code inputs} with arguments from {@code filler}, the kernel made by {@code preparer}. */
+    public static void check(Device device, Op op, List<Shape> inputs, Reference reference, double tolerance,
+            Filler filler, Preparer preparer) {
         String what = device.name() + " " + op.describe(inputs);
         long seed = op.describe(inputs).hashCode();
         Allocator host = Allocator.root("harness host");
         List<Tensor> hostArgs = new ArrayList<>();
         List<DeviceBuffer> args = new ArrayList<>();
-        try (Kernel kernel = device.prepare(op, inputs)) {
+        try (Kernel kernel = preparer.prepare(device, op, inputs)) {
             Shape outShape = kernel.outputShape();
             List<Shape> shapes = kernel.argumentShapes();
             for (int i = 0; i < shapes.size(); i++) {

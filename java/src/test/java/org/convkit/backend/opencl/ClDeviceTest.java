@@ -41,13 +41,15 @@ class ClDeviceTest {
 
     @Test
     void eachProgramIsBuiltOncePerOptionSet() {
-        Conv2d a = Conv2d.builder(4).kernel(3).padding(Padding.SAME).build();
+        // a takes conv2d_tiled with the first tile shape and b the direct kernel: both entries are in
+        // the program built for that shape (another shape, a different program).
+        Conv2d a = Conv2d.builder(64).kernel(3).padding(Padding.SAME).build();
         Conv2d b = Conv2d.builder(9).kernel(5).stride(2).groups(3).build();
-        try (Kernel k = cl.prepare(a, List.of(Shape.nchw(1, 3, 8, 8)))) {
+        try (Kernel k = cl.prepare(a, List.of(Shape.nchw(1, 3, 32, 32)))) {
             int after = cl.programBuilds();
             assertTrue(after >= 1, "the first conv2d built its program");
             try (Kernel k2 = cl.prepare(b, List.of(Shape.nchw(2, 6, 11, 13)));
-                    Kernel k3 = cl.prepare(a, List.of(Shape.nchw(1, 3, 8, 8)))) {
+                    Kernel k3 = cl.prepare(a, List.of(Shape.nchw(1, 3, 32, 32)))) {
                 assertEquals(after, cl.programBuilds(), "conv2d shapes share one program");
                 assertEquals(Shape.nchw(2, 9, 4, 5), k2.outputShape());
                 assertEquals(k.outputShape(), k3.outputShape());
