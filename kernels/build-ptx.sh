@@ -9,7 +9,14 @@
 #   kernels/build-ptx.sh OUT [REPORT]      REPORT defaults to OUT/cuda-report.txt
 #
 # Macros keep their defaults (no -D): the CUDA host launches with exactly those block sizes
-# (see common/cuda_compat.h and each .cu's header).
+# (see common/cuda_compat.h and each .cu's header). A .cu may also ask for variants, one line each
+# anywhere in it (its header), for hosts that pick among tuned values per shape:
+#   ptx-variant: CONV2D_TM=32
+#   ptx-variant: CONV2D_TOH=4 CONV2D_TOW=32
+# Each is built as well, with those -D's, to <op>.<name>.compute_NN.ptx, the name made of the
+# macros in sorted order, each without the "<OP>_" prefix, lower case, followed by its value,
+# joined by "_": conv2d.tm32, conv2d.toh4_tow32 (org.convkit.backend.cuda.CudaLaunch names them
+# the same way).
 # Without nvcc (on the PATH, or as $NVCC) it says so, removes PTX left by an earlier build, and
 # exits 0: the CUDA backend is then unavailable, everything else builds. Any compile or
 # validation error exits non-zero.
@@ -48,6 +55,35 @@ remove_stale() {
   done
 }
 
+# The modules of one .cu, a line each: the suffix of its file name and its -D flags, tab-separated;
+# first the defaults (empty suffix, no flags), then one per `ptx-variant:` line.
+modules() {
+  local cu="$1" op prefix line macro key short value name flags
+  op="$(basename "$cu" .cu)"
+  prefix="$(printf '%s' "$op" | tr '[:lower:]' '[:upper:]')_"
+  printf '\t\n'
+  { grep -o 'ptx-variant:.*' "$cu" || true; } | sed 's/^ptx-variant://' | while read -r line; do
+    name=""
+    flags=""
+    for macro in $(printf '%s\n' $line | LC_ALL=C sort); do
+      key="${macro%%=*}"
+      value="${macro#*=}"
+      if ! [[ "$key" =~ ^[A-Z][A-Z0-9_]*$ && "$value" =~ ^-?[0-9]+$ ]]; then
+        echo "build-ptx: kernels/$op/$op.cu: ptx-variant '$line': '$macro' is not MACRO=integer" >&2
+        return 1
+      fi
+      short="$(printf '%s' "${key#"$prefix"}" | tr '[:upper:]' '[:lower:]')"
+      name="${name:+${name}_}$short$value"
+      flags="${flags:+$flags }-D$key=$value"
+    done
+    if [ -z "$name" ]; then
+      echo "build-ptx: kernels/$op/$op.cu: a ptx-variant line without macros" >&2
+      return 1
+    fi
+    printf '.%s\t%s\n' "$name" "$flags"
+  done
+}
+
 NVCC="${NVCC:-$(command -v nvcc || true)}"
 if [ -z "$NVCC" ] || [ ! -x "$NVCC" ]; then
   msg="CUDA backend unavailable: nvcc not found; PTX not built"
@@ -66,13 +102,14 @@ fi
 remove_stale
 mkdir -p "$LOGS"
 
-# One job: one .cu for one architecture. Writes the PTX and the ptxas -v log; on failure the
-# compiler's messages go to stderr and nothing stale is left behind.
+# One job: one module of a .cu (suffix and -D flags, see modules) for one architecture. Writes the
+# PTX and the ptxas -v log; on failure the compiler's messages go to stderr and nothing stale is
+# left behind.
 build_one() {
-  local cu="$1" arch="$2" op ptx log newest dep
+  local cu="$1" arch="$2" suffix="$3" flags="$4" op ptx log newest dep
   op="$(basename "$cu" .cu)"
-  ptx="$OUT/$op/$op.compute_$arch.ptx"
-  log="$LOGS/$op.compute_$arch.txt"
+  ptx="$OUT/$op/$op$suffix.compute_$arch.ptx"
+  log="$LOGS/$op$suffix.compute_$arch.txt"
   if [ -f "$ptx" ] && [ -f "$log" ]; then
     newest=1
     for dep in "$cu" "$KERNELS"/common/*.h "$SCRIPT"; do
@@ -84,15 +121,17 @@ build_one() {
   fi
   mkdir -p "$OUT/$op"
   rm -f "$ptx" "$log"
-  if ! "$NVCC" -ptx -arch="compute_$arch" -std=c++17 -Werror all-warnings -I "$KERNELS" -o "$ptx.tmp" "$cu"; then
+  # $flags unquoted: one word per -D.
+  # shellcheck disable=SC2086
+  if ! "$NVCC" -ptx -arch="compute_$arch" -std=c++17 -Werror all-warnings -I "$KERNELS" $flags -o "$ptx.tmp" "$cu"; then
     rm -f "$ptx.tmp"
-    echo "build-ptx: nvcc failed on kernels/$op/$op.cu for compute_$arch" >&2
+    echo "build-ptx: nvcc failed on kernels/$op/$op.cu${flags:+ ($flags)} for compute_$arch" >&2
     return 1
   fi
   if ! "$PTXAS" -arch="sm_$arch" -v -o /dev/null "$ptx.tmp" > "$log.tmp" 2>&1; then
     cat "$log.tmp" >&2
     rm -f "$ptx.tmp" "$log.tmp"
-    echo "build-ptx: ptxas -arch=sm_$arch rejected the PTX of kernels/$op/$op.cu" >&2
+    echo "build-ptx: ptxas -arch=sm_$arch rejected the PTX of kernels/$op/$op.cu${flags:+ ($flags)}" >&2
     return 1
   fi
   mv "$ptx.tmp" "$ptx"
@@ -108,14 +147,40 @@ if [ ! -e "${sources[0]}" ]; then
   echo "build-ptx: no kernels/*/*.cu found under $KERNELS" >&2
   exit 1
 fi
+# Every module of every .cu: "cu<TAB>suffix<TAB>flags" lines.
+jobs=()
 for cu in "${sources[@]}"; do
+  list="$(modules "$cu")" || exit 1
+  while IFS=$'\t' read -r suffix flags; do
+    jobs+=("$cu"$'\t'"$suffix"$'\t'"$flags")
+  done <<< "$list"
+done
+for job in "${jobs[@]}"; do
+  IFS=$'\t' read -r cu suffix flags <<< "$job"
   for arch in "${ARCHS[@]}"; do
-    printf '%s\0%s\0' "$cu" "$arch"
+    printf '%s\0%s\0%s\0%s\0' "$cu" "$arch" "$suffix" "$flags"
   done
-done | xargs -0 -n 2 -P "$JOBS" bash -c 'build_one "$1" "$2"' build_one || {
+done | xargs -0 -n 4 -P "$JOBS" bash -c 'build_one "$1" "$2" "$3" "$4"' build_one || {
   echo "build-ptx: building the CUDA kernels failed (messages above)" >&2
   exit 1
 }
+
+# Modules no longer asked for (a variant line removed) must not ship either.
+expected=""
+for job in "${jobs[@]}"; do
+  IFS=$'\t' read -r cu suffix flags <<< "$job"
+  op="$(basename "$cu" .cu)"
+  for arch in "${ARCHS[@]}"; do
+    expected+="$op/$op$suffix.compute_$arch"$'\n'
+  done
+done
+for ptx in "$OUT"/*/*.compute_*.ptx; do
+  [ -e "$ptx" ] || continue
+  module="$(basename "$(dirname "$ptx")")/$(basename "$ptx" .ptx)"
+  if ! grep -qxF "$module" <<< "$expected"; then
+    rm -f "$ptx" "$LOGS/$(basename "$ptx" .ptx).txt"
+  fi
+done
 
 # The report: a summary line per entry and architecture, then every ptxas -v log.
 {
@@ -125,27 +190,30 @@ done | xargs -0 -n 2 -P "$JOBS" bash -c 'build_one "$1" "$2"' build_one || {
   echo "# reports them for $REAL; the driver compiles the PTX again when it loads it,"
   echo "# so a driver of another version may allocate differently."
   echo "#"
-  printf '# %-24s %-6s %5s %10s %12s %12s %11s\n' entry arch regs "smem B" "stack B" "spill st B" "spill ld B"
-  for cu in "${sources[@]}"; do
+  printf '# %-24s %-18s %-6s %5s %10s %12s %12s %11s\n' entry module arch regs "smem B" "stack B" "spill st B" \
+    "spill ld B"
+  for job in "${jobs[@]}"; do
+    IFS=$'\t' read -r cu suffix flags <<< "$job"
     op="$(basename "$cu" .cu)"
     for arch in "${ARCHS[@]}"; do
-      awk '
+      awk -v module="$op$suffix" '
         /Compiling entry function/ { split($0, q, "'\''"); entry = q[2]; arch = q[4]; smem = 0 }
         /bytes stack frame/ { stack = $1; st = $5; ld = $9 }
         /Used [0-9]+ registers/ {
           regs = $5
           if (match($0, /[0-9]+ bytes smem/)) { smem = substr($0, RSTART, RLENGTH); sub(/ .*/, "", smem) }
-          printf "  %-24s %-6s %5d %10d %12d %12d %11d\n", entry, arch, regs, smem, stack, st, ld
-        }' "$LOGS/$op.compute_$arch.txt"
-    done | LC_ALL=C sort -k1,1 -k2,2
+          printf "  %-24s %-18s %-6s %5d %10d %12d %12d %11d\n", entry, module, arch, regs, smem, stack, st, ld
+        }' "$LOGS/$op$suffix.compute_$arch.txt"
+    done | LC_ALL=C sort -k1,1 -k2,2 -k3,3
   done
-  for cu in "${sources[@]}"; do
+  for job in "${jobs[@]}"; do
+    IFS=$'\t' read -r cu suffix flags <<< "$job"
     op="$(basename "$cu" .cu)"
     for arch in "${ARCHS[@]}"; do
       echo
-      echo "== $op/$op.compute_$arch.ptx: ptxas -arch=sm_$arch -v"
-      cat "$LOGS/$op.compute_$arch.txt"
+      echo "== $op/$op$suffix.compute_$arch.ptx: ptxas -arch=sm_$arch -v${flags:+ (built with $flags)}"
+      cat "$LOGS/$op$suffix.compute_$arch.txt"
     done
   done
 } > "$REPORT"
-echo "build-ptx: ${#sources[@]} CUDA kernels, PTX for $VIRTUAL in $OUT; report $REPORT"
+echo "build-ptx: ${#sources[@]} CUDA kernels (${#jobs[@]} modules), PTX for $VIRTUAL in $OUT; report $REPORT"
