@@ -9,10 +9,11 @@
  * Every entry takes the same arguments, in this order:
  *   x, w, b, y, N, C, H, W, OC, OH, OW, KH, KW, SH, SW, DH, DW, PT, PL, G, ACT
  * (PT/PL: top and left pads; the bottom and right pads follow from OH/OW; ACT: common/convkit.h).
- * The host (ClConv2d) picks the entry per shape, and the tile macros per device from data
- * (ClConv2dTuning); the defaults below are the generic-GPU values. Indices are 32-bit: the host
- * refuses tensors of 2^31 elements or more. Every entry is validated against conv2d_fwd's
- * definition by the same sweeps (Conv2dConsistencyTest, ClConv2dPathsTest).
+ * The hosts (ClConv2d, and CudaConv2d for the CUDA twin conv2d.cu) pick the entry per shape, and
+ * the tile macros per device from data, through one plan (Conv2dPlan, Conv2dTuning in
+ * org.convkit.backend.plan); the defaults below are the generic-GPU values. Indices are 32-bit:
+ * the host refuses tensors of 2^31 elements or more. Every entry is validated against
+ * conv2d_fwd's definition by the same sweeps (Conv2dConsistencyTest, ClConv2dPathsTest).
  *
  * Entries (grid = global size; local size = work-group; ceil(a/b) rounds up):
  *

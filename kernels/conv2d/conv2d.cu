@@ -30,8 +30,10 @@
  *     ws [KC][TM + 4], k-major (k = ci*KH*KW + r*KW + s): a thread's RM weights of one k are
  *        contiguous (float4 reads); a row of TM + 4 floats (4 mod 32 banks) makes the copy, in
  *        which a warp writes 8 k x 4 channels, conflict-free.
- *   With 2 blocks of 256 threads per SM (__launch_bounds__), one block computes while the other
- *   copies. Shared memory: (CONV2D_XS * 3/2 + CONV2D_KC * (CONV2D_TM + 4)) floats, static.
+ *   __launch_bounds__ holds a thread to 128 registers, so that an SM keeps 2 blocks of 256
+ *   threads (4 of 128): one computes while another copies. Shared memory, static:
+ *   (CONV2D_XS * 3/2 + CONV2D_KC * (CONV2D_TM + 4)) floats, 41 KiB at the defaults. A warp copies
+ *   each patch row (the .cl's CONV2D_LANES work-items).
  *
  * - conv2d_1x1: per image and group the GEMM y[o, p] = sum_c w[o, c] x[c, p]. A block owns
  *   CONV2D_PW_TM channels x CONV2D_PW_TP pixels, a thread CONV2D_PW_RM channels x CONV2D_PW_RW (4)
@@ -120,14 +122,21 @@
 #define CONV2D_LANES 32
 #endif
 
+/* The GPU values' structure, which this file is written for: adjacent threads on adjacent columns
+   (RW, DW_RW 1), conv2d_1x1's x as float4 (PW_RW 4), a thread's weights as float4s (RM, PW_RM
+   multiples of 4) from rows of TM + 4 floats (TM, PW_TM multiples of 32: 4 mod 32 banks). */
 #if CONV2D_RW != 1 || CONV2D_DW_RW != 1 || CONV2D_PW_RW != 4
-#error "conv2d.cu maps adjacent threads to adjacent columns (CONV2D_RW, CONV2D_DW_RW 1) and reads x for conv2d_1x1 as float4 (CONV2D_PW_RW 4): the GPU values"
-#endif
-#if CONV2D_TM % CONV2D_RM != 0 || CONV2D_TOH % CONV2D_RH != 0 || CONV2D_PW_TM % CONV2D_PW_RM != 0 || CONV2D_PW_TP % CONV2D_PW_RW != 0
-#error "conv2d: a tile must be a multiple of its register block"
+#error "conv2d.cu: CONV2D_RW and CONV2D_DW_RW must be 1, CONV2D_PW_RW 4"
 #endif
 #if CONV2D_RM % 4 != 0 || CONV2D_PW_RM % 4 != 0 || CONV2D_TM % 32 != 0 || CONV2D_PW_TM % 32 != 0
-#error "conv2d.cu reads a thread's weights as float4s from rows of TM + 4 floats (4 mod 32 banks): RM and PW_RM multiples of 4, TM and PW_TM of 32"
+#error "conv2d.cu: CONV2D_RM and CONV2D_PW_RM must be multiples of 4, CONV2D_TM and CONV2D_PW_TM of 32"
+#endif
+#if CONV2D_LANES != CK_WARP
+#error "conv2d.cu: a warp copies a row, so CONV2D_LANES must be 32"
+#endif
+#if CONV2D_TM % CONV2D_RM != 0 || CONV2D_TOH % CONV2D_RH != 0 || CONV2D_PW_TM % CONV2D_PW_RM != 0 \
+    || CONV2D_PW_TP % CONV2D_PW_RW != 0
+#error "conv2d: a tile must be a multiple of its register block"
 #endif
 
 extern "C" __global__ void __launch_bounds__(CONV2D_TILE_W * CONV2D_TILE_H)

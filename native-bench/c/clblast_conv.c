@@ -2,7 +2,7 @@
  * clblast_conv: conv2d on one OpenCL device, three ways, timed in the same run:
  *   old   convkit's conv2d_fwd (one work-item per output element)
  *   new   the entry and tile macros convkit's host picks for the shape on a CPU device
- *         (ClConv2d.plan with ClConv2dTuning.CPU, mirrored below in choose / plan_new), or
+ *         (Conv2dPlan.of with Conv2dTuning.CPU, mirrored below in choose / plan_new), or
  *         variants of it given with -e ENTRY and -V NAME=V,... (entry=NAME in -V picks an entry)
  *   blas  im2col (a plain kernel here, exact pads) + CLBlast's SGEMM, per image: the floor
  *         (no bias: every variant runs with zero biases; groups > 1 have no blas line)
@@ -286,8 +286,8 @@ static char variant_entry[16][64];
 static char variant_kdir[16][512];
 
 /*
- * ClConv2dTuning.CPU (java/.../backend/opencl/ClConv2dTuning.java), the values the Java host uses
- * on PoCL, and ClConv2d.plan's choice of entry and tile shape, mirrored here so that "new" is the
+ * Conv2dTuning.CPU (java/.../backend/plan/Conv2dTuning.java), the values the Java host uses
+ * on PoCL, and Conv2dPlan.of's choice of entry and tile shape, mirrored here so that "new" is the
  * launch the library makes; Conv2dBench on opencl:0 measures the same through the Java host.
  */
 static const int CPU_TILED[] = {8, 2, 16, 32768, 576}; /* RM RH RW XS KC */
@@ -317,7 +317,7 @@ static long ceil_div(long a, long b)
     return (a + b - 1) / b;
 }
 
-/* ClConv2d.plan's entry and tile shape for the CPU table (its work-group and local-memory checks
+/* Conv2dPlan.of's entry and tile shape for the CPU table (its work-group and local-memory checks
    always pass on PoCL with these values). */
 static const char* choose(const Conv* v, int* shape_index)
 {

@@ -7,6 +7,7 @@ import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_
 import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X;
 import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y;
 import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z;
+import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK;
 import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK;
 
 import java.io.IOException;
@@ -35,6 +36,7 @@ import org.convkit.backend.DeviceBuffer;
 import org.convkit.backend.DeviceInfo;
 import org.convkit.backend.KernelBuildException;
 import org.convkit.backend.UnsupportedOpException;
+import org.convkit.backend.plan.Conv2dPlan;
 import org.convkit.memory.Allocation;
 import org.convkit.ops.ActivationOp;
 import org.convkit.ops.BatchNorm;
@@ -82,6 +84,8 @@ public final class CudaDevice extends AbstractDevice {
     private final CUstream stream;
     private final int computeMajor;
     private final int maxThreadsPerBlock;
+    /** Static shared memory a block may use (48 KiB; more only as opt-in dynamic memory, which convkit does not use). */
+    private final int sharedMemoryPerBlock;
     private final int[] maxBlock;
     private final long[] maxGrid;
     private final Map<String, CUmodule> modules = new ConcurrentHashMap<>();
@@ -95,6 +99,7 @@ public final class CudaDevice extends AbstractDevice {
         Cuda.check(JCudaDriver.cuDeviceGet(device, ordinal), info.name(), "cuDeviceGet", "ordinal " + ordinal);
         this.computeMajor = CudaBackend.attribute(device, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
         this.maxThreadsPerBlock = CudaBackend.attribute(device, CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK);
+        this.sharedMemoryPerBlock = CudaBackend.attribute(device, CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK);
         this.maxBlock = new int[] {CudaBackend.attribute(device, CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_X),
             CudaBackend.attribute(device, CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Y),
             CudaBackend.attribute(device, CU_DEVICE_ATTRIBUTE_MAX_BLOCK_DIM_Z)};
@@ -173,6 +178,11 @@ public final class CudaDevice extends AbstractDevice {
     /** The PTX resource of {@code module} (e.g. {@code conv2d/conv2d}) for a device of this compute capability. */
     static String ptxResource(String module, int computeMajor) {
         return KERNELS + module + "." + ptxArchitecture(computeMajor) + ".ptx";
+    }
+
+    /** What this device allows a conv2d launch: threads and static shared memory per block, multiprocessors. */
+    Conv2dPlan.Limits conv2dLimits() {
+        return new Conv2dPlan.Limits(maxThreadsPerBlock, sharedMemoryPerBlock, info().computeUnits());
     }
 
     /** Modules loaded so far on this device (each PTX resource once). */

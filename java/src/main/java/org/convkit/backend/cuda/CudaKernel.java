@@ -52,7 +52,7 @@ abstract class CudaKernel extends Kernel {
         }
         List<CUfunction> fs = new ArrayList<>();
         for (CudaLaunch l : plan) {
-            fs.add(cuda.function(l.module(), l.entry()));
+            fs.add(cuda.function(l.ptxModule(), l.entry()));
         }
         this.launches = List.copyOf(plan);
         this.functions = List.copyOf(fs);

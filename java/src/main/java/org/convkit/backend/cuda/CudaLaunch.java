@@ -2,7 +2,12 @@ package org.convkit.backend.cuda;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 import jcuda.Pointer;
 
@@ -21,14 +26,21 @@ import org.convkit.backend.DeviceBuffer;
  * optional buffers null; an OpenCL {@code int8} / {@code uint8} is 8 consecutive 32-bit integers
  * passed by value.
  *
- * @param module the PTX module, {@code <op>/<op>} under {@code kernels/}
+ * <p>Most kernels are built once, with their sources' default macros. A kernel whose host picks
+ * among tuned values per shape (conv2d's tile shapes) ships a PTX module per value set besides the
+ * defaults, each asked for by a {@code ptx-variant:} line in its .cu; {@code defines} names the
+ * macros of the launch's module that differ from the defaults, and {@link #ptxModule()} the module.
+ *
+ * @param module the kernel source, {@code <op>/<op>} under {@code kernels/} (the .cl and the .cu)
+ * @param defines the macros the launch's module is built with where they differ from the source's
+ *     defaults (empty for the defaults' module), sorted by name
  * @param entry the kernel's entry name
  * @param label what error messages call this launch, before the case (usually the entry)
  * @param grid blocks along x, y, z
  * @param block threads along x, y, z
  * @param args the kernel's parameters, in order
  */
-record CudaLaunch(String module, String entry, String label, long[] grid, int[] block, List<Arg> args) {
+record CudaLaunch(String module, SortedMap<String, Integer> defines, String entry, String label, long[] grid, int[] block, List<Arg> args) {
     /** A kernel parameter. */
     sealed interface Arg permits Input, Output, Workspace, None, I32, F32, I64, I32x8 {
     }
@@ -72,7 +84,36 @@ record CudaLaunch(String module, String entry, String label, long[] grid, int[] 
     }
 
     CudaLaunch {
+        defines = Collections.unmodifiableSortedMap(new TreeMap<>(defines));
         args = List.copyOf(args);
+    }
+
+    /**
+     * The PTX module this launch loads: {@code module} for the defaults, else
+     * {@link #variantModule}'s name for {@code defines}.
+     */
+    String ptxModule() {
+        return variantModule(module, defines);
+    }
+
+    /**
+     * The PTX module of {@code module} built with {@code defines} (non-default macros), named as
+     * {@code kernels/build-ptx.sh} names it: the macros in sorted order, each without the
+     * {@code <OP>_} prefix (OP the source's file name), lower case, followed by its value, joined by
+     * {@code _}, after a dot: {@code conv2d/conv2d} with {@code CONV2D_TOH=4, CONV2D_TOW=32} is
+     * {@code conv2d/conv2d.toh4_tow32}.
+     */
+    static String variantModule(String module, Map<String, Integer> defines) {
+        if (defines.isEmpty()) {
+            return module;
+        }
+        String prefix = module.substring(module.lastIndexOf('/') + 1).toUpperCase(Locale.ROOT) + "_";
+        List<String> parts = new ArrayList<>();
+        for (Map.Entry<String, Integer> e : new TreeMap<>(defines).entrySet()) {
+            String name = e.getKey().startsWith(prefix) ? e.getKey().substring(prefix.length()) : e.getKey();
+            parts.add(name.toLowerCase(Locale.ROOT) + e.getValue());
+        }
+        return module + "." + String.join("_", parts);
     }
 
     /**
@@ -119,6 +160,7 @@ record CudaLaunch(String module, String entry, String label, long[] grid, int[] 
         private final long[] grid = {1, 1, 1};
         private final int[] block = {1, 1, 1};
         private final List<Arg> args = new ArrayList<>();
+        private final SortedMap<String, Integer> defines = new TreeMap<>();
         private String label;
 
         private Builder(String module, String entry, long[] global, long[] local) {
@@ -187,6 +229,12 @@ record CudaLaunch(String module, String entry, String label, long[] grid, int[] 
             return this;
         }
 
+        /** The module's macros that differ from the source's defaults (see {@link CudaLaunch#ptxModule()}). */
+        Builder defines(Map<String, Integer> macros) {
+            defines.putAll(macros);
+            return this;
+        }
+
         /** What error messages call the launch (default: the entry). */
         Builder label(String text) {
             this.label = text;
@@ -194,7 +242,7 @@ record CudaLaunch(String module, String entry, String label, long[] grid, int[] 
         }
 
         CudaLaunch build() {
-            return new CudaLaunch(module, entry, label, grid.clone(), block.clone(), args);
+            return new CudaLaunch(module, defines, entry, label, grid.clone(), block.clone(), args);
         }
     }
 }

@@ -16,6 +16,7 @@ import org.convkit.backend.AbstractDevice;
 import org.convkit.backend.DeviceBuffer;
 import org.convkit.backend.DeviceInfo;
 import org.convkit.backend.KernelBuildException;
+import org.convkit.backend.plan.Conv2dTuning;
 import org.convkit.memory.Allocation;
 import org.convkit.ops.ActivationOp;
 import org.convkit.ops.BatchNorm;
@@ -66,7 +67,7 @@ public final class ClDevice extends AbstractDevice {
     private final long baseAlign;
     /** The queue's native handle, for {@link ClNative}'s downcalls. */
     private final MemorySegment queueHandle;
-    private final ClConv2dTuning conv2dTuning;
+    private final Conv2dTuning conv2dTuning;
     private final Map<String, cl_program> programs = new ConcurrentHashMap<>();
     /** Each cached program's inlined source and options, for {@link ClTrace}. */
     private final Map<cl_program, String[]> sources = new ConcurrentHashMap<>();
@@ -88,7 +89,7 @@ public final class ClDevice extends AbstractDevice {
         this.maxWorkGroupSize = Cl.deviceSize(device, CL_DEVICE_MAX_WORK_GROUP_SIZE);
         this.baseAlign = Math.max(1, Cl.deviceInt(device, CL.CL_DEVICE_MEM_BASE_ADDR_ALIGN) / 8);
         this.queueHandle = ClNative.AVAILABLE ? ClNative.handle(queue) : MemorySegment.NULL;
-        this.conv2dTuning = ClConv2dTuning.forDevice(info.kind(), Cl.deviceString(device, CL.CL_DEVICE_VENDOR), info.model());
+        this.conv2dTuning = Conv2dTuning.forDevice(info.kind(), Cl.deviceString(device, CL.CL_DEVICE_VENDOR), info.model());
         // Convolutions and the dense layer.
         register(Conv2d.class, (op, inputs) -> new ClConv2d(this, op, inputs.get(0)));
         register(SeparableConv2d.class, (op, inputs) -> new ClSeparableConv2d(this, op, inputs));
@@ -120,7 +121,7 @@ public final class ClDevice extends AbstractDevice {
     }
 
     /** The conv2d kernels' tile sizes for this device. */
-    ClConv2dTuning conv2dTuning() {
+    Conv2dTuning conv2dTuning() {
         return conv2dTuning;
     }
 

@@ -20,7 +20,10 @@ import org.convkit.backend.Backends;
 import org.convkit.backend.Device;
 import org.convkit.backend.DeviceBuffer;
 import org.convkit.backend.Kernel;
+import org.convkit.backend.opencl.ClConv2dPathsTest;
 import org.convkit.backend.opencl.ClLaunchRunner;
+import org.convkit.backend.plan.Conv2dPlan;
+import org.convkit.backend.plan.Conv2dTuning;
 import org.convkit.memory.Allocator;
 import org.convkit.ops.Activation;
 import org.convkit.ops.ActivationOp;
@@ -79,6 +82,11 @@ class CudaLaunchTest {
         }
     }
 
+    /** An H200's limits: 1024 threads and 48 KiB of static shared memory per block, 132 multiprocessors. */
+    static final Conv2dPlan.Limits H200 = new Conv2dPlan.Limits(1024, 48 * 1024, 132);
+    /** A GPU with one multiprocessor, where the largest tiles win: conv2d_tiled's other modules. */
+    static final Conv2dPlan.Limits ONE_SM = new Conv2dPlan.Limits(1024, 48 * 1024, 1);
+
     private Device cl;
     private final Allocator host = Allocator.root("cuda launch test host");
 
@@ -103,12 +111,29 @@ class CudaLaunchTest {
 
     static List<Case> cases() {
         List<Case> c = new ArrayList<>();
+        // conv2d: every entry, and conv2d_tiled with each tile shape (module) of the GPU data. The
+        // OpenCL host here uses the CPU data; the cases keep each sum in one K chunk under both
+        // tables, so that the two orders of summation, hence the bits, agree.
         Shape img = Shape.nchw(1, 3, 9, 11);
         Conv2d conv = Conv2d.builder(8).kernel(3).padding(Padding.SAME).activation(Activation.RELU).build();
-        c.add(Case.of(conv, List.of(img), () -> CudaConv2d.plan(conv, img)));
+        c.add(Case.of(conv, List.of(img), () -> CudaConv2d.plan(conv, img, H200)));
         Shape in2 = Shape.nchw(2, 4, 13, 9);
         Conv2d grouped = Conv2d.builder(6).kernel(3).stride(2).dilation(2).groups(2).bias(false).build();
-        c.add(Case.of(grouped, List.of(in2), () -> CudaConv2d.plan(grouped, in2)));
+        c.add(Case.of(grouped, List.of(in2), () -> CudaConv2d.plan(grouped, in2, H200)));
+        Conv2d many = Conv2d.builder(64).kernel(3).padding(Padding.SAME).build();
+        Shape square = Shape.nchw(1, 5, 16, 16);
+        c.add(Case.of(many, List.of(square), () -> CudaConv2d.plan(many, square, ONE_SM)));
+        Shape flat = Shape.nchw(2, 5, 4, 32);
+        c.add(Case.of(many, List.of(flat), () -> CudaConv2d.plan(many, flat, ONE_SM)));
+        Conv2d pointwise = Conv2d.builder(20).kernel(1).groups(2).activation(Activation.RELU).build();
+        Shape pwIn = Shape.nchw(2, 12, 7, 9);
+        c.add(Case.of(pointwise, List.of(pwIn), () -> CudaConv2d.plan(pointwise, pwIn, H200)));
+        Conv2d depthwise = Conv2d.builder(8).kernel(3).stride(2).groups(4).padding(Padding.SAME).build();
+        Shape dwIn = Shape.nchw(1, 4, 13, 17);
+        c.add(Case.of(depthwise, List.of(dwIn), () -> CudaConv2d.plan(depthwise, dwIn, H200)));
+        Conv2d huge = Conv2d.builder(4).kernel(25).build();
+        Shape hugeIn = Shape.nchw(1, 2, 27, 28);
+        c.add(Case.of(huge, List.of(hugeIn), () -> CudaConv2d.plan(huge, hugeIn, H200)));
 
         SeparableConv2d sep = SeparableConv2d.builder(8).kernel(3).padding(Padding.SAME).build();
         c.add(Case.of(sep, List.of(img), () -> CudaSeparableConv2d.plan(sep, List.of(img))));
@@ -241,7 +266,7 @@ class CudaLaunchTest {
                 }
                 k.run(args, viaCl, ws1);
                 for (CudaLaunch l : c.launches()) {
-                    ClLaunchRunner.run(cl, l.module() + ".cl", l.entry(), global(l), local(l),
+                    ClLaunchRunner.run(cl, l.module() + ".cl", l.defines(), l.entry(), global(l), local(l),
                             values(l, args, viaCuda, ws2));
                 }
                 float[] expected = download(viaCl, k.outputShape());
@@ -342,6 +367,74 @@ class CudaLaunchTest {
         Set<String> openCl = ((Map<?, ?>) f.get(cl)).keySet().stream().map(k -> ((Class<?>) k).getName())
                 .collect(Collectors.toCollection(TreeSet::new));
         assertEquals(openCl, ops.stream().map(Class::getName).collect(Collectors.toCollection(TreeSet::new)));
+    }
+
+    /**
+     * CudaConv2d launches what ClConv2d launches on a GPU with the same limits (the generic-GPU
+     * data): the entry, the sizes, and the macros as a PTX module conv2d.cu builds, for every case
+     * of the OpenCL paths' sweep and every tile shape of the table.
+     */
+    @Test
+    void conv2dLaunchesAreTheOpenClHostsWithTheGpuData() {
+        Set<String> modules = new TreeSet<>();
+        modules.add(CudaConv2d.MODULE);
+        for (Map<String, Integer> v : KernelSignatures.ptxVariants(PtxBuildTest.kernelSource("conv2d/conv2d.cu"))) {
+            modules.add(CudaLaunch.variantModule(CudaConv2d.MODULE, v));
+        }
+        Map<String, Integer> defaults = Conv2dTuning.GPU.defines(Conv2dTuning.GPU.tiled().shapes().get(0));
+        for (Conv2dTuning.TileShape s : Conv2dTuning.GPU.tiled().shapes()) {
+            String m = CudaLaunch.variantModule(CudaConv2d.MODULE, CudaConv2d.variant(Conv2dTuning.GPU.defines(s)));
+            assertTrue(modules.contains(m), s + " needs PTX module " + m + "; conv2d.cu builds " + modules);
+        }
+        Set<String> used = new TreeSet<>();
+        for (Conv2dPlan.Limits limits : List.of(H200, ONE_SM)) {
+            for (ClConv2dPathsTest.Case k : ClConv2dPathsTest.cases()) {
+                Conv2dPlan p = Conv2dPlan.of(k.geometry(), Conv2dTuning.GPU, limits);
+                List<CudaLaunch> ls = CudaConv2d.plan(k.conv(), k.input(), limits);
+                assertEquals(1, ls.size(), k + ": launches");
+                CudaLaunch l = ls.get(0);
+                assertEquals(p.path().entry(), l.entry(), k + ": entry");
+                checkSizes(l, p.global(), p.local());
+                Map<String, Integer> macros = new TreeMap<>(defaults);
+                macros.putAll(l.defines());
+                assertEquals(new TreeMap<>(p.defines()), macros, k + ": macros");
+                assertTrue(modules.contains(l.ptxModule()), k + ": module " + l.ptxModule() + " not among " + modules);
+                used.add(l.ptxModule());
+            }
+        }
+        for (Case c : cases()) {
+            if (c.op() instanceof Conv2d) {
+                c.launches().forEach(l -> used.add(l.ptxModule()));
+            }
+        }
+        assertEquals(modules, used, "the sweep and the cases reach every conv2d module");
+    }
+
+    /** conv2d.cl and conv2d.cu default to the GPU data's values, and the .cu's variants differ from them in tile shape only. */
+    @Test
+    void conv2dSourcesDefaultToTheGpuData() {
+        Map<String, Integer> gpu = Conv2dTuning.GPU.defines(Conv2dTuning.GPU.tiled().shapes().get(0));
+        for (String source : List.of("conv2d/conv2d.cl", "conv2d/conv2d.cu")) {
+            Map<String, Integer> defaults = KernelSignatures.macroDefaults(PtxBuildTest.kernelSource(source));
+            for (Map.Entry<String, Integer> e : gpu.entrySet()) {
+                assertEquals(e.getValue(), defaults.get(e.getKey()), source + ": default of " + e.getKey());
+            }
+        }
+        for (Map<String, Integer> v : KernelSignatures.ptxVariants(PtxBuildTest.kernelSource("conv2d/conv2d.cu"))) {
+            assertTrue(Set.of("CONV2D_TM", "CONV2D_TOH", "CONV2D_TOW").containsAll(v.keySet()), "variant " + v);
+        }
+    }
+
+    @Test
+    void variantModulesAreNamedAsTheBuildNamesThem() {
+        assertEquals("conv2d/conv2d", CudaLaunch.variantModule("conv2d/conv2d", Map.of()));
+        assertEquals("conv2d/conv2d.tm32", CudaLaunch.variantModule("conv2d/conv2d", Map.of("CONV2D_TM", 32)));
+        assertEquals("conv2d/conv2d.toh4_tow32",
+                CudaLaunch.variantModule("conv2d/conv2d", Map.of("CONV2D_TOW", 32, "CONV2D_TOH", 4)));
+        CudaLaunch l = CudaLaunch.of("conv2d/conv2d", "conv2d_tiled", new long[] {32}, new long[] {32})
+                .defines(Map.of("CONV2D_TM", 32)).build();
+        assertEquals("conv2d/conv2d.tm32", l.ptxModule());
+        assertEquals("conv2d/conv2d", l.module());
     }
 
     @Test

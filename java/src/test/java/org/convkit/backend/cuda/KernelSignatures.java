@@ -53,6 +53,38 @@ final class KernelSignatures {
     private KernelSignatures() {
     }
 
+    private static final Pattern MACRO_DEFAULT =
+            Pattern.compile("^#\\s*ifndef\\s+(\\w+)\\s*\\n#\\s*define\\s+\\1\\s+(-?\\d+)\\s*$", Pattern.MULTILINE);
+    private static final Pattern PTX_VARIANT = Pattern.compile("ptx-variant:([^\\n]*)");
+
+    /** The integer defaults of a source's tunables: {@code #ifndef X} directly followed by {@code #define X value}. */
+    static Map<String, Integer> macroDefaults(String source) {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        Matcher m = MACRO_DEFAULT.matcher(source);
+        while (m.find()) {
+            out.put(m.group(1), Integer.parseInt(m.group(2)));
+        }
+        return out;
+    }
+
+    /**
+     * The PTX variants a .cu asks kernels/build-ptx.sh for: each {@code ptx-variant:} line's
+     * {@code MACRO=value} pairs.
+     */
+    static List<Map<String, Integer>> ptxVariants(String cuSource) {
+        List<Map<String, Integer>> out = new ArrayList<>();
+        Matcher m = PTX_VARIANT.matcher(cuSource);
+        while (m.find()) {
+            Map<String, Integer> v = new LinkedHashMap<>();
+            for (String pair : m.group(1).trim().split("\\s+")) {
+                int eq = pair.indexOf('=');
+                v.put(pair.substring(0, eq), Integer.parseInt(pair.substring(eq + 1)));
+            }
+            out.add(v);
+        }
+        return out;
+    }
+
     /** The {@code __kernel} entries of an OpenCL source, in source order. */
     static List<Entry> openCl(String source) {
         String code = preprocess(source);

@@ -29,9 +29,10 @@ import org.junit.jupiter.api.Test;
  * The CUDA kernels' contract with their OpenCL twins: every {@code kernels/<op>/<op>.cl} has a
  * {@code <op>.cu} with the same entries, each with the same parameter types in the same order,
  * and the PTX that {@code kernels/build-ptx.sh} made at Maven's generate-resources (packaged
- * beside the .cl as {@code <op>.compute_80.ptx} and {@code <op>.compute_90.ptx}) declares
- * exactly those entries with those parameters. So a CUDA host written against a .cl's launch
- * code (arguments by index) cannot drift from the kernel it loads.
+ * beside the .cl as {@code <op>.compute_80.ptx} and {@code <op>.compute_90.ptx}, and likewise each
+ * module of a {@code ptx-variant:} line, e.g. {@code conv2d.tm32.compute_90.ptx}) declares exactly
+ * those entries with those parameters. So a CUDA host written against a .cl's launch code
+ * (arguments by index) cannot drift from the kernel it loads.
  *
  * <p>The source check always runs. The PTX checks skip, saying why, when the build made no PTX
  * (no nvcc); under {@code CI=true} with nvcc on the PATH a missing PTX build fails instead.
@@ -75,8 +76,7 @@ class PtxBuildTest {
         List<String> problems = new ArrayList<>();
         for (String op : ops()) {
             List<KernelSignatures.Entry> cl = KernelSignatures.openCl(read(clPath(op)));
-            for (String arch : ARCHS) {
-                String name = op + "/" + op + "." + arch + ".ptx";
+            for (String name : ptxResources(op)) {
                 Optional<String> ptx = resource(name);
                 if (ptx.isEmpty()) {
                     problems.add(name + ": not among the packaged resources");
@@ -113,8 +113,9 @@ class PtxBuildTest {
     }
 
     /**
-     * ptxas's report has every entry for both architectures and no spills: every kernel's
-     * registers fit (spills would go to local memory, i.e. DRAM traffic in the inner loops).
+     * ptxas's report has every entry for both architectures and no spills, in any module (variants
+     * included): every kernel's registers fit (spills would go to local memory, i.e. DRAM traffic
+     * in the inner loops).
      */
     @Test
     void thePtxasReportCoversEveryEntryWithoutSpills() {
@@ -123,7 +124,11 @@ class PtxBuildTest {
         Map<String, String> spills = new LinkedHashMap<>();
         List<String> seen = new ArrayList<>();
         String current = null;
+        String module = null;
         for (String line : report.split("\n")) {
+            if (line.startsWith("== ")) {
+                module = line.substring(3, line.indexOf(':'));
+            }
             Matcher e = REPORT_ENTRY.matcher(line);
             if (e.find()) {
                 current = e.group(1) + " on " + e.group(2);
@@ -131,7 +136,7 @@ class PtxBuildTest {
             }
             Matcher s = REPORT_SPILLS.matcher(line);
             if (s.find() && current != null && (!s.group(1).equals("0") || !s.group(2).equals("0"))) {
-                spills.put(current, line.strip());
+                spills.put(current + " in " + module, line.strip());
             }
         }
         List<String> missing = new ArrayList<>();
@@ -226,12 +231,44 @@ class PtxBuildTest {
         }
     }
 
+    /**
+     * The PTX modules of an op: {@code <op>/<op>} (the .cu's defaults) and one per
+     * {@code ptx-variant:} line of its .cu, named as {@link CudaLaunch#variantModule} names them.
+     */
+    private static List<String> modules(String op) {
+        String base = op + "/" + op;
+        List<String> modules = new ArrayList<>(List.of(base));
+        Path cu = kernelsDir().resolve(op).resolve(op + ".cu");
+        if (Files.isRegularFile(cu)) {
+            for (Map<String, Integer> v : KernelSignatures.ptxVariants(read(cu))) {
+                modules.add(CudaLaunch.variantModule(base, v));
+            }
+        }
+        return modules;
+    }
+
+    /** The PTX resources of an op: each module for each architecture. */
+    private static List<String> ptxResources(String op) {
+        List<String> names = new ArrayList<>();
+        for (String module : modules(op)) {
+            for (String arch : ARCHS) {
+                names.add(module + "." + arch + ".ptx");
+            }
+        }
+        return names;
+    }
+
     private static Map<String, List<KernelSignatures.Type>> byName(List<KernelSignatures.Entry> entries) {
         Map<String, List<KernelSignatures.Type>> map = new LinkedHashMap<>();
         for (KernelSignatures.Entry e : entries) {
             assertNull(map.put(e.name(), e.params()), "entry " + e.name() + " defined twice");
         }
         return map;
+    }
+
+    /** The text of a kernel source, by its path under {@code kernels/} (e.g. {@code conv2d/conv2d.cu}). */
+    static String kernelSource(String relative) {
+        return read(kernelsDir().resolve(relative));
     }
 
     private static Path kernelsDir() {

@@ -11,6 +11,8 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 
 import org.convkit.backend.Device;
+import org.convkit.backend.plan.Conv2dPlan;
+import org.convkit.backend.plan.Conv2dTuning;
 import org.convkit.ops.Activation;
 import org.convkit.ops.Conv2d;
 import org.convkit.ops.Padding;
@@ -23,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Every conv2d.cl entry the host can pick ({@link ClConv2d.Path}) against {@link Conv2dRef}, on
+ * Every conv2d.cl entry the host can pick ({@link Conv2dPlan.Path}) against {@link Conv2dRef}, on
  * every OpenCL device, with the device's own tuning data and with the generic-GPU data (which a
  * CPU driver runs as well: their grids, work-groups and row-copy lanes are exercised here even
  * where no GPU is). The cases are chosen to reach each path with what can go wrong in it: sizes
@@ -33,11 +35,12 @@ import org.junit.jupiter.api.TestFactory;
  * asserted. Checks and tolerance are {@link org.convkit.backend.Conv2dConsistencyTest}'s
  * (1e-5 of the sum of |terms|, outputs poisoned with NaN first).
  */
-class ClConv2dPathsTest extends OnEveryDevice {
-    static final double TOLERANCE = 1e-5;
+public class ClConv2dPathsTest extends OnEveryDevice {
+    public static final double TOLERANCE = 1e-5;
 
-    record Case(Conv2d conv, Shape input) {
-        Conv2d.Geometry geometry() {
+    /** A convolution and its input shape. */
+    public record Case(Conv2d conv, Shape input) {
+        public Conv2d.Geometry geometry() {
             return conv.geometry(input);
         }
 
@@ -47,7 +50,8 @@ class ClConv2dPathsTest extends OnEveryDevice {
         }
     }
 
-    static List<Case> cases() {
+    /** The sweep, shared with the CUDA host's tests (which plan the same cases with the GPU data). */
+    public static List<Case> cases() {
         List<Case> out = new ArrayList<>();
         // Tiled: odd sizes, channels not multiples of anything, batches, several K chunks.
         add(out, Conv2d.builder(70).kernel(3).padding(Padding.SAME).activation(Activation.RELU).build(), 1, 37, 13, 21);
@@ -96,9 +100,9 @@ class ClConv2dPathsTest extends OnEveryDevice {
     }
 
     /** The tuning data a device uses, and the GPU data, which every OpenCL device runs too. */
-    private static List<ClConv2dTuning> tunings(ClDevice cl) {
-        return cl.conv2dTuning() == ClConv2dTuning.GPU ? List.of(ClConv2dTuning.GPU)
-                : List.of(cl.conv2dTuning(), ClConv2dTuning.GPU);
+    private static List<Conv2dTuning> tunings(ClDevice cl) {
+        return cl.conv2dTuning() == Conv2dTuning.GPU ? List.of(Conv2dTuning.GPU)
+                : List.of(cl.conv2dTuning(), Conv2dTuning.GPU);
     }
 
     private Stream<ClDevice> openClDevices() {
@@ -109,8 +113,8 @@ class ClConv2dPathsTest extends OnEveryDevice {
     Stream<DynamicTest> everyPathMatchesTheReference() {
         List<Case> cs = cases();
         return openClDevices().flatMap(cl -> tunings(cl).stream().flatMap(t -> cs.stream().map(c -> {
-            ClConv2d.Plan p = plan(cl, t, c);
-            return DynamicTest.dynamicTest(cl.name() + " " + t.id() + " " + p.path().entry + " " + c,
+            Conv2dPlan p = plan(cl, t, c);
+            return DynamicTest.dynamicTest(cl.name() + " " + t.id() + " " + p.path().entry() + " " + c,
                     () -> check(cl, t, c));
         })));
     }
@@ -124,26 +128,26 @@ class ClConv2dPathsTest extends OnEveryDevice {
     /** The policy alone, for both tables with the limits of a typical device of their kind: so a GPU run covers every path too. */
     @Test
     void theSweepCoversEveryPathForEveryTuning() {
-        assertCoverage("cpu table", ClConv2dTuning.CPU,
-                c -> ClConv2d.plan(c.geometry(), ClConv2dTuning.CPU, 4096, 512 * 1024, 2));
-        assertCoverage("gpu table", ClConv2dTuning.GPU,
-                c -> ClConv2d.plan(c.geometry(), ClConv2dTuning.GPU, 1024, 48 * 1024, 80));
+        assertCoverage("cpu table", Conv2dTuning.CPU,
+                c -> Conv2dPlan.of(c.geometry(), Conv2dTuning.CPU, new Conv2dPlan.Limits(4096, 512 * 1024, 2)));
+        assertCoverage("gpu table", Conv2dTuning.GPU,
+                c -> Conv2dPlan.of(c.geometry(), Conv2dTuning.GPU, new Conv2dPlan.Limits(1024, 48 * 1024, 80)));
     }
 
     @Test
     void devicesOfEachKindGetTheirTable() {
-        assertEquals(ClConv2dTuning.CPU, ClConv2dTuning.forDevice(org.convkit.backend.DeviceInfo.Kind.CPU, "AuthenticAMD",
+        assertEquals(Conv2dTuning.CPU, Conv2dTuning.forDevice(org.convkit.backend.DeviceInfo.Kind.CPU, "AuthenticAMD",
                 "pthread-skylake-avx512-AMD EPYC 9B45"));
-        assertEquals(ClConv2dTuning.GPU, ClConv2dTuning.forDevice(org.convkit.backend.DeviceInfo.Kind.GPU,
+        assertEquals(Conv2dTuning.GPU, Conv2dTuning.forDevice(org.convkit.backend.DeviceInfo.Kind.GPU,
                 "NVIDIA Corporation", "NVIDIA H200"));
-        assertEquals(ClConv2dTuning.GPU, ClConv2dTuning.forDevice(org.convkit.backend.DeviceInfo.Kind.OTHER, "x", "y"));
+        assertEquals(Conv2dTuning.GPU, Conv2dTuning.forDevice(org.convkit.backend.DeviceInfo.Kind.OTHER, "x", "y"));
     }
 
-    private static ClConv2d.Plan plan(ClDevice cl, ClConv2dTuning t, Case c) {
-        return ClConv2d.plan(c.geometry(), t, cl.maxWorkGroupSize(), cl.localMemoryBytes(), cl.info().computeUnits());
+    private static Conv2dPlan plan(ClDevice cl, Conv2dTuning t, Case c) {
+        return Conv2dPlan.of(c.geometry(), t, ClConv2d.limits(cl));
     }
 
-    private static void check(ClDevice cl, ClConv2dTuning t, Case c) {
+    private static void check(ClDevice cl, Conv2dTuning t, Case c) {
         Conv2d.Geometry g = c.geometry();
         OpHarness.check(cl, c.conv(), List.of(c.input()), args -> {
             Conv2dRef.Result r = Conv2dRef.forward(g, args.get(0), args.get(1), g.bias() ? args.get(2) : null);
@@ -157,22 +161,22 @@ class ClConv2dPathsTest extends OnEveryDevice {
 
     @FunctionalInterface
     private interface Planner {
-        ClConv2d.Plan plan(Case c);
+        Conv2dPlan plan(Case c);
     }
 
     /** Each path taken, and within each the features the cases are there for. */
-    private static void assertCoverage(String what, ClConv2dTuning t, Planner planner) {
-        Map<ClConv2d.Path, Integer> taken = new EnumMap<>(ClConv2d.Path.class);
+    private static void assertCoverage(String what, Conv2dTuning t, Planner planner) {
+        Map<Conv2dPlan.Path, Integer> taken = new EnumMap<>(Conv2dPlan.Path.class);
         TreeSet<String> tiled = new TreeSet<>();
         TreeSet<String> pointwise = new TreeSet<>();
         TreeSet<String> depthwise = new TreeSet<>();
         for (Case c : cases()) {
             Conv2d.Geometry g = c.geometry();
-            ClConv2d.Plan p = planner.plan(c);
+            Conv2dPlan p = planner.plan(c);
             taken.merge(p.path(), 1, Integer::sum);
             switch (p.path()) {
                 case TILED -> {
-                    ClConv2dTuning.TileShape s = p.shape();
+                    Conv2dTuning.TileShape s = p.shape();
                     tiled.add("stride " + g.sh());
                     tiled.add("stride " + g.sw());
                     String pad = c.conv().padding().id();
@@ -229,8 +233,8 @@ class ClConv2dPathsTest extends OnEveryDevice {
                 }
             }
         }
-        for (ClConv2d.Path p : ClConv2d.Path.values()) {
-            assertTrue(taken.getOrDefault(p, 0) >= 2, what + ": " + p.entry + " taken " + taken.getOrDefault(p, 0)
+        for (Conv2dPlan.Path p : Conv2dPlan.Path.values()) {
+            assertTrue(taken.getOrDefault(p, 0) >= 2, what + ": " + p.entry() + " taken " + taken.getOrDefault(p, 0)
                     + " times (" + taken + ")");
         }
         assertTrue(tiled.containsAll(List.of("stride 1", "stride 2", "stride 3", "pad same", "pad same_lower", "pad valid",
@@ -248,7 +252,7 @@ class ClConv2dPathsTest extends OnEveryDevice {
     }
 
     /** Input channels per K chunk of conv2d_tiled, as the kernel computes it. */
-    private static int chunk(Conv2d.Geometry g, ClConv2dTuning t, ClConv2dTuning.TileShape s) {
+    private static int chunk(Conv2d.Geometry g, Conv2dTuning t, Conv2dTuning.TileShape s) {
         int rows = (s.toh() - 1) * g.sh() + (g.kh() - 1) * g.dh() + 1;
         int cpp = s.tow() + (g.kw() - 1) * g.dw() / g.sw();
         int patch = rows * g.sw() * cpp;

@@ -30,13 +30,14 @@ public final class ClLaunchRunner {
 
     /**
      * Queues {@code entry} of {@code source} (a path under {@code kernels/}) built with the source's
-     * default macro values, on {@code device} (an OpenCL device), with the arguments in order:
-     * a {@link DeviceBuffer}, {@code null} (a null buffer), an {@link Integer}, a {@link Float}, a
-     * {@link Long} or an {@code int[8]} (an OpenCL int8 / uint8).
+     * default macro values except {@code defines}, on {@code device} (an OpenCL device), with the
+     * arguments in order: a {@link DeviceBuffer}, {@code null} (a null buffer), an {@link Integer},
+     * a {@link Float}, a {@link Long} or an {@code int[8]} (an OpenCL int8 / uint8).
      */
-    public static void run(Device device, String source, String entry, long[] global, long[] local, List<Object> args) {
+    public static void run(Device device, String source, Map<String, Integer> defines, String entry, long[] global,
+            long[] local, List<Object> args) {
         ClDevice cl = (ClDevice) device;
-        cl_kernel k = cl.kernel(cl.program(source, Map.of()), entry);
+        cl_kernel k = cl.kernel(cl.program(source, defines), entry);
         try {
             for (int i = 0; i < args.size(); i++) {
                 Object a = args.get(i);

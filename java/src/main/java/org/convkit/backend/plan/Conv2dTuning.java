@@ -1,4 +1,4 @@
-package org.convkit.backend.opencl;
+package org.convkit.backend.plan;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -8,10 +8,12 @@ import java.util.Map;
 import org.convkit.backend.DeviceInfo;
 
 /**
- * Tile sizes of the conv2d kernels ({@code kernels/conv2d/conv2d.cl}) for one kind of device:
- * data, looked up kind -> vendor -> device name in {@link #TABLE}, most specific entry first (the
- * scheme of CLBlast's tuning database). Each value becomes a build macro; conv2d.cl's header says
- * what each macro means and how the grid follows from it.
+ * Tile sizes of the conv2d kernels ({@code kernels/conv2d/conv2d.cl} and its CUDA twin
+ * {@code conv2d.cu}) for one kind of device: data, looked up kind -> vendor -> device name in
+ * {@link #TABLE}, most specific entry first (the scheme of CLBlast's tuning database). Each value
+ * becomes a build macro; conv2d.cl's header says what each macro means and how the grid follows
+ * from it. {@link Conv2dPlan} turns them into a launch; OpenCL builds a program per macro set,
+ * CUDA ships a PTX module per tile shape of {@link #GPU} (the .cu's {@code ptx-variant} lines).
  *
  * @param id where the values come from, for messages and tests
  * @param tiled conv2d_tiled's register block, local-memory budgets, and its menu of tile shapes
@@ -22,14 +24,14 @@ import org.convkit.backend.DeviceInfo;
  *     outputs their tiles cover is real (the rest is padding of the tiles); below it the direct
  *     kernel is
  */
-record ClConv2dTuning(String id, Tiled tiled, Pointwise pointwise, Depthwise depthwise, int lanes, double minUseful) {
+public record Conv2dTuning(String id, Tiled tiled, Pointwise pointwise, Depthwise depthwise, int lanes, double minUseful) {
 
     /**
      * One work-group tile of conv2d_tiled: output channels x output rows x output columns, and its
      * measured speed per real output relative to the table's best shape (fewer channels per tile
      * copy the input patch more often per output).
      */
-    record TileShape(int tm, int toh, int tow, double speed) {
+    public record TileShape(int tm, int toh, int tow, double speed) {
     }
 
     /**
@@ -37,18 +39,18 @@ record ClConv2dTuning(String id, Tiled tiled, Pointwise pointwise, Depthwise dep
      * floats of local memory for the input patch ({@code xs}) and per output channel for the
      * weights ({@code kc}), and the tile shapes the host chooses from, in order of preference.
      */
-    record Tiled(int rm, int rh, int rw, int xs, int kc, List<TileShape> shapes) {
-        Tiled {
+    public record Tiled(int rm, int rh, int rw, int xs, int kc, List<TileShape> shapes) {
+        public Tiled {
             shapes = List.copyOf(shapes);
         }
     }
 
     /** conv2d_1x1: channels x pixels per work-group, per work-item, and input channels per chunk. */
-    record Pointwise(int tm, int tp, int rm, int rw, int kc) {
+    public record Pointwise(int tm, int tp, int rm, int rw, int kc) {
     }
 
     /** conv2d_depthwise: output pixels per work-item (a vector), work-group width and height. */
-    record Depthwise(int rw, int wx, int wy) {
+    public record Depthwise(int rw, int wx, int wy) {
     }
 
     /**
@@ -63,7 +65,7 @@ record ClConv2dTuning(String id, Tiled tiled, Pointwise pointwise, Depthwise dep
      * channels (the input is read once per channel tile: layers whose input is larger than the
      * cache gain), and the least padding picks 64 below that.
      */
-    static final ClConv2dTuning CPU = new ClConv2dTuning("cpu (PoCL, AVX-512)",
+    public static final Conv2dTuning CPU = new Conv2dTuning("cpu (PoCL, AVX-512)",
             new Tiled(8, 2, 16, 32768, 576,
                     List.of(new TileShape(128, 8, 16, 1.0), new TileShape(64, 8, 16, 1.0), new TileShape(32, 8, 16, 0.8),
                             new TileShape(64, 4, 32, 1.0))),
@@ -72,12 +74,13 @@ record ClConv2dTuning(String id, Tiled tiled, Pointwise pointwise, Depthwise dep
             1, 0.05);
 
     /**
-     * GPUs, by design (the values conv2d.cl defaults to; not measured here, no GPU was at hand):
+     * GPUs, by design (the values conv2d.cl and conv2d.cu default to, the first tile shape's; not
+     * measured here, no GPU was at hand):
      * 256 work-items per group, 32 outputs per work-item, adjacent work-items on adjacent columns
      * (coalesced global reads, conflict-free local reads), 32 KiB of local memory; the tile shapes
      * unranked (speed 1: the least padding wins, ties to the first).
      */
-    static final ClConv2dTuning GPU = new ClConv2dTuning("gpu (generic)",
+    public static final Conv2dTuning GPU = new Conv2dTuning("gpu (generic)",
             new Tiled(8, 4, 1, 4096, 64, List.of(new TileShape(64, 8, 16, 1.0), new TileShape(32, 8, 16, 1.0),
                     new TileShape(64, 4, 32, 1.0))),
             new Pointwise(64, 128, 8, 4, 64),
@@ -85,20 +88,20 @@ record ClConv2dTuning(String id, Tiled tiled, Pointwise pointwise, Depthwise dep
             32, 0.15);
 
     /** kind -> vendor -> device name (substrings, case-insensitive; "*" matches all) -> values. */
-    static final Map<DeviceInfo.Kind, Map<String, Map<String, ClConv2dTuning>>> TABLE = Map.of(
+    public static final Map<DeviceInfo.Kind, Map<String, Map<String, Conv2dTuning>>> TABLE = Map.of(
             DeviceInfo.Kind.CPU, Map.of("*", Map.of("*", CPU)),
             DeviceInfo.Kind.GPU, Map.of("*", Map.of("*", GPU)),
             DeviceInfo.Kind.ACCELERATOR, Map.of("*", Map.of("*", GPU)),
             DeviceInfo.Kind.OTHER, Map.of("*", Map.of("*", GPU)));
 
     /** The values for a device: an entry naming its vendor and model if there is one, else the kind's default. */
-    static ClConv2dTuning forDevice(DeviceInfo.Kind kind, String vendor, String model) {
-        Map<String, Map<String, ClConv2dTuning>> vendors = TABLE.getOrDefault(kind, TABLE.get(DeviceInfo.Kind.OTHER));
-        Map<String, ClConv2dTuning> devices = match(vendors, vendor);
+    public static Conv2dTuning forDevice(DeviceInfo.Kind kind, String vendor, String model) {
+        Map<String, Map<String, Conv2dTuning>> vendors = TABLE.getOrDefault(kind, TABLE.get(DeviceInfo.Kind.OTHER));
+        Map<String, Conv2dTuning> devices = match(vendors, vendor);
         if (devices == null) {
             devices = vendors.get("*");
         }
-        ClConv2dTuning t = match(devices, model);
+        Conv2dTuning t = match(devices, model);
         return t != null ? t : devices.get("*");
     }
 
@@ -117,10 +120,10 @@ record ClConv2dTuning(String id, Tiled tiled, Pointwise pointwise, Depthwise dep
      * Every conv2d.cl macro for one tile shape of conv2d_tiled (the other entries' values do not
      * depend on the shape): one program serves all four entries.
      */
-    Map<String, Integer> defines(TileShape shape) {
+    public Map<String, Integer> defines(TileShape shape) {
         Map<String, Integer> d = new LinkedHashMap<>();
-        d.put("CONV2D_TILE_W", ClConv2d.TILE_W);
-        d.put("CONV2D_TILE_H", ClConv2d.TILE_H);
+        d.put("CONV2D_TILE_W", Conv2dPlan.TILE_W);
+        d.put("CONV2D_TILE_H", Conv2dPlan.TILE_H);
         d.put("CONV2D_TM", shape.tm());
         d.put("CONV2D_TOH", shape.toh());
         d.put("CONV2D_TOW", shape.tow());
