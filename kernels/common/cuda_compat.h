@@ -31,10 +31,11 @@
  * (cuModuleLoadData): that needs a driver of CUDA 13.0 or newer (R580 and later), and a GPU of
  * compute capability 8.0 or more for compute_80, 9.0 or more for compute_90.
  *
- * Tunables. PTX is built once, at build time, by kernels/build-ptx.sh, with each .cu's macro
- * defaults (the same names and defaults as the .cl twin, listed in each .cu's header). A CUDA host
- * must launch with exactly those block sizes: there is no -D at run time, and most kernels size
- * their shared memory and their __launch_bounds__ from them.
+ * Tunables. PTX is built at build time by kernels/build-ptx.sh, with each .cu's macro defaults
+ * (the same names and defaults as the .cl twin, listed in each .cu's header), and once more per
+ * `ptx-variant:` line of a .cu (conv2d's tile shapes), as a module of its own. A CUDA host must
+ * launch with exactly the block sizes of the module it loads: there is no -D at run time, and most
+ * kernels size their shared memory and their __launch_bounds__ from them.
  *
  * Floating point. nvcc's defaults (IEEE division and square root, denormals kept, --fmad=true):
  * where a .cl writes fma the .cu writes fmaf; where it writes a * b + c both compilers may

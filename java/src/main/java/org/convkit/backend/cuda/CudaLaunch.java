@@ -40,7 +40,8 @@ import org.convkit.backend.DeviceBuffer;
  * @param block threads along x, y, z
  * @param args the kernel's parameters, in order
  */
-record CudaLaunch(String module, SortedMap<String, Integer> defines, String entry, String label, long[] grid, int[] block, List<Arg> args) {
+record CudaLaunch(String module, SortedMap<String, Integer> defines, String entry, String label, long[] grid,
+        int[] block, List<Arg> args) {
     /** A kernel parameter. */
     sealed interface Arg permits Input, Output, Workspace, None, I32, F32, I64, I32x8 {
     }
