@@ -176,12 +176,15 @@ public final class ClDevice extends AbstractDevice {
             Cl.checkUse(code, name(), call, buffer.owner() + ", offset " + off + ", " + len + " B", buffer.bytes(),
                     buffer.owner(), allocator().tree());
         }
+        SignalGuard.afterWait(); // a blocking copy waits for the kernels queued before it
     }
 
     @Override
     public void synchronize() {
         checkOpen();
-        Cl.check(ClNative.AVAILABLE ? ClNative.finish(queueHandle) : CL.clFinish(queue), name(), "clFinish", null);
+        int code = ClNative.AVAILABLE ? ClNative.finish(queueHandle) : CL.clFinish(queue);
+        SignalGuard.afterWait();
+        Cl.check(code, name(), "clFinish", null);
     }
 
     /**
@@ -209,6 +212,7 @@ public final class ClDevice extends AbstractDevice {
         cl_program p = CL.clCreateProgramWithSource(context, 1, new String[] {text}, null, err);
         Cl.check(err[0], name(), "clCreateProgramWithSource", sourceName);
         int code = CL.clBuildProgram(p, 1, new cl_device_id[] {device}, options, null, null);
+        SignalGuard.afterBuild();
         if (code != CL.CL_SUCCESS) {
             String log = buildLog(p);
             CL.clReleaseProgram(p);

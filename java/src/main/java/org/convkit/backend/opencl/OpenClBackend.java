@@ -63,6 +63,7 @@ public final class OpenClBackend implements Backend {
         int[] count = new int[1];
         int err;
         try {
+            SignalGuard.capture(); // the JVM's signal handlers, before the driver's compiler can replace them
             CL.setExceptionsEnabled(false);
             err = CL.clGetPlatformIDs(0, null, count);
         } catch (LinkageError e) {
