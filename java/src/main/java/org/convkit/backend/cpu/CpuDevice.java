@@ -35,6 +35,12 @@ import org.convkit.ops.SeparableConv2d;
 import org.convkit.ops.Softmax;
 import org.convkit.ops.SqueezeExcite;
 import org.convkit.ops.Upsample;
+import org.convkit.ops.grad.ActivationGrad;
+import org.convkit.ops.grad.BroadcastSum;
+import org.convkit.ops.grad.Conv2dGrad;
+import org.convkit.ops.grad.DenseGrad;
+import org.convkit.ops.grad.PReluGrad;
+import org.convkit.ops.grad.Pool2dGrad;
 import org.convkit.tensor.Tensor;
 
 /**
@@ -79,6 +85,13 @@ public final class CpuDevice extends AbstractDevice {
         register(Concat.class, (op, inputs) -> new CpuConcat(this, op, inputs));
         register(Flatten.class, (op, inputs) -> new CpuFlatten(this, op, inputs.get(0)));
         register(Reshape.class, (op, inputs) -> new CpuReshape(this, op, inputs.get(0)));
+        // Backward pass.
+        register(ActivationGrad.class, (op, inputs) -> new CpuActivationGrad(this, op, inputs));
+        register(BroadcastSum.class, (op, inputs) -> new CpuBroadcastSum(this, op, inputs));
+        register(Conv2dGrad.class, (op, inputs) -> new CpuConv2dGrad(this, op, inputs));
+        register(DenseGrad.class, (op, inputs) -> new CpuDenseGrad(this, op, inputs));
+        register(Pool2dGrad.class, (op, inputs) -> new CpuPool2dGrad(this, op, inputs));
+        register(PReluGrad.class, (op, inputs) -> new CpuPReluGrad(this, op, inputs));
     }
 
     /** Worker threads, the caller included. */
