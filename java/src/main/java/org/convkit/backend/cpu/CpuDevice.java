@@ -20,6 +20,7 @@ import org.convkit.memory.Allocation;
 import org.convkit.memory.OutOfDeviceMemoryException;
 import org.convkit.ops.ActivationOp;
 import org.convkit.ops.BatchNorm;
+import org.convkit.ops.BatchNormTraining;
 import org.convkit.ops.Binary;
 import org.convkit.ops.Concat;
 import org.convkit.ops.Conv2d;
@@ -36,6 +37,8 @@ import org.convkit.ops.Softmax;
 import org.convkit.ops.SqueezeExcite;
 import org.convkit.ops.Upsample;
 import org.convkit.ops.grad.ActivationGrad;
+import org.convkit.ops.grad.BatchNormGrad;
+import org.convkit.ops.grad.BatchStatistics;
 import org.convkit.ops.grad.BroadcastSum;
 import org.convkit.ops.grad.Conv2dGrad;
 import org.convkit.ops.grad.DenseGrad;
@@ -92,6 +95,9 @@ public final class CpuDevice extends AbstractDevice {
         register(DenseGrad.class, (op, inputs) -> new CpuDenseGrad(this, op, inputs));
         register(Pool2dGrad.class, (op, inputs) -> new CpuPool2dGrad(this, op, inputs));
         register(PReluGrad.class, (op, inputs) -> new CpuPReluGrad(this, op, inputs));
+        register(BatchNormGrad.class, (op, inputs) -> new CpuBatchNormGrad(this, op, inputs));
+        register(BatchNormTraining.class, (op, inputs) -> new CpuBatchNormTraining(this, op, inputs));
+        register(BatchStatistics.class, (op, inputs) -> new CpuBatchStatistics(this, op, inputs));
     }
 
     /** Worker threads, the caller included. */

@@ -4,9 +4,12 @@ import java.util.Arrays;
 import java.util.List;
 
 import org.convkit.backend.Launch;
+import org.convkit.ops.BatchNormTraining;
 import org.convkit.ops.Op;
 import org.convkit.ops.Pool2d;
 import org.convkit.ops.grad.ActivationGrad;
+import org.convkit.ops.grad.BatchNormGrad;
+import org.convkit.ops.grad.BatchStatistics;
 import org.convkit.ops.grad.BroadcastSum;
 import org.convkit.ops.grad.Conv2dGrad;
 import org.convkit.ops.grad.DenseGrad;
@@ -23,7 +26,8 @@ import org.convkit.tensor.Shape;
 public final class GradLaunches {
     /** Every gradient op class planned here (the devices register a host for each). */
     public static final List<Class<? extends Op>> OPS = List.of(ActivationGrad.class, BroadcastSum.class,
-            Conv2dGrad.class, DenseGrad.class, Pool2dGrad.class, PReluGrad.class);
+            Conv2dGrad.class, DenseGrad.class, Pool2dGrad.class, PReluGrad.class, BatchNormGrad.class,
+            BatchNormTraining.class, BatchStatistics.class);
 
     /** Work-group size of every 1-D gradient kernel (each source's default). */
     static final int WG = 256;
@@ -43,6 +47,9 @@ public final class GradLaunches {
             case DenseGrad d -> dense(d);
             case Pool2dGrad p -> pool2d(p);
             case PReluGrad p -> prelu(p);
+            case BatchNormGrad b -> batchNormGrad(b);
+            case BatchNormTraining b -> batchNormTraining(b, inputs.get(0));
+            case BatchStatistics b -> List.of(batchStats(inputs.get(0), false));
             default -> throw new IllegalArgumentException("no GPU plan for " + op.describe(inputs));
         };
     }
@@ -62,6 +69,55 @@ public final class GradLaunches {
         int[] strides = pad(st, 0);
         return List.of(Launch.flat("activation_grad/activation_grad", "prelu_grad", count, WG)
                 .input(0).input(1).input(2).output().ints(count, d.length).ints(dims).ints(strides).build());
+    }
+
+    private static final String BN = "batchnorm_grad/batchnorm_grad";
+
+    /** [N, C, S] of a batchnorm input: N, C and the product of the rest. */
+    private static int[] ncs(Shape in) {
+        return new int[] {in.dim(0), in.dim(1), (int) (in.elementCount() / ((long) in.dim(0) * in.dim(1)))};
+    }
+
+    /** The statistics of input {@code x} (argument 0 or 1) into the workspace, or into the output. */
+    private static Launch batchStats(Shape in, boolean toWorkspace) {
+        return batchStats(in, toWorkspace, 0);
+    }
+
+    private static Launch batchStats(Shape in, boolean toWorkspace, int x) {
+        int[] d = ncs(in);
+        Launch.Builder b = Launch.of(BN, "batchnorm_stats", new long[] {(long) d[1] * WG}, new long[] {WG}).input(x);
+        return (toWorkspace ? b.workspace() : b.output()).ints(d).build();
+    }
+
+    private static List<Launch> batchNormTraining(BatchNormTraining bn, Shape in) {
+        int[] d = ncs(in);
+        return List.of(batchStats(in, true), Launch.flat(BN, "batchnorm_train_fwd", in.elementCount(), WG)
+                .input(0).input(1).input(2).workspace().output().ints(d).f32(bn.epsilon()).build());
+    }
+
+    private static List<Launch> batchNormGrad(BatchNormGrad b) {
+        Shape in = b.forwardInputs().get(0);
+        int[] d = ncs(in);
+        int c = d[1];
+        Launch.Builder sums = Launch.of(BN, "batchnorm_grad_sums", new long[] {(long) c * WG}, new long[] {WG});
+        Launch.Builder scale = Launch.flat(BN, "batchnorm_grad_scale", c, WG);
+        if (!b.training()) {
+            if (!b.isScale()) {
+                return List.of(Launch.flat(BN, "batchnorm_grad_data_frozen", in.elementCount(), WG)
+                        .input(0).input(1).input(2).output().ints(d).f32(b.epsilon()).build());
+            }
+            // dy, x, mean, var: sums against the given mean into the workspace, then divide by sigma.
+            return List.of(sums.input(0).input(1).input(2).workspace().ints(0, 0).ints(d).build(),
+                    scale.workspace().input(3).output().ints(0, 0, c).f32(b.epsilon()).build());
+        }
+        // Workspace: mean, var, sum dy, sum dy (x - mean), C floats each.
+        Launch stats = batchStats(in, true, 1);
+        Launch sum = sums.input(0).input(1).workspace().workspace().ints(0, 2 * c).ints(d).build();
+        if (b.isScale()) {
+            return List.of(stats, sum, scale.workspace().workspace().output().ints(2 * c, c, c).f32(b.epsilon()).build());
+        }
+        return List.of(stats, sum, Launch.flat(BN, "batchnorm_grad_data", in.elementCount(), WG)
+                .input(0).input(1).input(2).workspace().output().ints(d).f32(b.epsilon()).build());
     }
 
     private static List<Launch> broadcastSum(BroadcastSum b) {

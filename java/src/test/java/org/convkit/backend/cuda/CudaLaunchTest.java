@@ -228,9 +228,16 @@ class CudaLaunchTest {
         ops.addAll(terms(Pool2d.max(3).stride(2).padding(Padding.SAME).build(), List.of(img)));
         ops.addAll(terms(Pool2d.avg(3).stride(2).padding(Padding.explicit(1, 1, 1, 0)).countIncludePad(true)
                 .ceilMode(true).build(), List.of(img)));
+        Shape planes = Shape.nchw(2, 3, 5, 4);
+        ops.addAll(terms(BatchNorm.create(), List.of(planes)));
+        ops.addAll(terms(BatchNorm.create().training(), List.of(planes)));
         for (Op op : ops) {
             List<Shape> in = ((GradientOp) op).operandShapes();
             c.add(Case.of(op, in, () -> CudaLaunches.of(GradLaunches.plan(op, in))));
+        }
+        // Forward ops of training, planned like the gradients.
+        for (Op op : List.of(BatchNorm.create().training(), BatchNorm.create().training().statistics())) {
+            c.add(Case.of(op, List.of(planes), () -> CudaLaunches.of(GradLaunches.plan(op, List.of(planes)))));
         }
     }
 
