@@ -40,10 +40,14 @@ import org.convkit.ops.grad.ActivationGrad;
 import org.convkit.ops.grad.BatchNormGrad;
 import org.convkit.ops.grad.BatchStatistics;
 import org.convkit.ops.grad.BroadcastSum;
+import org.convkit.ops.grad.ConcatGrad;
 import org.convkit.ops.grad.Conv2dGrad;
 import org.convkit.ops.grad.DenseGrad;
+import org.convkit.ops.grad.LrnGrad;
 import org.convkit.ops.grad.PReluGrad;
 import org.convkit.ops.grad.Pool2dGrad;
+import org.convkit.ops.grad.SoftmaxGrad;
+import org.convkit.ops.grad.UpsampleGrad;
 import org.convkit.tensor.Tensor;
 
 /**
@@ -98,6 +102,10 @@ public final class CpuDevice extends AbstractDevice {
         register(BatchNormGrad.class, (op, inputs) -> new CpuBatchNormGrad(this, op, inputs));
         register(BatchNormTraining.class, (op, inputs) -> new CpuBatchNormTraining(this, op, inputs));
         register(BatchStatistics.class, (op, inputs) -> new CpuBatchStatistics(this, op, inputs));
+        register(SoftmaxGrad.class, (op, inputs) -> new CpuSoftmaxGrad(this, op, inputs));
+        register(ConcatGrad.class, (op, inputs) -> new CpuConcatGrad(this, op, inputs));
+        register(LrnGrad.class, (op, inputs) -> new CpuLrnGrad(this, op, inputs));
+        register(UpsampleGrad.class, (op, inputs) -> new CpuUpsampleGrad(this, op, inputs));
     }
 
     /** Worker threads, the caller included. */

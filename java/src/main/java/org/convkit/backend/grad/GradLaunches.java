@@ -5,14 +5,22 @@ import java.util.List;
 
 import org.convkit.backend.Launch;
 import org.convkit.ops.BatchNormTraining;
+import org.convkit.ops.Concat;
+import org.convkit.ops.Lrn;
 import org.convkit.ops.Op;
 import org.convkit.ops.Pool2d;
+import org.convkit.ops.Softmax;
+import org.convkit.ops.Upsample;
 import org.convkit.ops.grad.ActivationGrad;
 import org.convkit.ops.grad.BatchNormGrad;
 import org.convkit.ops.grad.BatchStatistics;
 import org.convkit.ops.grad.BroadcastSum;
 import org.convkit.ops.grad.Conv2dGrad;
 import org.convkit.ops.grad.DenseGrad;
+import org.convkit.ops.grad.UpsampleGrad;
+import org.convkit.ops.grad.SoftmaxGrad;
+import org.convkit.ops.grad.LrnGrad;
+import org.convkit.ops.grad.ConcatGrad;
 import org.convkit.ops.grad.PReluGrad;
 import org.convkit.ops.grad.Pool2dGrad;
 import org.convkit.tensor.Shape;
@@ -27,7 +35,8 @@ public final class GradLaunches {
     /** Every gradient op class planned here (the devices register a host for each). */
     public static final List<Class<? extends Op>> OPS = List.of(ActivationGrad.class, BroadcastSum.class,
             Conv2dGrad.class, DenseGrad.class, Pool2dGrad.class, PReluGrad.class, BatchNormGrad.class,
-            BatchNormTraining.class, BatchStatistics.class);
+            BatchNormTraining.class, BatchStatistics.class, SoftmaxGrad.class, ConcatGrad.class, LrnGrad.class,
+            UpsampleGrad.class);
 
     /** Work-group size of every 1-D gradient kernel (each source's default). */
     static final int WG = 256;
@@ -50,6 +59,10 @@ public final class GradLaunches {
             case BatchNormGrad b -> batchNormGrad(b);
             case BatchNormTraining b -> batchNormTraining(b, inputs.get(0));
             case BatchStatistics b -> List.of(batchStats(inputs.get(0), false));
+            case SoftmaxGrad g -> softmax(g);
+            case ConcatGrad g -> concat(g);
+            case LrnGrad g -> lrn(g);
+            case UpsampleGrad g -> upsample(g);
             default -> throw new IllegalArgumentException("no GPU plan for " + op.describe(inputs));
         };
     }
@@ -69,6 +82,34 @@ public final class GradLaunches {
         int[] strides = pad(st, 0);
         return List.of(Launch.flat("activation_grad/activation_grad", "prelu_grad", count, WG)
                 .input(0).input(1).input(2).output().ints(count, d.length).ints(dims).ints(strides).build());
+    }
+
+    private static List<Launch> softmax(SoftmaxGrad g) {
+        Softmax.Geometry s = g.geometry();
+        return List.of(Launch.flat("softmax_grad/softmax_grad", "softmax_grad", s.rows(), WG).input(0).input(1).output()
+                .ints((int) s.outer(), s.length(), (int) s.inner()).build());
+    }
+
+    private static List<Launch> concat(ConcatGrad g) {
+        Concat.Geometry c = g.geometry();
+        int i = g.index();
+        return List.of(Launch.flat("concat_grad/concat_grad", "concat_grad", c.outer() * c.inner(i), WG).input(0).output()
+                .ints((int) c.outer(), (int) c.inner(i), (int) c.outInner(), (int) c.offset(i)).build());
+    }
+
+    private static List<Launch> lrn(LrnGrad g) {
+        Lrn.Geometry l = g.geometry();
+        return List.of(Launch.flat("lrn_grad/lrn_grad", "lrn_grad", g.outputShape().elementCount(), WG).input(0).input(1)
+                .output().ints(l.n(), l.c(), l.spatial(), l.before(), l.after()).f32((float) l.scale()).f32(l.bias())
+                .f32(l.beta()).build());
+    }
+
+    private static List<Launch> upsample(UpsampleGrad g) {
+        Upsample.Geometry u = g.geometry();
+        return List.of(Launch.flat("upsample_grad/upsample_grad", "upsample_grad", g.outputShape().elementCount(), WG)
+                .input(0).output().ints(u.n() * u.c(), u.h(), u.w(), u.oh(), u.ow())
+                .longs(u.rows().mul(), u.rows().add(), u.rows().div(), u.cols().mul(), u.cols().add(), u.cols().div())
+                .ints(u.mode() == Upsample.Mode.BILINEAR ? 1 : 0).build());
     }
 
     private static final String BN = "batchnorm_grad/batchnorm_grad";

@@ -228,6 +228,11 @@ class CudaLaunchTest {
         ops.addAll(terms(Pool2d.max(3).stride(2).padding(Padding.SAME).build(), List.of(img)));
         ops.addAll(terms(Pool2d.avg(3).stride(2).padding(Padding.explicit(1, 1, 1, 0)).countIncludePad(true)
                 .ceilMode(true).build(), List.of(img)));
+        ops.addAll(terms(Softmax.of(1), List.of(deep)));
+        ops.addAll(terms(Concat.of(1), List.of(deep, Shape.nchw(2, 3, 4, 5))));
+        ops.addAll(terms(Lrn.tensorflow(2, 1f, 0.1f, 0.75f), List.of(deep)));
+        ops.addAll(terms(Upsample.builder(Upsample.Mode.BILINEAR).scale(2.5f, 2f).build(), List.of(deep)));
+        ops.addAll(terms(Upsample.nearest(3f), List.of(deep)));
         Shape planes = Shape.nchw(2, 3, 5, 4);
         ops.addAll(terms(BatchNorm.create(), List.of(planes)));
         ops.addAll(terms(BatchNorm.create().training(), List.of(planes)));
