@@ -19,16 +19,21 @@
  *                       op's pads, which may be negative). One work-item per output element.
  *   conv2d_grad_weight: dw[f,q,r,s] = sum over (n, a, b) of S[n,f,a,b] * L[n, g*LC/G + q, ...].
  *                       One work-group per weight element: each work-item sums every
- *                       CONV2D_GRAD_WG-th (n, a, b) in order, then a fixed halving tree in local
+ *                       CONV2D_GRAD_WEIGHT_WG-th (n, a, b) in order, then a fixed halving tree in local
  *                       memory (error <= (N*SH*SW / WG + log2 WG) unit roundoffs times the sum of
  *                       |terms|). Deterministic: no atomics.
  * Grids: 1-D; _large roundup(N*LC*LH*LW, WG), _small roundup(N*SC*SH*SW, WG), _weight
- * SC*(LC/G)*KH*KW*WG. Indices are 32-bit: the host refuses tensors of 2^31 elements or more.
+ * SC*(LC/G)*KH*KW*CONV2D_GRAD_WEIGHT_WG. Indices are 32-bit: the host refuses tensors of 2^31
+ * elements or more.
  */
 #include "common/convkit.h"
 
 #ifndef CONV2D_GRAD_WG
 #define CONV2D_GRAD_WG 256
+#endif
+/* Smaller groups for the weight sums: fewer barrier steps per weight, more terms per work-item. */
+#ifndef CONV2D_GRAD_WEIGHT_WG
+#define CONV2D_GRAD_WEIGHT_WG 64
 #endif
 
 /* v, or 0 where a fused ReLU's output m (when there is a mask) was not positive. */
@@ -132,7 +137,7 @@ __kernel void conv2d_grad_small(__global const float* restrict l,
     out[i] = acc;
 }
 
-__attribute__((reqd_work_group_size(CONV2D_GRAD_WG, 1, 1)))
+__attribute__((reqd_work_group_size(CONV2D_GRAD_WEIGHT_WG, 1, 1)))
 __kernel void conv2d_grad_weight(__global const float* restrict s,
                                  __global const float* restrict smask,
                                  __global const float* restrict l,
@@ -143,7 +148,7 @@ __kernel void conv2d_grad_weight(__global const float* restrict s,
                                  const int KH, const int KW, const int STH, const int STW,
                                  const int DH, const int DW, const int PT, const int PL, const int G)
 {
-    __local float part[CONV2D_GRAD_WG];
+    __local float part[CONV2D_GRAD_WEIGHT_WG];
     const int wi = get_group_id(0);
     const int lid = get_local_id(0);
     const int lcg = LC / G;
@@ -156,22 +161,33 @@ __kernel void conv2d_grad_weight(__global const float* restrict s,
     const int lc = (f / (SC / G)) * lcg + q;
     const int total = N * SH * SW;
     float acc = 0.0f;
-    for (int e = lid; e < total; e += CONV2D_GRAD_WG) {
-        const int b = e % SW;
-        const int u = e / SW;
-        const int a = u % SH;
-        const int n = u / SH;
+    /* (n, a, b) of e, advanced by CONV2D_GRAD_WEIGHT_WG each step without a division per element. */
+    const int stepRows = CONV2D_GRAD_WEIGHT_WG / SW;
+    const int stepCols = CONV2D_GRAD_WEIGHT_WG % SW;
+    int b = lid % SW;
+    int a = (lid / SW) % SH;
+    int n = lid / (SW * SH);
+    for (int e = lid; e < total; e += CONV2D_GRAD_WEIGHT_WG) {
         const int ih = a * STH - PT + r * DH;
         const int iw = b * STW - PL + c * DW;
-        if (ih < 0 || ih >= LH || iw < 0 || iw >= LW) {
-            continue;
+        if (ih >= 0 && ih < LH && iw >= 0 && iw < LW) {
+            acc += conv2d_grad_masked(s, smask, ((n * SC + f) * SH + a) * SW + b)
+                   * conv2d_grad_masked(l, lmask, ((n * LC + lc) * LH + ih) * LW + iw);
         }
-        acc += conv2d_grad_masked(s, smask, ((n * SC + f) * SH + a) * SW + b)
-               * conv2d_grad_masked(l, lmask, ((n * LC + lc) * LH + ih) * LW + iw);
+        b += stepCols;
+        a += stepRows;
+        if (b >= SW) {
+            b -= SW;
+            a += 1;
+        }
+        if (a >= SH) {
+            n += a / SH;
+            a %= SH;
+        }
     }
     part[lid] = acc;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (int step = CONV2D_GRAD_WG / 2; step > 0; step >>= 1) {
+    for (int step = CONV2D_GRAD_WEIGHT_WG / 2; step > 0; step >>= 1) {
         if (lid < step) {
             part[lid] += part[lid + step];
         }

@@ -5,16 +5,20 @@
  * (a*STH - PT + r*DH, b*STW - PL + s*DW), weights [SC, LC/G, KH, KW]:
  *   conv2d_grad_large:  the gradient on L (conv2d's input), a thread per element, gathering;
  *   conv2d_grad_small:  the gradient on S (conv_transpose2d's input), a thread per element;
- *   conv2d_grad_weight: a block per weight element, every CONV2D_GRAD_WG-th (n, a, b) per thread
+ *   conv2d_grad_weight: a block per weight element, every CONV2D_GRAD_WEIGHT_WG-th (n, a, b) per thread
  *                       in order, then the .cl's halving tree (ck_block_tree): the same bits.
  * smask / lmask: a fused ReLU's output masking the output gradient, or NULL.
- * Built with (the host launches with exactly these): CONV2D_GRAD_WG 256.
+ * Built with (the host launches with exactly these): CONV2D_GRAD_WG 256, CONV2D_GRAD_WEIGHT_WG 64.
  * Indices are 32-bit: the host refuses tensors of 2^31 elements or more.
  */
 #include "common/cuda_compat.h"
 
 #ifndef CONV2D_GRAD_WG
 #define CONV2D_GRAD_WG 256
+#endif
+/* Smaller groups for the weight sums: fewer barrier steps per weight, more terms per work-item. */
+#ifndef CONV2D_GRAD_WEIGHT_WG
+#define CONV2D_GRAD_WEIGHT_WG 64
 #endif
 
 /* v, or 0 where a fused ReLU's output m (when there is a mask) was not positive. */
@@ -120,7 +124,7 @@ conv2d_grad_small(const float* __restrict__ l,
     out[i] = acc;
 }
 
-extern "C" __global__ void __launch_bounds__(CONV2D_GRAD_WG)
+extern "C" __global__ void __launch_bounds__(CONV2D_GRAD_WEIGHT_WG)
 conv2d_grad_weight(const float* __restrict__ s,
                                  const float* __restrict__ smask,
                                  const float* __restrict__ l,
@@ -131,7 +135,7 @@ conv2d_grad_weight(const float* __restrict__ s,
                                  const int KH, const int KW, const int STH, const int STW,
                                  const int DH, const int DW, const int PT, const int PL, const int G)
 {
-    __shared__ float part[CONV2D_GRAD_WG];
+    __shared__ float part[CONV2D_GRAD_WEIGHT_WG];
     const int wi = blockIdx.x;
     const int lid = threadIdx.x;
     const int lcg = LC / G;
@@ -144,20 +148,33 @@ conv2d_grad_weight(const float* __restrict__ s,
     const int lc = (f / (SC / G)) * lcg + q;
     const int total = N * SH * SW;
     float acc = 0.0f;
-    for (int e = lid; e < total; e += CONV2D_GRAD_WG) {
-        const int b = e % SW;
-        const int u = e / SW;
-        const int a = u % SH;
-        const int n = u / SH;
+    /* (n, a, b) of e, advanced by CONV2D_GRAD_WEIGHT_WG each step without a division per element. */
+    const int stepRows = CONV2D_GRAD_WEIGHT_WG / SW;
+    const int stepCols = CONV2D_GRAD_WEIGHT_WG % SW;
+    int b = lid % SW;
+    int a = (lid / SW) % SH;
+    int n = lid / (SW * SH);
+    /* Not unrolled: unrolling it made ptxas spill on sm_90. */
+#pragma unroll 1
+    for (int e = lid; e < total; e += CONV2D_GRAD_WEIGHT_WG) {
         const int ih = a * STH - PT + r * DH;
         const int iw = b * STW - PL + c * DW;
-        if (ih < 0 || ih >= LH || iw < 0 || iw >= LW) {
-            continue;
+        if (ih >= 0 && ih < LH && iw >= 0 && iw < LW) {
+            acc += conv2d_grad_masked(s, smask, ((n * SC + f) * SH + a) * SW + b)
+                   * conv2d_grad_masked(l, lmask, ((n * LC + lc) * LH + ih) * LW + iw);
         }
-        acc += conv2d_grad_masked(s, smask, ((n * SC + f) * SH + a) * SW + b)
-               * conv2d_grad_masked(l, lmask, ((n * LC + lc) * LH + ih) * LW + iw);
+        b += stepCols;
+        a += stepRows;
+        if (b >= SW) {
+            b -= SW;
+            a += 1;
+        }
+        if (a >= SH) {
+            n += a / SH;
+            a %= SH;
+        }
     }
-    acc = ck_block_tree<CONV2D_GRAD_WG>(acc, part, ck_op_sum());
+    acc = ck_block_tree<CONV2D_GRAD_WEIGHT_WG>(acc, part, ck_op_sum());
     if (lid == 0) {
         dw[wi] = acc;
     }

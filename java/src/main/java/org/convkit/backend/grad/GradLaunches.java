@@ -40,6 +40,8 @@ public final class GradLaunches {
 
     /** Work-group size of every 1-D gradient kernel (each source's default). */
     static final int WG = 256;
+    /** Work-group size of conv2d_grad_weight (the source's default): fewer barrier steps per weight. */
+    static final int WEIGHT_WG = 64;
     /** Sums of at least this many terms get a work-group each in broadcast_sum; shorter ones a work-item. */
     static final long GROUP_REDUCE = 32;
 
@@ -199,7 +201,7 @@ public final class GradLaunches {
                     .input(0).inputOrNone(c.masked(), 1).input(other);
             case WEIGHT -> {
                 Launch.Builder w = Launch.of(module, "conv2d_grad_weight",
-                        new long[] {r.weightShape().elementCount() * WG}, new long[] {WG});
+                        new long[] {r.weightShape().elementCount() * WEIGHT_WG}, new long[] {WEIGHT_WG});
                 // dy is S for a convolution, L for a transposed one; the forward input is the other.
                 yield c.transposed() ? w.input(other).none().input(0).inputOrNone(c.masked(), 1)
                         : w.input(0).inputOrNone(c.masked(), 1).input(other).none();
