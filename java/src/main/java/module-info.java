@@ -9,6 +9,7 @@ module org.convkit {
     requires jocl;
     requires jcuda;
     requires java.logging;
+    requires jdk.incubator.vector;
 
     exports org.convkit;
     exports org.convkit.tensor;

@@ -1,8 +1,11 @@
 package org.convkit.ops;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
+import org.convkit.ops.grad.ConcatGrad;
+import org.convkit.ops.grad.Gradient;
 import org.convkit.tensor.Shape;
 
 /**
@@ -171,6 +174,17 @@ public final class Concat implements Op {
     public long flops(List<Shape> inputs) {
         geometry(inputs);
         return 0;
+    }
+
+    /** Each input's gradient: its slice of dy ({@link ConcatGrad}), reading dy only. */
+    @Override
+    public List<Gradient> gradients(List<Shape> inputs) {
+        geometry(inputs);
+        List<Gradient> g = new ArrayList<>(inputs.size());
+        for (int i = 0; i < inputs.size(); i++) {
+            g.add(new ConcatGrad(this, inputs, i).ofInput(i));
+        }
+        return g;
     }
 
     /** The case as a string, e.g. {@code concat(axis=1,1x64x28x28+1x128x28x28)}. */

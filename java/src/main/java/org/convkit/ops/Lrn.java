@@ -3,6 +3,8 @@ package org.convkit.ops;
 import java.util.List;
 import java.util.Objects;
 
+import org.convkit.ops.grad.Gradient;
+import org.convkit.ops.grad.LrnGrad;
 import org.convkit.tensor.Shape;
 
 /**
@@ -181,6 +183,13 @@ public final class Lrn implements Op {
         } catch (ArithmeticException e) {
             throw new IllegalArgumentException("lrn: FLOP count of " + describe(inputs) + " overflows a long", e);
         }
+    }
+
+    /** The input gradient, {@link LrnGrad}, which reads dy and x. */
+    @Override
+    public List<Gradient> gradients(List<Shape> inputs) {
+        requireArity(inputs);
+        return List.of(new LrnGrad(this, inputs.get(0)).ofInput(0));
     }
 
     @Override

@@ -4,6 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
+import org.convkit.ops.grad.BroadcastSum;
+import org.convkit.ops.grad.Gradient;
+import org.convkit.ops.grad.SeparableConv2dGrad;
 import org.convkit.tensor.Shape;
 
 /**
@@ -163,6 +166,32 @@ public final class SeparableConv2d implements Op {
         requireArity(inputs);
         Shape in = inputs.get(0);
         return depthwise(in).flops(in) + pointwise().flops(intermediateShape(in));
+    }
+
+    /**
+     * The gradients of the input, the depthwise weight (and bias) and the pointwise weight, each a
+     * {@link SeparableConv2dGrad} over the two halves (the depthwise result is recomputed where a term
+     * needs it), and of the pointwise bias, dy summed over N, H and W.
+     */
+    @Override
+    public List<Gradient> gradients(List<Shape> inputs) {
+        requireArity(inputs);
+        Shape in = inputs.get(0);
+        List<Gradient> g = new ArrayList<>();
+        g.add(SeparableConv2dGrad.of(this, in, SeparableConv2dGrad.Term.INPUT).ofInput(0));
+        g.add(SeparableConv2dGrad.of(this, in, SeparableConv2dGrad.Term.DEPTHWISE_WEIGHT).ofParameter(0));
+        int pw = 1;
+        if (depthwiseBias) {
+            g.add(SeparableConv2dGrad.of(this, in, SeparableConv2dGrad.Term.DEPTHWISE_BIAS).ofParameter(1));
+            pw = 2;
+        }
+        g.add(SeparableConv2dGrad.of(this, in, SeparableConv2dGrad.Term.POINTWISE_WEIGHT).ofParameter(pw));
+        if (pointwiseBias) {
+            g.add(BroadcastSum.of("sepconv2d_grad_pointwise_bias", this, inputs, Shape.of(outChannels))
+                    .aligned(Shape.nchw(1, outChannels, 1, 1)).masked(activation == Activation.RELU).build()
+                    .ofParameter(pw + 1));
+        }
+        return g;
     }
 
     @Override

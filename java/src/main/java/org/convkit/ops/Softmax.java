@@ -2,6 +2,8 @@ package org.convkit.ops;
 
 import java.util.List;
 
+import org.convkit.ops.grad.Gradient;
+import org.convkit.ops.grad.SoftmaxGrad;
 import org.convkit.tensor.Shape;
 
 /**
@@ -106,6 +108,13 @@ public final class Softmax implements Op {
         } catch (ArithmeticException e) {
             throw new IllegalArgumentException("softmax: FLOP count of " + describe(inputs) + " overflows a long", e);
         }
+    }
+
+    /** The input gradient, {@link SoftmaxGrad}, which reads dy and the output. */
+    @Override
+    public List<Gradient> gradients(List<Shape> inputs) {
+        outputShape(inputs);
+        return List.of(new SoftmaxGrad(this, inputs.get(0)).ofInput(0));
     }
 
     @Override

@@ -3,6 +3,8 @@ package org.convkit.ops;
 import java.util.List;
 import java.util.Objects;
 
+import org.convkit.ops.grad.Gradient;
+import org.convkit.ops.grad.SqueezeExciteGrad;
 import org.convkit.tensor.DType;
 import org.convkit.tensor.Shape;
 import org.convkit.tensor.Tensor;
@@ -174,6 +176,22 @@ public final class SqueezeExcite implements Op {
     public long workspaceBytes(List<Shape> inputs, DType dtype) {
         requireArity(inputs);
         return geometry(inputs.get(0)).workspaceFloats() * dtype.byteSize();
+    }
+
+    /**
+     * The gradients of the input and the four parameters: each a {@link SqueezeExciteGrad}, which
+     * recomputes the block's pooled vector, hidden layer and scales (the fused forward keeps none)
+     * and reads dy, x and the parameters.
+     */
+    @Override
+    public List<Gradient> gradients(List<Shape> inputs) {
+        requireArity(inputs);
+        Shape in = geometry(inputs.get(0)).inputShape();
+        return List.of(new SqueezeExciteGrad(this, in, SqueezeExciteGrad.Term.INPUT).ofInput(0),
+                new SqueezeExciteGrad(this, in, SqueezeExciteGrad.Term.W1).ofParameter(0),
+                new SqueezeExciteGrad(this, in, SqueezeExciteGrad.Term.B1).ofParameter(1),
+                new SqueezeExciteGrad(this, in, SqueezeExciteGrad.Term.W2).ofParameter(2),
+                new SqueezeExciteGrad(this, in, SqueezeExciteGrad.Term.B2).ofParameter(3));
     }
 
     /** The case as a string, e.g. {@code squeeze_excite(n=1,c=256,h=56,w=56,r=16,hidden=16)}. */

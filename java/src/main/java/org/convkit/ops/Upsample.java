@@ -4,6 +4,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
+import org.convkit.ops.grad.Gradient;
+import org.convkit.ops.grad.UpsampleGrad;
 import org.convkit.tensor.Shape;
 
 /**
@@ -295,6 +297,13 @@ public final class Upsample implements Op {
     public long flops(List<Shape> inputs) {
         Shape out = outputShape(inputs);
         return mode == Mode.BILINEAR ? 7 * out.elementCount() : 0;
+    }
+
+    /** The input gradient, {@link UpsampleGrad}, which reads dy only. */
+    @Override
+    public List<Gradient> gradients(List<Shape> inputs) {
+        requireArity(inputs);
+        return List.of(new UpsampleGrad(this, inputs.get(0)).ofInput(0));
     }
 
     @Override

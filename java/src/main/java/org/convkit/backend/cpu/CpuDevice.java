@@ -20,6 +20,7 @@ import org.convkit.memory.Allocation;
 import org.convkit.memory.OutOfDeviceMemoryException;
 import org.convkit.ops.ActivationOp;
 import org.convkit.ops.BatchNorm;
+import org.convkit.ops.BatchNormTraining;
 import org.convkit.ops.Binary;
 import org.convkit.ops.Concat;
 import org.convkit.ops.Conv2d;
@@ -35,6 +36,18 @@ import org.convkit.ops.SeparableConv2d;
 import org.convkit.ops.Softmax;
 import org.convkit.ops.SqueezeExcite;
 import org.convkit.ops.Upsample;
+import org.convkit.ops.grad.ActivationGrad;
+import org.convkit.ops.grad.BatchNormGrad;
+import org.convkit.ops.grad.BatchStatistics;
+import org.convkit.ops.grad.BroadcastSum;
+import org.convkit.ops.grad.ConcatGrad;
+import org.convkit.ops.grad.Conv2dGrad;
+import org.convkit.ops.grad.DenseGrad;
+import org.convkit.ops.grad.LrnGrad;
+import org.convkit.ops.grad.PReluGrad;
+import org.convkit.ops.grad.Pool2dGrad;
+import org.convkit.ops.grad.SoftmaxGrad;
+import org.convkit.ops.grad.UpsampleGrad;
 import org.convkit.tensor.Tensor;
 
 /**
@@ -79,6 +92,20 @@ public final class CpuDevice extends AbstractDevice {
         register(Concat.class, (op, inputs) -> new CpuConcat(this, op, inputs));
         register(Flatten.class, (op, inputs) -> new CpuFlatten(this, op, inputs.get(0)));
         register(Reshape.class, (op, inputs) -> new CpuReshape(this, op, inputs.get(0)));
+        // Backward pass.
+        register(ActivationGrad.class, (op, inputs) -> new CpuActivationGrad(this, op, inputs));
+        register(BroadcastSum.class, (op, inputs) -> new CpuBroadcastSum(this, op, inputs));
+        register(Conv2dGrad.class, (op, inputs) -> new CpuConv2dGrad(this, op, inputs));
+        register(DenseGrad.class, (op, inputs) -> new CpuDenseGrad(this, op, inputs));
+        register(Pool2dGrad.class, (op, inputs) -> new CpuPool2dGrad(this, op, inputs));
+        register(PReluGrad.class, (op, inputs) -> new CpuPReluGrad(this, op, inputs));
+        register(BatchNormGrad.class, (op, inputs) -> new CpuBatchNormGrad(this, op, inputs));
+        register(BatchNormTraining.class, (op, inputs) -> new CpuBatchNormTraining(this, op, inputs));
+        register(BatchStatistics.class, (op, inputs) -> new CpuBatchStatistics(this, op, inputs));
+        register(SoftmaxGrad.class, (op, inputs) -> new CpuSoftmaxGrad(this, op, inputs));
+        register(ConcatGrad.class, (op, inputs) -> new CpuConcatGrad(this, op, inputs));
+        register(LrnGrad.class, (op, inputs) -> new CpuLrnGrad(this, op, inputs));
+        register(UpsampleGrad.class, (op, inputs) -> new CpuUpsampleGrad(this, op, inputs));
     }
 
     /** Worker threads, the caller included. */

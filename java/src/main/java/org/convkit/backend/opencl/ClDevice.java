@@ -16,6 +16,7 @@ import org.convkit.backend.AbstractDevice;
 import org.convkit.backend.DeviceBuffer;
 import org.convkit.backend.DeviceInfo;
 import org.convkit.backend.KernelBuildException;
+import org.convkit.backend.grad.GradLaunches;
 import org.convkit.backend.plan.Conv2dTuning;
 import org.convkit.memory.Allocation;
 import org.convkit.ops.ActivationOp;
@@ -28,6 +29,7 @@ import org.convkit.ops.Dense;
 import org.convkit.ops.Flatten;
 import org.convkit.ops.GlobalPool2d;
 import org.convkit.ops.Lrn;
+import org.convkit.ops.Op;
 import org.convkit.ops.PRelu;
 import org.convkit.ops.Pool2d;
 import org.convkit.ops.Reshape;
@@ -113,6 +115,15 @@ public final class ClDevice extends AbstractDevice {
         register(Concat.class, (op, inputs) -> new ClConcat(this, op, inputs));
         register(Flatten.class, (op, inputs) -> new ClFlatten(this, op, inputs.get(0)));
         register(Reshape.class, (op, inputs) -> new ClReshape(this, op, inputs.get(0)));
+        // Backward pass: the gradient ops' device-neutral plans.
+        for (Class<? extends Op> c : GradLaunches.OPS) {
+            registerPlanned(c);
+        }
+    }
+
+    /** Registers the host of a gradient op planned by {@link GradLaunches}. */
+    private <O extends Op> void registerPlanned(Class<O> type) {
+        register(type, (op, inputs) -> new ClLaunches(this, op, inputs, GradLaunches.plan(op, inputs)));
     }
 
     /** Largest work-group the device accepts. */
