@@ -14,6 +14,7 @@ module org.convkit {
     exports org.convkit.tensor;
     exports org.convkit.ops;
     exports org.convkit.ops.grad;
+    exports org.convkit.ops.train;
     exports org.convkit.memory;
     exports org.convkit.backend;
     exports org.convkit.graph;
