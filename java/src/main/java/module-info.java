@@ -20,6 +20,7 @@ module org.convkit {
     exports org.convkit.graph;
     exports org.convkit.graph.zoo;
     exports org.convkit.exec;
+    exports org.convkit.data;
     exports org.convkit.onnx;
 
     uses org.convkit.backend.Backend;
