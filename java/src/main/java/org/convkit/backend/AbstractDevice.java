@@ -1,13 +1,16 @@
 package org.convkit.backend;
 
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.WeakHashMap;
 
 import org.convkit.memory.Allocation;
 import org.convkit.memory.Allocator;
 import org.convkit.ops.Op;
+import org.convkit.ops.grad.Composite;
 import org.convkit.tensor.DType;
 import org.convkit.tensor.Shape;
 import org.convkit.tensor.Tensor;
@@ -26,6 +29,8 @@ public abstract class AbstractDevice implements Device {
     private final DeviceInfo info;
     private final Allocator allocator;
     private final Map<Class<? extends Op>, KernelFactory<?>> factories = new HashMap<>();
+    /** Where each view made by {@link #view} starts, so that {@link #region} can cut a region of a view from its parent. */
+    private final Map<DeviceBuffer, Origin> origins = Collections.synchronizedMap(new WeakHashMap<>());
     private boolean closed;
 
     protected AbstractDevice(DeviceInfo info) {
@@ -74,7 +79,35 @@ public abstract class AbstractDevice implements Device {
             throw new IllegalArgumentException(name() + ": view offset " + offset + " is not a multiple of "
                     + viewAlignment() + " B");
         }
-        return createView(parent, offset, bytes, owner);
+        DeviceBuffer v = createView(parent, offset, bytes, owner);
+        origins.put(v, new Origin(parent, offset));
+        return v;
+    }
+
+    /** The buffer a view was cut from and the view's offset in it. */
+    private record Origin(DeviceBuffer parent, long offset) {
+    }
+
+    /**
+     * A view of {@code bytes} bytes of {@code buffer} at {@code offset}, where {@code buffer} may itself
+     * be a view (a workspace in a planned arena): the region is then cut from the view's parent, so
+     * no view of a view is ever made. For kernels that split their workspace ({@link CompositeKernel}).
+     */
+    DeviceBuffer region(DeviceBuffer buffer, long offset, long bytes, String owner) {
+        checkOpen();
+        checkBuffer("region", buffer);
+        if (bytes <= 0 || offset < 0 || offset > buffer.bytes() - bytes) {
+            throw new IllegalArgumentException(name() + ": region of " + bytes + " B at offset " + offset
+                    + " does not fit in " + buffer);
+        }
+        if (!buffer.isView()) {
+            return view(buffer, offset, bytes, owner);
+        }
+        Origin o = origins.get(buffer);
+        if (o == null) {
+            throw new IllegalArgumentException(name() + ": region of a view this device did not make: " + buffer);
+        }
+        return view(o.parent(), o.offset() + offset, bytes, owner);
     }
 
     /** Creates a checked view. */
@@ -122,6 +155,9 @@ public abstract class AbstractDevice implements Device {
         List<Shape> shapes = List.copyOf(inputs);
         // Validates the shapes (throws IllegalArgumentException naming op and shapes).
         op.outputShape(shapes);
+        if (op instanceof Composite c) {
+            return new CompositeKernel(this, c, shapes);
+        }
         @SuppressWarnings("unchecked")
         KernelFactory<Op> factory = (KernelFactory<Op>) factories.get(op.getClass());
         if (factory == null) {
@@ -132,7 +168,7 @@ public abstract class AbstractDevice implements Device {
 
     @Override
     public final boolean supports(Op op) {
-        return factories.containsKey(op.getClass());
+        return op instanceof Composite || factories.containsKey(op.getClass());
     }
 
     /** Registers this device's kernel for an op class (backends call it from their constructor). */

@@ -4,6 +4,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
+import org.convkit.ops.grad.ActivationGrad;
+import org.convkit.ops.grad.Gradient;
 import org.convkit.tensor.Shape;
 
 /**
@@ -184,6 +186,13 @@ public final class ActivationOp implements Op {
         } catch (ArithmeticException e) {
             throw new IllegalArgumentException(name() + ": FLOP count of " + describe(inputs) + " overflows a long", e);
         }
+    }
+
+    /** The input gradient, {@link ActivationGrad} (which reads the output where the derivative allows). */
+    @Override
+    public List<Gradient> gradients(List<Shape> inputs) {
+        outputShape(inputs);
+        return List.of(new ActivationGrad(this, inputs.get(0)).ofInput(0));
     }
 
     @Override

@@ -1,10 +1,13 @@
 package org.convkit.ops;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
+import org.convkit.ops.grad.BroadcastSum;
+import org.convkit.ops.grad.Gradient;
 import org.convkit.tensor.Shape;
 
 /**
@@ -264,6 +267,40 @@ public final class Binary implements Op {
     @Override
     public long flops(List<Shape> inputs) {
         return outputShape(inputs).elementCount();
+    }
+
+    /**
+     * The gradients of both inputs: dy (masked by y > 0 with a fused ReLU), times the other input for
+     * {@code mul}, summed over the dimensions the input was broadcast along ({@link BroadcastSum}).
+     * An {@code add} input of the output's shape without a ReLU gets dy itself, copied (a
+     * {@link Reshape} to the same shape), reading dy only.
+     */
+    @Override
+    public List<Gradient> gradients(List<Shape> inputs) {
+        Shape out = outputShape(inputs);
+        List<Gradient> g = new ArrayList<>(2);
+        for (int i = 0; i < 2; i++) {
+            Shape s = inputs.get(i);
+            if (kind == Kind.ADD && activation == Activation.NONE && s.equals(out)) {
+                g.add(Gradient.ofInput(i, Reshape.to(s.dims()), Gradient.Operand.dy()));
+                continue;
+            }
+            BroadcastSum.Builder b = BroadcastSum.of(name() + "_grad_" + (i == 0 ? "a" : "b"), this, inputs, s)
+                    .aligned(aligned(s, out.rank())).masked(activation == Activation.RELU);
+            if (kind == Kind.MUL) {
+                b.times(Gradient.Operand.input(1 - i), aligned(inputs.get(1 - i), out.rank()));
+            }
+            g.add(b.build().ofInput(i));
+        }
+        return g;
+    }
+
+    /** {@code s} with leading 1s up to {@code rank} dimensions (right-aligned, as broadcasting aligns). */
+    private static Shape aligned(Shape s, int rank) {
+        int[] d = new int[rank];
+        Arrays.fill(d, 1);
+        System.arraycopy(s.dims(), 0, d, rank - s.rank(), s.rank());
+        return Shape.of(d);
     }
 
     /** The case as a string, e.g. {@code add(a=1x256x56x56,b=1x256x56x56,relu)}. */

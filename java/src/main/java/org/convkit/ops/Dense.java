@@ -4,6 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
+import org.convkit.ops.grad.BroadcastSum;
+import org.convkit.ops.grad.DenseGrad;
+import org.convkit.ops.grad.Gradient;
 import org.convkit.tensor.Shape;
 import org.convkit.tensor.Tensor;
 
@@ -208,6 +211,27 @@ public final class Dense implements Op {
         } catch (ArithmeticException e) {
             throw new IllegalArgumentException("dense: FLOP count of " + describe(inputs) + " overflows a long", e);
         }
+    }
+
+    /**
+     * The input gradient ({@link DenseGrad#data}), the weight gradient ({@link DenseGrad#weight})
+     * and, with a bias C, its gradient: beta times dy summed over the dimensions C is broadcast
+     * along. Each also reads the output when a ReLU is fused.
+     */
+    @Override
+    public List<Gradient> gradients(List<Shape> inputs) {
+        requireArity(inputs);
+        Shape in = inputs.get(0);
+        geometry(in);
+        List<Gradient> g = new ArrayList<>(3);
+        g.add(DenseGrad.data(this, in).ofInput(0));
+        g.add(DenseGrad.weight(this, in).ofParameter(0));
+        if (bias != null) {
+            Shape aligned = bias.rank() == 2 ? bias : Shape.of(1, bias.dim(0));
+            g.add(BroadcastSum.of("dense_grad_bias", this, inputs, bias).aligned(aligned)
+                    .masked(activation == Activation.RELU).scale(beta).build().ofParameter(1));
+        }
+        return g;
     }
 
     @Override

@@ -3,6 +3,7 @@ package org.convkit.ops;
 import java.util.List;
 import java.util.Objects;
 
+import org.convkit.ops.grad.Gradient;
 import org.convkit.tensor.Shape;
 
 /**
@@ -77,6 +78,13 @@ public final class Flatten implements Op {
     public long flops(List<Shape> inputs) {
         outputShape(inputs);
         return 0;
+    }
+
+    /** The input gradient: dy reshaped to the input's shape (a copy, as the forward is), reading dy only. */
+    @Override
+    public List<Gradient> gradients(List<Shape> inputs) {
+        outputShape(inputs);
+        return List.of(Gradient.ofInput(0, Reshape.to(inputs.get(0).dims()), Gradient.Operand.dy()));
     }
 
     @Override

@@ -3,6 +3,8 @@ package org.convkit.ops;
 import java.util.List;
 import java.util.Objects;
 
+import org.convkit.ops.grad.Gradient;
+import org.convkit.ops.grad.Pool2dGrad;
 import org.convkit.tensor.Shape;
 
 /**
@@ -110,6 +112,13 @@ public final class GlobalPool2d implements Op {
     /** FLOPs of one run: {@code N * C * H * W} (one per element read). */
     public long flops(Shape input) {
         return requireNchw(input).elementCount();
+    }
+
+    /** The input gradient: that of the pooling whose window is the whole plane ({@link Pool2dGrad}). */
+    @Override
+    public List<Gradient> gradients(List<Shape> inputs) {
+        requireArity(inputs);
+        return List.of(Pool2dGrad.of(this, inputs.get(0)).ofInput(0));
     }
 
     @Override

@@ -3,6 +3,8 @@ package org.convkit.ops;
 import java.util.List;
 import java.util.Objects;
 
+import org.convkit.ops.grad.Gradient;
+import org.convkit.ops.grad.Pool2dGrad;
 import org.convkit.tensor.Shape;
 
 /**
@@ -252,6 +254,13 @@ public final class Pool2d implements Op {
         } catch (ArithmeticException e) {
             throw new IllegalArgumentException(name() + ": FLOP count of " + describe(input) + " overflows a long", e);
         }
+    }
+
+    /** The input gradient, {@link Pool2dGrad}: average pooling reads dy only, max pooling also x and y. */
+    @Override
+    public List<Gradient> gradients(List<Shape> inputs) {
+        requireArity(inputs);
+        return List.of(Pool2dGrad.of(this, inputs.get(0)).ofInput(0));
     }
 
     @Override

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
+import org.convkit.ops.grad.Gradient;
 import org.convkit.tensor.Shape;
 
 /**
@@ -109,6 +110,13 @@ public final class Reshape implements Op {
     public long flops(List<Shape> inputs) {
         outputShape(inputs);
         return 0;
+    }
+
+    /** The input gradient: dy reshaped back to the input's shape (a copy, as the forward is), reading dy only. */
+    @Override
+    public List<Gradient> gradients(List<Shape> inputs) {
+        outputShape(inputs);
+        return List.of(Gradient.ofInput(0, Reshape.to(inputs.get(0).dims()), Gradient.Operand.dy()));
     }
 
     @Override
