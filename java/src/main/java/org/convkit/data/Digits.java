@@ -19,7 +19,7 @@ import org.convkit.tensor.Tensor;
  * <p>Images are {@code [count, 1, SIZE, SIZE]} f32, about zero-mean (ink is +1 over a background
  * near -1 before the noise), labels {@code [count]} f32 class indices, both in a host allocator.
  */
-public final class Digits implements AutoCloseable {
+public final class Digits implements Dataset, AutoCloseable {
     /** Image side in pixels. */
     public static final int SIZE = 16;
     /** Classes: the digits 0 to 9. */
@@ -114,6 +114,7 @@ public final class Digits implements AutoCloseable {
     }
 
     /** Number of images. */
+    @Override
     public int count() {
         return images.shape().dim(0);
     }
@@ -132,6 +133,7 @@ public final class Digits implements AutoCloseable {
      * Copies images and labels {@code [start, start + n)} (n the batch of {@code imagesOut}) into the
      * batch tensors, wrapping around at the end.
      */
+    @Override
     public void batch(int start, Tensor imagesOut, Tensor labelsOut) {
         int n = imagesOut.shape().dim(0);
         if (!imagesOut.shape().equals(Shape.nchw(n, 1, SIZE, SIZE)) || !labelsOut.shape().equals(Shape.of(n))) {

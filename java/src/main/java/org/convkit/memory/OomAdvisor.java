@@ -144,29 +144,36 @@ public final class OomAdvisor {
     }
 
     /**
-     * Remedy 6, training only: recompute activations between checkpoints instead of keeping them.
-     * Every number of equal segments the cut points allow (up to {@value #MAX_SEGMENTS}) is
-     * planned; the smallest footprint wins, the fewest segments on a tie (the least recomputing).
+     * The checkpointing that gives the smallest training footprint: every number of equal
+     * segments the cut points allow (up to {@value #MAX_SEGMENTS}) is planned; the fewest segments
+     * win a tie (the least recomputing). {@link Checkpointing#none()} when the graph cannot be cut.
      */
+    public Checkpointing bestCheckpointing() {
+        Checkpointing best = Checkpointing.none();
+        long bestBytes = Long.MAX_VALUE;
+        for (int s = 2; s <= Math.min(cutPoints().size() + 1, MAX_SEGMENTS); s++) {
+            long bytes = Footprint.of(graph, dtype, optimizer, alignment, Checkpointing.segments(s)).trainingPlanned();
+            if (bytes < bestBytes) {
+                best = Checkpointing.segments(s);
+                bestBytes = bytes;
+            }
+        }
+        return best;
+    }
+
+    /** Remedy 6, training only: recompute activations between checkpoints instead of keeping them ({@link #bestCheckpointing}). */
     private Remedy checkpointing(long budget) {
-        List<Integer> cuts = cutPoints();
         Footprint plain = Footprint.of(graph, dtype, optimizer, alignment);
-        if (cuts.isEmpty()) {
+        Checkpointing c = bestCheckpointing();
+        if (!c.enabled()) {
             return new Remedy(6, "gradient checkpointing", "no place where a single tensor crosses between layers",
                     plain.trainingPlanned(), false);
         }
-        Footprint best = null;
-        for (int s = 2; s <= Math.min(cuts.size() + 1, MAX_SEGMENTS); s++) {
-            Footprint f = Footprint.of(graph, dtype, optimizer, alignment, Checkpointing.segments(s));
-            if (best == null || f.trainingPlanned() < best.trainingPlanned()) {
-                best = f;
-            }
-        }
+        Footprint best = Footprint.of(graph, dtype, optimizer, alignment, c);
         long bytes = best.trainingPlanned();
-        String extra = String.format(java.util.Locale.ROOT, "+%.1f%% compute",
-                100.0 * best.recomputeFlops() / plain.trainingFlops());
         String change = "checkpoints at " + String.join(", ", best.schedule().checkpoints()) + " ("
-                + (best.schedule().cuts().size() + 1) + " segments), " + extra
+                + (best.schedule().cuts().size() + 1) + " segments), " + String.format(java.util.Locale.ROOT,
+                "+%.1f%% compute", 100.0 * best.recomputeFlops() / plain.trainingFlops())
                 + (bytes < plain.trainingPlanned() ? "" : ", saves nothing: the busiest step needs those activations anyway");
         return new Remedy(6, "gradient checkpointing", change, bytes, bytes <= budget);
     }

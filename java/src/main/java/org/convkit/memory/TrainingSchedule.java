@@ -51,8 +51,9 @@ import org.convkit.tensor.Shape;
  *   <li>A last layer that is a softmax over the classes is not run: the loss reads its input, the
  *       logits, and computes the softmax itself (more accurate, one tensor fewer).</li>
  *   <li>With {@link Checkpointing}, activations between checkpoints are freed after their last
- *       forward reader and recomputed before their segment's backward pass, from the segment's
- *       checkpoint, as the tensors {@code name (recomputed)}.</li>
+ *       forward reader and recomputed during their segment's backward pass, from the segment's
+ *       checkpoint, just before the first gradient term that reads them, as the tensors
+ *       {@code name (recomputed)}.</li>
  *   <li>Each step's workspace lives during that step only.</li>
  * </ul>
  * Parameters, the optimizer's state and the {@link StepScalars} are persistent: they are not part
@@ -310,13 +311,46 @@ public final class TrainingSchedule {
         for (int s = bounds.size() - 2; s >= 0; s--) {
             int a = bounds.get(s);
             int b = bounds.get(s + 1);
+            // Activations inside a segment before the last are recomputed; its last layer's output is the next checkpoint.
+            Set<String> interior = new HashSet<>();
             if (b < layers.size()) {
-                recompute(a, b, needsGradient, current);
+                for (int i = a; i < b - 1; i++) {
+                    interior.add(layers.get(i).name());
+                }
             }
             for (int j = b - 1; j >= a; j--) {
-                backward(layers.get(j), needsGradient, current, gradientOf);
+                Layer l = layers.get(j);
+                if (gradientOf.containsKey(l.name())) {
+                    for (Gradient g : terms(l, needsGradient)) {
+                        for (Gradient.Operand o : g.operands()) {
+                            switch (o.kind()) {
+                                case INPUT -> recompute(l.inputs().get(o.index()), interior, current);
+                                case OUTPUT -> recompute(l.name(), interior, current);
+                                default -> {
+                                }
+                            }
+                        }
+                    }
+                }
+                backward(l, needsGradient, current, gradientOf);
             }
         }
+    }
+
+    /**
+     * Recomputes {@code tensor} if it is a segment's interior activation not recomputed yet, its
+     * interior inputs first: just before the first gradient term that reads it, so that it lives
+     * no longer than the backward pass needs it.
+     */
+    private void recompute(String tensor, Set<String> interior, Map<String, String> current) {
+        if (!interior.remove(tensor)) {
+            return;
+        }
+        Layer l = graph.layer(tensor);
+        for (String in : l.inputs()) {
+            recompute(in, interior, current);
+        }
+        forward(Action.RECOMPUTE, l, tensor + " (recomputed)", Role.RECOMPUTED, current);
     }
 
     private static String parameter(Layer l, List<String> names, int p) {
@@ -357,50 +391,6 @@ public final class TrainingSchedule {
         step(action, action == Action.FORWARD ? l.name() : "recompute " + l.name(), l.name(), l.op(), l.inputShapes(), args,
                 tensor(output, role, l.outputShape(), null));
         current.put(l.name(), output);
-    }
-
-    /**
-     * Recomputes, from the segment's checkpoint, the activations of layers [a, b - 1) that a
-     * gradient term of the segment reads, and those they are computed from (layer b - 1's output
-     * is the next checkpoint, kept from the forward pass).
-     */
-    private void recompute(int a, int b, Map<String, Boolean> needsGradient, Map<String, String> current) {
-        Set<String> interior = new HashSet<>();
-        for (int i = a; i < b - 1; i++) {
-            interior.add(layers.get(i).name());
-        }
-        Set<String> needed = new HashSet<>();
-        for (int j = a; j < b; j++) {
-            Layer l = layers.get(j);
-            for (Gradient g : terms(l, needsGradient)) {
-                for (Gradient.Operand o : g.operands()) {
-                    String t = switch (o.kind()) {
-                        case INPUT -> l.inputs().get(o.index());
-                        case OUTPUT -> l.name();
-                        default -> null;
-                    };
-                    if (t != null && interior.contains(t)) {
-                        needed.add(t);
-                    }
-                }
-            }
-        }
-        for (int i = b - 2; i >= a; i--) {
-            Layer l = layers.get(i);
-            if (needed.contains(l.name())) {
-                for (String in : l.inputs()) {
-                    if (interior.contains(in)) {
-                        needed.add(in);
-                    }
-                }
-            }
-        }
-        for (int i = a; i < b - 1; i++) {
-            Layer l = layers.get(i);
-            if (needed.contains(l.name())) {
-                forward(Action.RECOMPUTE, l, l.name() + " (recomputed)", Role.RECOMPUTED, current);
-            }
-        }
     }
 
     /** The layer's gradient terms that are needed: every parameter's, and those of inputs that need a gradient. */
