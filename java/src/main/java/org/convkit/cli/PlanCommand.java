@@ -288,9 +288,11 @@ final class PlanCommand {
         out.println();
         out.println("gradient checkpointing (" + c.schedule().checkpointing().describe() + ")");
         if (c.recomputeFlops() == 0) {
-            out.println("  recomputes nothing: " + (c.schedule().cuts().isEmpty() ? "no place where one tensor crosses "
-                    + "between layers" : "each segment before the last is one layer, whose output is the checkpoint")
-                    + "; the footprint is the plan above");
+            List<Integer> cuts = c.schedule().cuts();
+            boolean single = !cuts.isEmpty() && cuts.get(0) == 1 && cuts.get(cuts.size() - 1) == cuts.size();
+            out.println("  recomputes nothing: " + (cuts.isEmpty() ? "no place where one tensor crosses between layers"
+                    : single ? "each segment before the last is a single layer, whose output is the checkpoint"
+                    : "no gradient term reads an activation between the checkpoints") + "; the footprint is the plan above");
         } else {
             out.println("  checkpoints: " + String.join(", ", c.schedule().checkpoints()));
             row(out, "lower bound (busiest step)", c.trainingLowerBound());

@@ -172,9 +172,10 @@ public final class OomAdvisor {
         Footprint best = Footprint.of(graph, dtype, optimizer, alignment, c);
         long bytes = best.trainingPlanned();
         String change = "checkpoints at " + String.join(", ", best.schedule().checkpoints()) + " ("
-                + (best.schedule().cuts().size() + 1) + " segments), " + String.format(java.util.Locale.ROOT,
-                "+%.1f%% compute", 100.0 * best.recomputeFlops() / plain.trainingFlops())
-                + (bytes < plain.trainingPlanned() ? "" : ", saves nothing: the busiest step needs those activations anyway");
+                + (best.schedule().cuts().size() + 1) + " segments)" + (bytes < plain.trainingPlanned()
+                ? String.format(java.util.Locale.ROOT, ", +%.1f%% compute", 100.0 * best.recomputeFlops()
+                        / plain.trainingFlops())
+                : ": saves nothing here");
         return new Remedy(6, "gradient checkpointing", change, bytes, bytes <= budget);
     }
 

@@ -94,8 +94,7 @@ class FootprintTest {
         OomAdvisor.Remedy checkpoints = rs.get(rs.size() - 1);
         assertEquals(6, checkpoints.number());
         assertEquals(f50(), checkpoints.bytes(), "each segment of the seed network is a layer: nothing to recompute");
-        assertTrue(checkpoints.change().contains("saves nothing") && checkpoints.change().contains("+0.0% compute"),
-                checkpoints.change());
+        assertEquals("checkpoints at conv1 (2 segments): saves nothing here", checkpoints.change());
 
         assertThrows(IllegalArgumentException.class, () -> advisor.advise(0));
     }
