@@ -1,10 +1,14 @@
 package org.convkit.ops;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
 import org.convkit.memory.Allocator;
+import org.convkit.ops.grad.BatchNormGrad;
+import org.convkit.ops.grad.BroadcastSum;
+import org.convkit.ops.grad.Gradient;
 import org.convkit.tensor.DType;
 import org.convkit.tensor.Shape;
 import org.convkit.tensor.Tensor;
@@ -133,6 +137,31 @@ public final class BatchNorm implements Op {
     @Override
     public String name() {
         return "batchnorm";
+    }
+
+    /**
+     * The training form with this epsilon and these parameters: normalizes with the batch's
+     * statistics, whose running averages a trainer keeps (see {@link BatchNormTraining}).
+     */
+    public BatchNormTraining training() {
+        return new BatchNormTraining(this);
+    }
+
+    /**
+     * The gradients of this (inference) form, with the mean and variance held fixed (fine-tuning
+     * with frozen statistics): input (dy, scale, var), scale (dy, x, mean, var) and shift (dy); the
+     * mean and the variance have none. A network trained with batch statistics runs
+     * {@link #training()} instead, whose gradients go through the statistics.
+     */
+    @Override
+    public List<Gradient> gradients(List<Shape> inputs) {
+        Shape in = outputShape(inputs);
+        int[] aligned = new int[in.rank()];
+        Arrays.fill(aligned, 1);
+        aligned[1] = in.dim(1);
+        return List.of(BatchNormGrad.input(this, in).ofInput(0), BatchNormGrad.scale(this, in).ofParameter(0),
+                BroadcastSum.of("batchnorm_grad_bias", this, inputs, Shape.of(in.dim(1))).aligned(Shape.of(aligned))
+                        .build().ofParameter(1));
     }
 
     /** A convolution with the batch normalization that follows it folded in (see {@link #foldIntoConv}). */

@@ -4,6 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
+import org.convkit.ops.grad.BroadcastSum;
+import org.convkit.ops.grad.Conv2dGrad;
+import org.convkit.ops.grad.Gradient;
 import org.convkit.tensor.Shape;
 
 /**
@@ -299,6 +302,25 @@ public final class ConvTranspose2d implements Op {
         } catch (ArithmeticException e) {
             throw new IllegalArgumentException("conv_transpose2d: FLOP count of " + describe(input) + " overflows a long", e);
         }
+    }
+
+    /**
+     * The input gradient ({@link Conv2dGrad#data(ConvTranspose2d, Shape)}: a convolution of dy with
+     * these weights and pads), the weight gradient and, with a bias, its gradient (dy summed over N,
+     * H and W); each also reads the output when a ReLU is fused.
+     */
+    @Override
+    public List<Gradient> gradients(List<Shape> inputs) {
+        requireArity(inputs);
+        Shape in = inputs.get(0);
+        List<Gradient> g = new ArrayList<>(3);
+        g.add(Conv2dGrad.data(this, in).ofInput(0));
+        g.add(Conv2dGrad.weight(this, in).ofParameter(0));
+        if (bias) {
+            g.add(BroadcastSum.of("conv_transpose2d_grad_bias", this, inputs, Shape.of(outChannels))
+                    .aligned(Shape.nchw(1, outChannels, 1, 1)).masked(activation == Activation.RELU).build().ofParameter(1));
+        }
+        return g;
     }
 
     @Override

@@ -1,8 +1,12 @@
 package org.convkit.ops;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
+import org.convkit.ops.grad.BroadcastSum;
+import org.convkit.ops.grad.Gradient;
+import org.convkit.ops.grad.PReluGrad;
 import org.convkit.tensor.Shape;
 import org.convkit.tensor.Tensor;
 
@@ -169,6 +173,21 @@ public final class PRelu implements Op {
         } catch (ArithmeticException e) {
             throw new IllegalArgumentException("prelu: FLOP count of " + describe(inputs) + " overflows a long", e);
         }
+    }
+
+    /**
+     * The input gradient ({@link PReluGrad}: dy, x, slope) and the slope's: dy times
+     * {@code min(x, 0)}, summed over the dimensions the slope is broadcast along (dy and x).
+     */
+    @Override
+    public List<Gradient> gradients(List<Shape> inputs) {
+        Shape in = outputShape(inputs);
+        int[] aligned = new int[in.rank()];
+        Arrays.fill(aligned, 1);
+        System.arraycopy(slope.dims(), 0, aligned, in.rank() - slope.rank(), slope.rank());
+        return List.of(new PReluGrad(this, in).ofInput(0),
+                BroadcastSum.of("prelu_grad_slope", this, inputs, slope).aligned(Shape.of(aligned))
+                        .times(Gradient.Operand.input(0), in).negativePart().build().ofParameter(0));
     }
 
     @Override

@@ -83,7 +83,8 @@ public final class GradCheck {
                 }
                 num /= up - down;
                 double floor = Math.scalb(dyY, -50) / h;
-                double err = Math.abs(num - g.value()[j]) / (g.magnitude()[j] + floor);
+                double diff = Math.abs(num - g.value()[j]);
+                double err = diff == 0 ? 0 : diff / (g.magnitude()[j] + floor);
                 if (!(err <= tolerance)) {
                     fail(String.format(Locale.ROOT, "%s: d/d(argument %d)[%d]: finite difference %.12g, reference %.12g "
                             + "(magnitude %.3g), scaled error %.3g > %.0e", c, k, j, num, g.value()[j], g.magnitude()[j],

@@ -20,6 +20,7 @@ import org.convkit.memory.Allocation;
 import org.convkit.memory.OutOfDeviceMemoryException;
 import org.convkit.ops.ActivationOp;
 import org.convkit.ops.BatchNorm;
+import org.convkit.ops.BatchNormTraining;
 import org.convkit.ops.Binary;
 import org.convkit.ops.Concat;
 import org.convkit.ops.Conv2d;
@@ -40,6 +41,14 @@ import org.convkit.ops.grad.SoftmaxCrossEntropyGrad;
 import org.convkit.ops.train.Accumulate;
 import org.convkit.ops.train.AdamUpdate;
 import org.convkit.ops.train.SgdUpdate;
+import org.convkit.ops.grad.ActivationGrad;
+import org.convkit.ops.grad.BatchNormGrad;
+import org.convkit.ops.grad.BatchStatistics;
+import org.convkit.ops.grad.BroadcastSum;
+import org.convkit.ops.grad.Conv2dGrad;
+import org.convkit.ops.grad.DenseGrad;
+import org.convkit.ops.grad.PReluGrad;
+import org.convkit.ops.grad.Pool2dGrad;
 import org.convkit.tensor.Tensor;
 
 /**
@@ -90,6 +99,16 @@ public final class CpuDevice extends AbstractDevice {
         register(SgdUpdate.class, (op, inputs) -> new CpuSgdUpdate(this, op, inputs));
         register(AdamUpdate.class, (op, inputs) -> new CpuAdamUpdate(this, op, inputs));
         register(Accumulate.class, (op, inputs) -> new CpuAccumulate(this, op, inputs.get(0)));
+        // Backward pass.
+        register(ActivationGrad.class, (op, inputs) -> new CpuActivationGrad(this, op, inputs));
+        register(BroadcastSum.class, (op, inputs) -> new CpuBroadcastSum(this, op, inputs));
+        register(Conv2dGrad.class, (op, inputs) -> new CpuConv2dGrad(this, op, inputs));
+        register(DenseGrad.class, (op, inputs) -> new CpuDenseGrad(this, op, inputs));
+        register(Pool2dGrad.class, (op, inputs) -> new CpuPool2dGrad(this, op, inputs));
+        register(PReluGrad.class, (op, inputs) -> new CpuPReluGrad(this, op, inputs));
+        register(BatchNormGrad.class, (op, inputs) -> new CpuBatchNormGrad(this, op, inputs));
+        register(BatchNormTraining.class, (op, inputs) -> new CpuBatchNormTraining(this, op, inputs));
+        register(BatchStatistics.class, (op, inputs) -> new CpuBatchStatistics(this, op, inputs));
     }
 
     /** Worker threads, the caller included. */

@@ -35,6 +35,7 @@ import org.convkit.backend.DeviceBuffer;
 import org.convkit.backend.DeviceInfo;
 import org.convkit.backend.KernelBuildException;
 import org.convkit.backend.UnsupportedOpException;
+import org.convkit.backend.grad.GradLaunches;
 import org.convkit.memory.Allocation;
 import org.convkit.ops.ActivationOp;
 import org.convkit.ops.BatchNorm;
@@ -46,6 +47,7 @@ import org.convkit.ops.Dense;
 import org.convkit.ops.Flatten;
 import org.convkit.ops.GlobalPool2d;
 import org.convkit.ops.Lrn;
+import org.convkit.ops.Op;
 import org.convkit.ops.PRelu;
 import org.convkit.ops.Pool2d;
 import org.convkit.ops.Reshape;
@@ -143,6 +145,15 @@ public final class CudaDevice extends AbstractDevice {
         register(SgdUpdate.class, (op, inputs) -> new CudaSgdUpdate(this, op, inputs));
         register(AdamUpdate.class, (op, inputs) -> new CudaAdamUpdate(this, op, inputs));
         register(Accumulate.class, (op, inputs) -> new CudaAccumulate(this, op, inputs.get(0)));
+        // Backward pass: the gradient ops' device-neutral plans.
+        for (Class<? extends Op> c : GradLaunches.OPS) {
+            registerPlanned(c);
+        }
+    }
+
+    /** Registers the host of a gradient op planned by {@link GradLaunches}. */
+    private <O extends Op> void registerPlanned(Class<O> type) {
+        register(type, (op, inputs) -> new CudaLaunches(this, op, inputs, GradLaunches.plan(op, inputs)));
     }
 
     /**

@@ -16,6 +16,7 @@ import org.convkit.backend.AbstractDevice;
 import org.convkit.backend.DeviceBuffer;
 import org.convkit.backend.DeviceInfo;
 import org.convkit.backend.KernelBuildException;
+import org.convkit.backend.grad.GradLaunches;
 import org.convkit.memory.Allocation;
 import org.convkit.ops.ActivationOp;
 import org.convkit.ops.BatchNorm;
@@ -27,6 +28,7 @@ import org.convkit.ops.Dense;
 import org.convkit.ops.Flatten;
 import org.convkit.ops.GlobalPool2d;
 import org.convkit.ops.Lrn;
+import org.convkit.ops.Op;
 import org.convkit.ops.PRelu;
 import org.convkit.ops.Pool2d;
 import org.convkit.ops.Reshape;
@@ -121,6 +123,15 @@ public final class ClDevice extends AbstractDevice {
         register(SgdUpdate.class, (op, inputs) -> new ClSgdUpdate(this, op, inputs));
         register(AdamUpdate.class, (op, inputs) -> new ClAdamUpdate(this, op, inputs));
         register(Accumulate.class, (op, inputs) -> new ClAccumulate(this, op, inputs.get(0)));
+        // Backward pass: the gradient ops' device-neutral plans.
+        for (Class<? extends Op> c : GradLaunches.OPS) {
+            registerPlanned(c);
+        }
+    }
+
+    /** Registers the host of a gradient op planned by {@link GradLaunches}. */
+    private <O extends Op> void registerPlanned(Class<O> type) {
+        register(type, (op, inputs) -> new ClLaunches(this, op, inputs, GradLaunches.plan(op, inputs)));
     }
 
     /** Largest work-group the device accepts. */

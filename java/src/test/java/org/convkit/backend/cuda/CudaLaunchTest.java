@@ -20,6 +20,7 @@ import org.convkit.backend.Backends;
 import org.convkit.backend.Device;
 import org.convkit.backend.DeviceBuffer;
 import org.convkit.backend.Kernel;
+import org.convkit.backend.grad.GradLaunches;
 import org.convkit.backend.opencl.ClLaunchRunner;
 import org.convkit.memory.Allocator;
 import org.convkit.ops.Activation;
@@ -48,6 +49,8 @@ import org.convkit.ops.train.Accumulate;
 import org.convkit.ops.train.AdamUpdate;
 import org.convkit.ops.train.SgdUpdate;
 import org.convkit.ops.train.StepScalars;
+import org.convkit.ops.grad.Gradient;
+import org.convkit.ops.grad.GradientOp;
 import org.convkit.tensor.DType;
 import org.convkit.tensor.Shape;
 import org.convkit.tensor.Tensor;
@@ -223,7 +226,48 @@ class CudaLaunchTest {
         AdamUpdate adam = AdamUpdate.defaults();
         List<Shape> adamIn = List.of(flat, flat, flat, StepScalars.SHAPE);
         c.add(Case.of(adam, adamIn, () -> CudaAdamUpdate.plan(adam, adamIn)));
+        gradientCases(c);
         return c;
+    }
+
+    /** The backward pass: every entry of the gradient kernels, through the plans both GPU hosts run. */
+    private static void gradientCases(List<Case> c) {
+        Shape deep = Shape.nchw(2, 7, 4, 5);
+        List<Op> ops = new ArrayList<>();
+        for (ActivationOp a : List.of(ActivationOp.relu(), ActivationOp.sigmoid(), ActivationOp.clip(-0.5f, 0.25f))) {
+            ops.addAll(terms(a, List.of(deep)));
+        }
+        ops.addAll(terms(PRelu.perChannel(7), List.of(deep)));
+        ops.addAll(terms(Binary.mul(Activation.RELU), List.of(deep, Shape.of(7, 1, 1))));
+        ops.addAll(terms(Binary.add(), List.of(Shape.of(3, 40), Shape.of(3, 1))));
+        Shape img = Shape.nchw(2, 4, 9, 7);
+        ops.addAll(terms(Conv2d.builder(6).kernel(3).stride(2).groups(2).padding(Padding.SAME)
+                .activation(Activation.RELU).build(), List.of(img)));
+        ops.addAll(terms(ConvTranspose2d.builder(4).kernel(3).stride(2).padding(Padding.explicit(1, 0, 2, 1))
+                .activation(Activation.RELU).build(), List.of(img)));
+        ops.addAll(terms(Dense.builder(9).transA(true).bias(Shape.of(5, 1)).alpha(0.5f).beta(2f)
+                .activation(Activation.RELU).build(), List.of(Shape.of(6, 5))));
+        ops.addAll(terms(Dense.linear(9, true, Activation.NONE), List.of(Shape.of(5, 6))));
+        ops.addAll(terms(Pool2d.max(3).stride(2).padding(Padding.SAME).build(), List.of(img)));
+        ops.addAll(terms(Pool2d.avg(3).stride(2).padding(Padding.explicit(1, 1, 1, 0)).countIncludePad(true)
+                .ceilMode(true).build(), List.of(img)));
+        Shape planes = Shape.nchw(2, 3, 5, 4);
+        ops.addAll(terms(BatchNorm.create(), List.of(planes)));
+        ops.addAll(terms(BatchNorm.create().training(), List.of(planes)));
+        for (Op op : ops) {
+            List<Shape> in = ((GradientOp) op).operandShapes();
+            c.add(Case.of(op, in, () -> CudaLaunches.of(GradLaunches.plan(op, in))));
+        }
+        // Forward ops of training, planned like the gradients.
+        for (Op op : List.of(BatchNorm.create().training(), BatchNorm.create().training().statistics())) {
+            c.add(Case.of(op, List.of(planes), () -> CudaLaunches.of(GradLaunches.plan(op, List.of(planes)))));
+        }
+    }
+
+    /** The gradient ops of a forward op that the GPU plans run (a copy such as add's dy is a Reshape, tested above). */
+    private static List<Op> terms(Op forward, List<Shape> inputs) {
+        return forward.gradients(inputs).stream().map(Gradient::op)
+                .filter(op -> op instanceof GradientOp).toList();
     }
 
     @ParameterizedTest(name = "{0}")
