@@ -5,6 +5,9 @@
  *   sgd_momentum_update: v[i] = mu * v[i] + g[i];  w[i] -= lr * v[i]
  *   adam_update:         m[i] = b1 * m[i] + (1 - b1) * g[i];  v[i] = b2 * v[i] + (1 - b2) * g[i]^2
  *                        w[i] -= lr * (m[i] * c1) / (sqrt(v[i] * c2) + eps)
+ *   running_average:     y[c] = (1 - mom) * y[c] + mom * k * stats[row * C + c]
+ *                        (a batch normalization's running mean or variance from the batch's [2, C]
+ *                        statistics; org.convkit.ops.train.RunningAverage)
  *
  * g is the gradient (read only); w the parameter, v / m the optimizer state, read and written by
  * the work-item of their element only, so an update needs no synchronisation. s holds the step
@@ -65,4 +68,17 @@ __kernel void adam_update(__global const float* restrict g,
     m[i] = mi;
     v[i] = vi;
     w[i] -= s[0] * (mi * s[1]) / (sqrt(vi * s[2]) + epsilon);
+}
+
+__attribute__((reqd_work_group_size(OPTIMIZER_WG, 1, 1)))
+__kernel void running_average(__global const float* restrict stats,
+                              __global float* restrict y,
+                              const int channels, const int row,
+                              const float momentum, const float correction)
+{
+    const int c = get_global_id(0);
+    if (c >= channels) {
+        return;
+    }
+    y[c] = (1.0f - momentum) * y[c] + momentum * (correction * stats[row * channels + c]);
 }

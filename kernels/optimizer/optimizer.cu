@@ -6,6 +6,7 @@
  *   sgd_momentum_update: v[i] = mu * v[i] + g[i];  w[i] -= lr * v[i]
  *   adam_update:         m[i] = b1 * m[i] + (1 - b1) * g[i];  v[i] = b2 * v[i] + (1 - b2) * g[i]^2
  *                        w[i] -= lr * (m[i] * c1) / (sqrt(v[i] * c2) + eps)
+ *   running_average:     y[c] = (1 - mom) * y[c] + mom * k * stats[row * C + c]
  *
  * g read only; w, v, m read and written by their element's thread only. s: the step scalars
  * (s[0] = lr, s[1] = c1, s[2] = c2; org.convkit.ops.train.StepScalars).
@@ -56,4 +57,15 @@ adam_update(const float* __restrict__ g, float* __restrict__ m, float* __restric
     m[i] = mi;
     v[i] = vi;
     w[i] -= s[0] * (mi * s[1]) / (sqrtf(vi * s[2]) + epsilon);
+}
+
+extern "C" __global__ void __launch_bounds__(OPTIMIZER_WG)
+running_average(const float* __restrict__ stats, float* __restrict__ y, const int channels, const int row,
+                const float momentum, const float correction)
+{
+    const int c = ck_global_id_x();
+    if (c >= channels) {
+        return;
+    }
+    y[c] = (1.0f - momentum) * y[c] + momentum * (correction * stats[row * channels + c]);
 }

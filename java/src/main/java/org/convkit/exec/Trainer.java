@@ -46,6 +46,14 @@ public final class Trainer implements AutoCloseable {
     private record KernelKey(Op op, List<Shape> inputs) {
     }
 
+    /**
+     * Steps to run, their kernels, and for each step the transient tensors that come to life at it
+     * and those that die after it.
+     */
+    private record Pass(List<TrainingSchedule.Step> steps, List<Kernel> kernels, List<List<TensorLife>> born,
+            List<List<TensorLife>> dying, int lossStep) {
+    }
+
     private final Model model;
     private final Device device;
     private final TrainingOptions options;
@@ -61,11 +69,9 @@ public final class Trainer implements AutoCloseable {
     private Liveness liveness;
     private ArenaPlan plan;
     private DeviceBuffer arena;
-    private List<Kernel> stepKernels;
-    /** For each step, the transient tensors that come to life at it and those that die after it. */
-    private final List<List<TensorLife>> born = new ArrayList<>();
-    private final List<List<TensorLife>> dying = new ArrayList<>();
-    private int lossStep;
+    /** The training step, and the evaluation (forward pass in the model's own form, then the loss). */
+    private Pass training;
+    private Pass evaluation;
     private Tensor lossHost;
     private Tensor scalarsHost;
     private long steps;
@@ -109,22 +115,10 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException("model '" + model.name() + "': layer '" + layer + "' ("
                     + model.graph().layer(layer).describe() + ") has no backward pass; it cannot be trained");
         }
-        stepKernels = schedule.steps().stream().map(s -> kernel(s.op(), s.inputShapes())).toList();
         liveness = Liveness.training(schedule);
-        List<TrainingSchedule.Step> ss = schedule.steps();
-        for (int i = 0; i < ss.size(); i++) {
-            born.add(new ArrayList<>());
-            dying.add(new ArrayList<>());
-            if (ss.get(i).action() == TrainingSchedule.Action.LOSS) {
-                lossStep = i;
-            }
-        }
-        for (TensorLife t : liveness.tensors()) {
-            if (t.kind() != TensorLife.Kind.WORKSPACE) {
-                born.get(t.first()).add(t);
-                dying.get(t.last()).add(t);
-            }
-        }
+        training = pass(schedule.steps(), liveness);
+        Liveness evaluated = Liveness.evaluation(schedule);
+        evaluation = pass(schedule.evaluationSteps(), evaluated);
         String planText = String.format(Locale.ROOT, "training plan of model '%s' (%s, %s): persistent %,d B + transient "
                 + "at the busiest step (%s) %,d B = %,d B", model.name(), options.mode().name().toLowerCase(Locale.ROOT),
                 options.optimizer().id(), schedule.persistentBytes(), liveness.steps().get(liveness.peakStep()),
@@ -160,7 +154,36 @@ public final class Trainer implements AutoCloseable {
             for (ArenaPlan.Placement p : plan.placements()) {
                 views.put(p.tensor().name(), device.view(arena, p.offset(), p.tensor().bytes(), p.tensor().name()));
             }
+            // An evaluation's tensors are training tensors living no longer: the training step's places serve.
+            for (TensorLife t : evaluated.tensors()) {
+                DeviceBuffer b = views.get(t.name());
+                if (b == null || b.bytes() < t.bytes()) {
+                    throw new IllegalStateException("model '" + model.name() + "': the evaluation's " + t.name() + " ("
+                            + t.bytes() + " B) has no place of its size in the training arena");
+                }
+            }
         }
+    }
+
+    private Pass pass(List<TrainingSchedule.Step> steps, Liveness l) {
+        List<List<TensorLife>> born = new ArrayList<>();
+        List<List<TensorLife>> dying = new ArrayList<>();
+        int loss = -1;
+        for (int i = 0; i < steps.size(); i++) {
+            born.add(new ArrayList<>());
+            dying.add(new ArrayList<>());
+            if (steps.get(i).action() == TrainingSchedule.Action.LOSS) {
+                loss = i;
+            }
+        }
+        for (TensorLife t : l.tensors()) {
+            if (t.kind() != TensorLife.Kind.WORKSPACE) {
+                born.get(t.first()).add(t);
+                dying.get(t.last()).add(t);
+            }
+        }
+        List<Kernel> ks = steps.stream().map(st -> kernel(st.op(), st.inputShapes())).toList();
+        return new Pass(steps, ks, born, dying, loss);
     }
 
     private Kernel kernel(Op op, List<Shape> inputs) {
@@ -173,15 +196,19 @@ public final class Trainer implements AutoCloseable {
      * update. The loss and accuracy are those of the parameters before the update.
      */
     public StepResult step(Tensor images, Tensor labels) {
-        return run(images, labels, true);
+        return run(images, labels, training);
     }
 
-    /** The loss and accuracy of the current parameters on a batch: the forward pass and the loss only. */
+    /**
+     * The loss and accuracy of the current parameters on a batch: the forward pass in the model's
+     * own form (batch normalization with its running statistics) and the loss; nothing is updated.
+     */
     public StepResult evaluate(Tensor images, Tensor labels) {
-        return run(images, labels, false);
+        return run(images, labels, evaluation);
     }
 
-    private StepResult run(Tensor images, Tensor labels, boolean train) {
+    private StepResult run(Tensor images, Tensor labels, Pass pass) {
+        boolean train = pass == training;
         if (closed) {
             throw new IllegalStateException("trainer of model '" + model.name() + "' on " + device.name() + " is closed");
         }
@@ -198,12 +225,11 @@ public final class Trainer implements AutoCloseable {
         }
         boolean planned = plan != null;
         Map<String, DeviceBuffer> live = new HashMap<>();
-        List<TrainingSchedule.Step> ss = schedule.steps();
-        int last = train ? ss.size() - 1 : lossStep;
+        List<TrainingSchedule.Step> ss = pass.steps();
         try {
-            for (int i = 0; i <= last; i++) {
+            for (int i = 0; i < ss.size(); i++) {
                 TrainingSchedule.Step st = ss.get(i);
-                for (TensorLife t : born.get(i)) {
+                for (TensorLife t : pass.born().get(i)) {
                     DeviceBuffer b = planned ? views.get(t.name()) : device.allocate(t.bytes(), activations, t.name());
                     live.put(t.name(), b);
                     if (t.kind() == TensorLife.Kind.INPUT) {
@@ -217,7 +243,7 @@ public final class Trainer implements AutoCloseable {
                     args.add(buffer(a, live));
                 }
                 DeviceBuffer out = buffer(st.output(), live);
-                Kernel k = stepKernels.get(i);
+                Kernel k = pass.kernels().get(i);
                 if (st.workspaceBytes() == 0) {
                     k.run(args, out);
                 } else if (planned) {
@@ -227,10 +253,10 @@ public final class Trainer implements AutoCloseable {
                         k.run(args, out, ws);
                     }
                 }
-                if (i == lossStep) {
+                if (i == pass.lossStep()) {
                     device.download(out, lossHost);
                 }
-                for (TensorLife t : dying.get(i)) {
+                for (TensorLife t : pass.dying().get(i)) {
                     DeviceBuffer b = live.remove(t.name());
                     if (!planned) {
                         b.close();

@@ -74,7 +74,15 @@ public final class Liveness {
 
     /** The lifetimes of a training schedule's transient tensors and workspaces, as described in the class comment. */
     public static Liveness training(TrainingSchedule schedule) {
-        List<TrainingSchedule.Step> ss = schedule.steps();
+        return of(schedule, schedule.steps());
+    }
+
+    /** The lifetimes of the tensors of an evaluation ({@link TrainingSchedule#evaluationSteps()}). */
+    public static Liveness evaluation(TrainingSchedule schedule) {
+        return of(schedule, schedule.evaluationSteps());
+    }
+
+    private static Liveness of(TrainingSchedule schedule, List<TrainingSchedule.Step> ss) {
         Map<String, int[]> span = new java.util.LinkedHashMap<>();
         for (String t : schedule.tensors().keySet()) {
             if (!schedule.tensors().get(t).role().persistent()) {

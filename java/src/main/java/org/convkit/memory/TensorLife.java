@@ -21,6 +21,8 @@ public record TensorLife(String name, Kind kind, long bytes, int first, int last
         LOSS,
         /** A layer's output computed again for the backward pass (gradient checkpointing). */
         RECOMPUTED,
+        /** A batch normalization's batch mean and variance, read by the update of its running statistics. */
+        STATISTICS,
         /** A layer's output. */
         ACTIVATION,
         /** Scratch memory of one kernel, alive only during its step. */

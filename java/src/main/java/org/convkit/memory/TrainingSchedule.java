@@ -11,6 +11,8 @@ import java.util.Set;
 
 import org.convkit.graph.Graph;
 import org.convkit.graph.Layer;
+import org.convkit.ops.BatchNorm;
+import org.convkit.ops.BatchNormTraining;
 import org.convkit.ops.Op;
 import org.convkit.ops.Softmax;
 import org.convkit.ops.SoftmaxCrossEntropy;
@@ -18,6 +20,7 @@ import org.convkit.ops.grad.Gradient;
 import org.convkit.ops.grad.SoftmaxCrossEntropyGrad;
 import org.convkit.ops.train.Accumulate;
 import org.convkit.ops.train.AdamUpdate;
+import org.convkit.ops.train.RunningAverage;
 import org.convkit.ops.train.SgdUpdate;
 import org.convkit.ops.train.StepScalars;
 import org.convkit.tensor.DType;
@@ -54,8 +57,16 @@ import org.convkit.tensor.Shape;
  *       forward reader and recomputed during their segment's backward pass, from the segment's
  *       checkpoint, just before the first gradient term that reads them, as the tensors
  *       {@code name (recomputed)}.</li>
+ *   <li>A {@link BatchNorm} layer runs in its training form ({@link BatchNorm#training()}: the
+ *       batch's statistics, gradients through them); right after its forward step its batch
+ *       statistics are computed and its running mean and variance updated ({@link RunningAverage},
+ *       momentum {@value #BATCH_NORM_MOMENTUM}, the variance made unbiased), once per step
+ *       (recomputation does not update them again).</li>
  *   <li>Each step's workspace lives during that step only.</li>
  * </ul>
+ * {@link #evaluationSteps()} are the forward pass in the model's own (inference) form and the
+ * loss: what evaluating the parameters on a batch runs, each tensor one of the training step's
+ * with the same or a shorter life.
  * Parameters, the optimizer's state and the {@link StepScalars} are persistent: they are not part
  * of the schedule's transient memory.
  *
@@ -70,6 +81,8 @@ public final class TrainingSchedule {
     public static final String LOSS = "loss";
     /** The name of the step scalars buffer the updates read. */
     public static final String SCALARS = "optimizer/scalars";
+    /** The momentum of batch normalization's running statistics (PyTorch's default). */
+    public static final float BATCH_NORM_MOMENTUM = 0.1f;
 
     /** What a step does. */
     public enum Action {
@@ -85,6 +98,10 @@ public final class TrainingSchedule {
         GRADIENT,
         /** A partial gradient added into a tensor's gradient. */
         ACCUMULATE,
+        /** A batch normalization's batch statistics, after its forward step. */
+        STATISTICS,
+        /** The update of a batch normalization's running mean or variance from its batch statistics. */
+        RUNNING_AVERAGE,
         /** The optimizer's update of one parameter. */
         UPDATE
     }
@@ -101,6 +118,8 @@ public final class TrainingSchedule {
         RECOMPUTED(TensorLife.Kind.RECOMPUTED),
         /** The loss output (transient, downloaded). */
         LOSS(TensorLife.Kind.LOSS),
+        /** A batch normalization's batch statistics (transient). */
+        STATISTICS(TensorLife.Kind.STATISTICS),
         /** The gradient of an activation, or a partial one (transient). */
         ACTIVATION_GRADIENT(TensorLife.Kind.ACTIVATION_GRADIENT),
         /** The gradient of a parameter (transient). */
@@ -216,6 +235,7 @@ public final class TrainingSchedule {
     private final Checkpointing checkpointing;
     private final List<Integer> cuts;
     private final List<Step> steps = new ArrayList<>();
+    private final List<Step> evaluation = new ArrayList<>();
     private final Map<String, Tensor> tensors = new LinkedHashMap<>();
     private final Set<String> modelled = new java.util.LinkedHashSet<>();
     private final Workspace workspace;
@@ -335,6 +355,7 @@ public final class TrainingSchedule {
                 backward(l, needsGradient, current, gradientOf);
             }
         }
+        evaluation(logits, labels);
     }
 
     /**
@@ -375,8 +396,18 @@ public final class TrainingSchedule {
 
     private void step(Action action, String name, String layer, Op op, List<Shape> inputShapes, List<String> args,
             String output) {
-        steps.add(new Step(action, name, layer, op, inputShapes, args, output, workspace.bytes(op, inputShapes),
+        step(steps, action, name, layer, op, inputShapes, args, output);
+    }
+
+    private void step(List<Step> to, Action action, String name, String layer, Op op, List<Shape> inputShapes,
+            List<String> args, String output) {
+        to.add(new Step(action, name, layer, op, inputShapes, args, output, workspace.bytes(op, inputShapes),
                 op.flops(inputShapes)));
+    }
+
+    /** The op a layer runs in a training step: a batch normalization's training form, else the layer's own. */
+    private static Op trainingOp(Layer l) {
+        return l.op() instanceof BatchNorm bn ? bn.training() : l.op();
     }
 
     private void forward(Action action, Layer l, String output, Role role, Map<String, String> current) {
@@ -388,14 +419,42 @@ public final class TrainingSchedule {
         for (int p = 0; p < names.size(); p++) {
             args.add(parameter(l, names, p));
         }
-        step(action, action == Action.FORWARD ? l.name() : "recompute " + l.name(), l.name(), l.op(), l.inputShapes(), args,
+        Op op = trainingOp(l);
+        step(action, action == Action.FORWARD ? l.name() : "recompute " + l.name(), l.name(), op, l.inputShapes(), args,
                 tensor(output, role, l.outputShape(), null));
         current.put(l.name(), output);
+        if (action == Action.FORWARD && op instanceof BatchNormTraining bn) {
+            Shape in = l.inputShapes().get(0);
+            List<Shape> statsIn = List.of(bn.statistics().outputShape(List.of(in)));
+            String stats = tensor(l.name() + "/statistics", Role.STATISTICS, statsIn.get(0), l.name());
+            step(Action.STATISTICS, "statistics " + l.name(), l.name(), bn.statistics(), List.of(in),
+                    List.of(args.get(0)), stats);
+            long count = in.elementCount() / in.dim(1);
+            step(Action.RUNNING_AVERAGE, "running " + parameter(l, names, 2), l.name(),
+                    RunningAverage.mean(BATCH_NORM_MOMENTUM), statsIn, List.of(stats), parameter(l, names, 2));
+            step(Action.RUNNING_AVERAGE, "running " + parameter(l, names, 3), l.name(),
+                    RunningAverage.variance(BATCH_NORM_MOMENTUM, count), statsIn, List.of(stats), parameter(l, names, 3));
+        }
+    }
+
+    /** The forward pass in the model's own form, then the loss: what an evaluation runs. */
+    private void evaluation(Layer logits, Shape labels) {
+        for (Layer l : layers) {
+            List<String> args = new ArrayList<>(l.inputs());
+            List<String> names = l.op().parameterNames(l.inputShapes());
+            for (int p = 0; p < names.size(); p++) {
+                args.add(parameter(l, names, p));
+            }
+            step(evaluation, Action.FORWARD, l.name(), l.name(), l.op(), l.inputShapes(), args, l.name());
+        }
+        List<Shape> lossIn = List.of(logits.outputShape(), labels);
+        step(evaluation, Action.LOSS, LOSS, null, SoftmaxCrossEntropy.INSTANCE, lossIn, List.of(logits.name(), LABELS),
+                LOSS);
     }
 
     /** The layer's gradient terms that are needed: every parameter's, and those of inputs that need a gradient. */
     private List<Gradient> terms(Layer l, Map<String, Boolean> needsGradient) {
-        List<Gradient> declared = l.op().gradients(l.inputShapes());
+        List<Gradient> declared = trainingOp(l).gradients(l.inputShapes());
         if (declared.isEmpty() && needsGradient.get(l.name())) {
             modelled.add(l.name());
             declared = ModelledGradient.terms(l);
@@ -552,6 +611,14 @@ public final class TrainingSchedule {
     /** The steps in order. */
     public List<Step> steps() {
         return List.copyOf(steps);
+    }
+
+    /**
+     * The steps of an evaluation: the forward pass in the model's own form (batch normalization
+     * with its running statistics) and the loss.
+     */
+    public List<Step> evaluationSteps() {
+        return List.copyOf(evaluation);
     }
 
     /** Every tensor, transient and persistent, by name. */

@@ -13,6 +13,7 @@ import org.convkit.ops.Op;
 import org.convkit.ops.ref.OptimizerRef;
 import org.convkit.ops.train.Accumulate;
 import org.convkit.ops.train.AdamUpdate;
+import org.convkit.ops.train.RunningAverage;
 import org.convkit.ops.train.SgdUpdate;
 import org.convkit.ops.train.StepScalars;
 import org.convkit.tensor.DType;
@@ -70,6 +71,36 @@ class OptimizerConsistencyTest extends OnEveryDevice {
             out.add(new Case("accumulate", Accumulate.INSTANCE, null, n));
         }
         return out;
+    }
+
+    /** A batch normalization's running mean and (unbiased) variance, 1 to 700 channels. */
+    @TestFactory
+    Stream<DynamicTest> runningStatisticsOnEveryDevice() {
+        List<RunningAverage> ops = List.of(RunningAverage.mean(0.1f), RunningAverage.variance(0.1f, 50),
+                RunningAverage.variance(1f, 1));
+        return devices.stream().flatMap(d -> ops.stream().flatMap(op -> Stream.of(1, 64, 700).map(c ->
+                DynamicTest.dynamicTest(d.name() + " " + op.describe(List.of(Shape.of(2, c))), () -> {
+                    Allocator host = Allocator.root("running average host");
+                    try (Kernel k = d.prepare(op, List.of(Shape.of(2, c)));
+                            Tensor stats = Tensor.allocate(Shape.of(2, c), DType.F32, host, "stats").fillUniform(c, 0f, 2f);
+                            Tensor y = Tensor.allocate(Shape.of(c), DType.F32, host, "y").fillUniform(c + 1, 0f, 1f);
+                            DeviceBuffer sb = d.allocate(stats.byteSize(), "stats");
+                            DeviceBuffer yb = d.allocate(y.byteSize(), "y")) {
+                        d.upload(stats, sb);
+                        d.upload(y, yb);
+                        k.run(List.of(sb), yb);
+                        float[] y0 = y.toFloatArray();
+                        double[] ref = OptimizerRef.runningAverage(y0, stats.toFloatArray(), op.row(), op.momentum(),
+                                op.correction())[0];
+                        double[] scale = new double[c];
+                        for (int i = 0; i < c; i++) {
+                            scale[i] = Math.abs(y0[i]) + Math.abs(ref[i]);
+                        }
+                        compare(d.name() + " " + op, download(d, yb, c, host), ref, scale);
+                    } finally {
+                        host.close();
+                    }
+                }))));
     }
 
     @TestFactory

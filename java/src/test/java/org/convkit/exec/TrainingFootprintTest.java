@@ -48,7 +48,9 @@ class TrainingFootprintTest {
                 new Case("digitnet b8 momentum, 3 segments", DigitNet.graph(8), Optimizer.MOMENTUM, Checkpointing.segments(3)),
                 new Case("residual b3 sgd", TrainingModels.residual(3), Optimizer.SGD, Checkpointing.none()),
                 new Case("residual b3 adam, checkpoint at add", TrainingModels.residual(3), Optimizer.ADAM,
-                        Checkpointing.at("add")));
+                        Checkpointing.at("add")),
+                new Case("batch-normalized b4 momentum, checkpoint at act", TrainingModels.normalized(4),
+                        Optimizer.MOMENTUM, Checkpointing.at("act")));
     }
 
     static List<Object[]> deviceCases() {

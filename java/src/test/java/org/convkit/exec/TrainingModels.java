@@ -2,6 +2,7 @@ package org.convkit.exec;
 
 import org.convkit.graph.Graph;
 import org.convkit.ops.Activation;
+import org.convkit.ops.BatchNorm;
 import org.convkit.ops.ActivationOp;
 import org.convkit.ops.Binary;
 import org.convkit.ops.Conv2d;
@@ -44,6 +45,21 @@ final class TrainingModels {
         b.add("act2", ActivationOp.tanh(), "add");
         b.add("flat", Flatten.DEFAULT, "act2");
         b.add("dense", Dense.builder(4).build(), "flat");
+        return b.graph();
+    }
+
+    /**
+     * Batch normalization trained with batch statistics: one on the input itself (so that a test
+     * can compute its statistics from the images) and one after a convolution.
+     */
+    static Graph normalized(int batch) {
+        Graph.Builder b = Graph.builder("normalized", Shape.nchw(batch, 3, 6, 6));
+        b.add("bn0", BatchNorm.withEpsilon(1e-5f));
+        b.add("conv", Conv2d.builder(4).kernel(3).padding(Padding.SAME).build(), "bn0");
+        b.add("bn1", BatchNorm.withEpsilon(1e-3f), "conv");
+        b.add("act", ActivationOp.tanh(), "bn1");
+        b.add("flat", Flatten.DEFAULT, "act");
+        b.add("dense", Dense.builder(3).build(), "flat");
         return b.graph();
     }
 }

@@ -40,6 +40,7 @@ import org.convkit.ops.Upsample;
 import org.convkit.ops.grad.SoftmaxCrossEntropyGrad;
 import org.convkit.ops.train.Accumulate;
 import org.convkit.ops.train.AdamUpdate;
+import org.convkit.ops.train.RunningAverage;
 import org.convkit.ops.train.SgdUpdate;
 import org.convkit.ops.grad.ActivationGrad;
 import org.convkit.ops.grad.BatchNormGrad;
@@ -99,6 +100,7 @@ public final class CpuDevice extends AbstractDevice {
         register(SgdUpdate.class, (op, inputs) -> new CpuSgdUpdate(this, op, inputs));
         register(AdamUpdate.class, (op, inputs) -> new CpuAdamUpdate(this, op, inputs));
         register(Accumulate.class, (op, inputs) -> new CpuAccumulate(this, op, inputs.get(0)));
+        register(RunningAverage.class, (op, inputs) -> new CpuRunningAverage(this, op, inputs.get(0)));
         // Backward pass.
         register(ActivationGrad.class, (op, inputs) -> new CpuActivationGrad(this, op, inputs));
         register(BroadcastSum.class, (op, inputs) -> new CpuBroadcastSum(this, op, inputs));

@@ -59,6 +59,7 @@ import org.convkit.ops.Upsample;
 import org.convkit.ops.grad.SoftmaxCrossEntropyGrad;
 import org.convkit.ops.train.Accumulate;
 import org.convkit.ops.train.AdamUpdate;
+import org.convkit.ops.train.RunningAverage;
 import org.convkit.ops.train.SgdUpdate;
 import org.convkit.tensor.Tensor;
 
@@ -145,6 +146,7 @@ public final class CudaDevice extends AbstractDevice {
         register(SgdUpdate.class, (op, inputs) -> new CudaSgdUpdate(this, op, inputs));
         register(AdamUpdate.class, (op, inputs) -> new CudaAdamUpdate(this, op, inputs));
         register(Accumulate.class, (op, inputs) -> new CudaAccumulate(this, op, inputs.get(0)));
+        register(RunningAverage.class, (op, inputs) -> new CudaRunningAverage(this, op, inputs.get(0)));
         // Backward pass: the gradient ops' device-neutral plans.
         for (Class<? extends Op> c : GradLaunches.OPS) {
             registerPlanned(c);

@@ -40,6 +40,7 @@ import org.convkit.ops.Upsample;
 import org.convkit.ops.grad.SoftmaxCrossEntropyGrad;
 import org.convkit.ops.train.Accumulate;
 import org.convkit.ops.train.AdamUpdate;
+import org.convkit.ops.train.RunningAverage;
 import org.convkit.ops.train.SgdUpdate;
 import org.convkit.tensor.Tensor;
 import org.jocl.CL;
@@ -123,6 +124,7 @@ public final class ClDevice extends AbstractDevice {
         register(SgdUpdate.class, (op, inputs) -> new ClSgdUpdate(this, op, inputs));
         register(AdamUpdate.class, (op, inputs) -> new ClAdamUpdate(this, op, inputs));
         register(Accumulate.class, (op, inputs) -> new ClAccumulate(this, op, inputs.get(0)));
+        register(RunningAverage.class, (op, inputs) -> new ClRunningAverage(this, op, inputs.get(0)));
         // Backward pass: the gradient ops' device-neutral plans.
         for (Class<? extends Op> c : GradLaunches.OPS) {
             registerPlanned(c);

@@ -47,6 +47,7 @@ import org.convkit.ops.Upsample;
 import org.convkit.ops.grad.SoftmaxCrossEntropyGrad;
 import org.convkit.ops.train.Accumulate;
 import org.convkit.ops.train.AdamUpdate;
+import org.convkit.ops.train.RunningAverage;
 import org.convkit.ops.train.SgdUpdate;
 import org.convkit.ops.train.StepScalars;
 import org.convkit.ops.grad.Gradient;
@@ -226,6 +227,10 @@ class CudaLaunchTest {
         AdamUpdate adam = AdamUpdate.defaults();
         List<Shape> adamIn = List.of(flat, flat, flat, StepScalars.SHAPE);
         c.add(Case.of(adam, adamIn, () -> CudaAdamUpdate.plan(adam, adamIn)));
+        Shape stats = Shape.of(2, 300);
+        for (RunningAverage r : List.of(RunningAverage.mean(0.1f), RunningAverage.variance(0.1f, 8))) {
+            c.add(Case.of(r, List.of(stats), () -> CudaRunningAverage.plan(r, stats)));
+        }
         gradientCases(c);
         return c;
     }
@@ -310,7 +315,8 @@ class CudaLaunchTest {
                 }
                 long outBytes = k.outputShape().byteSize(DType.F32);
                 // An in-place update reads its output (the parameter): both start from the same values.
-                boolean inPlace = c.op() instanceof SgdUpdate || c.op() instanceof AdamUpdate || c.op() instanceof Accumulate;
+                boolean inPlace = c.op() instanceof SgdUpdate || c.op() instanceof AdamUpdate || c.op() instanceof Accumulate
+                        || c.op() instanceof RunningAverage;
                 viaCl = inPlace ? random(outBytes, "output via ClKernel") : poisoned(outBytes, "output via ClKernel");
                 viaCuda = inPlace ? random(outBytes, "output via CudaLaunch") : poisoned(outBytes, "output via CudaLaunch");
                 if (k.workspaceBytes() > 0) {

@@ -51,4 +51,13 @@ public final class OptimizerRef {
         }
         return new double[][] {out};
     }
+
+    /** {@code {(1 - m) * y + m * k * stats[row]}}. */
+    public static double[][] runningAverage(float[] y, float[] stats, int row, float m, float k) {
+        double[] out = new double[y.length];
+        for (int c = 0; c < y.length; c++) {
+            out[c] = (1.0 - m) * y[c] + (double) m * k * stats[row * y.length + c];
+        }
+        return new double[][] {out};
+    }
 }

@@ -68,5 +68,18 @@ class UpdateOpsTest {
         rejects(() -> AdamUpdate.defaults().outputShape(List.of(W, W, Shape.of(2), StepScalars.SHAPE)),
                 "adam_update: second moment");
         rejects(() -> Accumulate.INSTANCE.outputShape(List.of(W, W)), "accumulate", "1 input(s)");
+        rejects(() -> RunningAverage.mean(0f), "running_average: momentum");
+        rejects(() -> RunningAverage.variance(0.1f, 0), "running_average: count");
+        rejects(() -> RunningAverage.mean(0.1f).outputShape(List.of(Shape.of(3, 8))), "running_average: statistics",
+                "[2, C]", "3x8");
+    }
+
+    @Test
+    void theRunningVarianceIsMadeUnbiased() {
+        assertEquals(Shape.of(8), RunningAverage.mean(0.1f).outputShape(List.of(Shape.of(2, 8))));
+        assertEquals(1f, RunningAverage.mean(0.1f).correction());
+        assertEquals(50f / 49f, RunningAverage.variance(0.1f, 50).correction());
+        assertEquals(1f, RunningAverage.variance(0.1f, 1).correction(), "one value: nothing to correct by");
+        assertEquals(1, RunningAverage.variance(0.1f, 50).row());
     }
 }
