@@ -15,11 +15,13 @@ module org.convkit {
     exports org.convkit.tensor;
     exports org.convkit.ops;
     exports org.convkit.ops.grad;
+    exports org.convkit.ops.train;
     exports org.convkit.memory;
     exports org.convkit.backend;
     exports org.convkit.graph;
     exports org.convkit.graph.zoo;
     exports org.convkit.exec;
+    exports org.convkit.data;
     exports org.convkit.onnx;
 
     uses org.convkit.backend.Backend;

@@ -39,6 +39,7 @@ public final class Main {
                 case "conformance" -> ConformanceCommand.run(
                         Options.parse("conformance", rest, ConformanceCommand.OPTIONS, true), out);
                 case "zoo" -> ZooCommand.run(Options.parse("zoo", rest, ZooCommand.OPTIONS), out);
+                case "train" -> new TrainCommand(Options.parse("train", rest, TrainCommand.OPTIONS)).run(out);
                 case "help", "-h", "--help" -> {
                     usage(out);
                     yield 0;
@@ -77,6 +78,17 @@ public final class Main {
                             --budget SIZE      e.g. 256MiB: which of the five remedies fit
                             --for F            training (default) or inference: what the budget is for
                             --json             the report as JSON (keys in the README)
+                            --measure-training false  skip the training steps (a real step in each mode)
+                            --checkpoint S     checkpointing segments for the training section (default best)
+                  train     train a small CNN on procedurally drawn digits; a line per epoch
+                            --device D         where (default best)
+                            --epochs N         passes over the training set (default 3)
+                            --batch N          images per step (default 32)
+                            --optimizer O      adam (default), momentum or sgd; --lr X the learning rate
+                            --mode M           planned (default: one arena) or eager
+                            --checkpoint S     gradient checkpointing with S segments (default 1: none)
+                            --train N --test N images generated for training and testing (4000, 1000)
+                            --seed S --target F  data and weights seed; exit 1 below this test accuracy (0.9)
                   zoo       the model zoo: input, parameters, GFLOP per image, planned inference and training footprints
                             --batch N          the training batch (default 32)
                             --optimizer O      sgd, momentum (default) or adam: the training state

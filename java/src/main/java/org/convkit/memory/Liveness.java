@@ -19,14 +19,11 @@ import org.convkit.tensor.DType;
  * each activation from its layer to its last reader (the model's output to the last step, when
  * it is downloaded); a workspace only during its layer.
  *
- * <p><b>Training step</b> (forward, loss, backward, optimizer update), for L layers: steps 0..L-1
- * are the forward layers, step L the loss, step L+1+(L-1-i) the backward of layer i, step 2L+1
- * the optimizer. Forward tensors stay alive until the last backward step that reads them (the
- * backward of a layer reads its inputs and/or output, as its op declares); the gradient of an
- * activation lives from the backward of its first consumer (in backward order) to the backward of
- * the layer that produced it; the model input has no gradient; parameter gradients live from
- * their layer's backward to the optimizer step; backward workspaces are as large as forward ones.
- * Parameters and optimizer state are persistent and not part of the schedule.
+ * <p><b>Training step</b>: the steps of a {@link TrainingSchedule} (forward, loss, each gradient
+ * term, accumulation and optimizer update, in the order the trainer runs them), every transient
+ * tensor from the step that writes it (or first reads it, for the uploaded input and labels) to the
+ * last step that reads it, and each step's workspace during that step. Parameters, optimizer
+ * state and step scalars are persistent and not part of the schedule.
  */
 public final class Liveness {
     private final List<String> steps;
@@ -69,72 +66,54 @@ public final class Liveness {
         return new Liveness(steps, out);
     }
 
-    /** One training step, as described in the class comment. */
+    /** One training step of {@code model} without checkpointing, with the ops' own workspace figures. */
     public static Liveness training(Graph model, DType dtype) {
-        List<Layer> layers = model.layers();
-        int n = layers.size();
-        int loss = n;
-        int optimizer = 2 * n + 1;
-        Map<String, Integer> index = new HashMap<>();
-        for (int i = 0; i < n; i++) {
-            index.put(layers.get(i).name(), i);
-        }
-        // Last step reading each forward tensor; first backward step producing each activation gradient.
-        Map<String, Integer> lastRead = new HashMap<>();
-        Map<String, Integer> gradientFirst = new HashMap<>();
-        for (int j = 0; j < n; j++) {
-            Layer l = layers.get(j);
-            int back = backwardStep(n, j);
-            for (String in : l.inputs()) {
-                lastRead.merge(in, l.op().backwardReadsInputs() ? back : j, Math::max);
-                gradientFirst.merge(in, back, Math::min);
-            }
-            if (l.op().backwardReadsOutput()) {
-                lastRead.merge(l.name(), back, Math::max);
-            }
-        }
-        String output = layers.get(n - 1).name();
-        lastRead.merge(output, loss, Math::max);
-        gradientFirst.put(output, loss);
-
-        List<String> steps = new ArrayList<>();
-        for (Layer l : layers) {
-            steps.add(l.name());
-        }
-        steps.add("loss");
-        for (int j = n - 1; j >= 0; j--) {
-            steps.add("backward " + layers.get(j).name());
-        }
-        steps.add("optimizer");
-
-        List<TensorLife> out = new ArrayList<>();
-        out.add(new TensorLife(Graph.INPUT, TensorLife.Kind.INPUT, model.inputShape().byteSize(dtype), 0,
-                lastRead.getOrDefault(Graph.INPUT, 0)));
-        for (int i = 0; i < n; i++) {
-            Layer l = layers.get(i);
-            long bytes = l.outputShape().byteSize(dtype);
-            int back = backwardStep(n, i);
-            out.add(new TensorLife(l.name(), TensorLife.Kind.ACTIVATION, bytes, i, lastRead.getOrDefault(l.name(), i)));
-            Integer first = gradientFirst.get(l.name());
-            if (first != null) {
-                out.add(new TensorLife("d(" + l.name() + ")", TensorLife.Kind.ACTIVATION_GRADIENT, bytes, first, back));
-            }
-            long params = l.op().parameterCount(l.inputShapes()) * dtype.byteSize();
-            if (params > 0) {
-                out.add(new TensorLife("d(" + l.name() + " parameters)", TensorLife.Kind.PARAMETER_GRADIENT, params, back,
-                        optimizer));
-            }
-            long ws = l.op().workspaceBytes(l.inputShapes(), dtype);
-            if (ws > 0) {
-                out.add(new TensorLife(l.name() + "/workspace", TensorLife.Kind.WORKSPACE, ws, i, i));
-                out.add(new TensorLife(l.name() + "/workspace(backward)", TensorLife.Kind.WORKSPACE, ws, back, back));
-            }
-        }
-        return new Liveness(steps, out);
+        return training(TrainingSchedule.of(model, dtype, TrainingSchedule.Updates.of(Optimizer.MOMENTUM),
+                Checkpointing.none()));
     }
 
-    private static int backwardStep(int layers, int i) {
-        return layers + 1 + (layers - 1 - i);
+    /** The lifetimes of a training schedule's transient tensors and workspaces, as described in the class comment. */
+    public static Liveness training(TrainingSchedule schedule) {
+        return of(schedule, schedule.steps());
+    }
+
+    /** The lifetimes of the tensors of an evaluation ({@link TrainingSchedule#evaluationSteps()}). */
+    public static Liveness evaluation(TrainingSchedule schedule) {
+        return of(schedule, schedule.evaluationSteps());
+    }
+
+    private static Liveness of(TrainingSchedule schedule, List<TrainingSchedule.Step> ss) {
+        Map<String, int[]> span = new java.util.LinkedHashMap<>();
+        for (String t : schedule.tensors().keySet()) {
+            if (!schedule.tensors().get(t).role().persistent()) {
+                span.put(t, null);
+            }
+        }
+        List<String> steps = new ArrayList<>();
+        List<TensorLife> workspaces = new ArrayList<>();
+        for (int i = 0; i < ss.size(); i++) {
+            TrainingSchedule.Step st = ss.get(i);
+            steps.add(st.name());
+            List<String> touched = new ArrayList<>(st.args());
+            touched.add(st.output());
+            for (String t : touched) {
+                if (span.containsKey(t)) {
+                    int[] s = span.get(t);
+                    span.put(t, s == null ? new int[] {i, i} : new int[] {Math.min(s[0], i), Math.max(s[1], i)});
+                }
+            }
+            if (st.workspaceBytes() > 0) {
+                workspaces.add(new TensorLife(st.name() + "/workspace", TensorLife.Kind.WORKSPACE, st.workspaceBytes(), i, i));
+            }
+        }
+        List<TensorLife> out = new ArrayList<>();
+        span.forEach((t, s) -> {
+            if (s != null) {
+                out.add(new TensorLife(t, schedule.tensors().get(t).role().kind(), schedule.bytes(t), s[0], s[1]));
+            }
+        });
+        out.addAll(workspaces);
+        return new Liveness(steps, out);
     }
 
     /** Step names in order (layer names; for training also loss, backward steps, optimizer). */

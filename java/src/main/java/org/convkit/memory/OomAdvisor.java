@@ -14,7 +14,7 @@ import org.convkit.ops.Op;
 import org.convkit.tensor.DType;
 
 /**
- * What to do when a model does not fit a device: the five remedies of seed.md section 3, each
+ * What to do when a model does not fit a device: the five remedies of seed.md section 3 and a sixth, each
  * with the footprint it gives and whether that fits the budget. The footprint judged is the
  * planned training step or the planned inference, as asked.
  *
@@ -24,7 +24,9 @@ import org.convkit.tensor.DType;
  *   <li>removing a layer: each layer whose removal leaves a valid graph;</li>
  *   <li>16-bit floats instead of 32-bit;</li>
  *   <li>several devices: data-parallel (the batch split, parameters replicated) and by layers
- *       (contiguous stages cut where one tensor crosses), the fewest devices that fit.</li>
+ *       (contiguous stages cut where one tensor crosses), the fewest devices that fit;</li>
+ *   <li>for training, gradient checkpointing ({@link Checkpointing}): the number of segments
+ *       that gives the smallest footprint, with the extra compute it costs.</li>
  * </ol>
  */
 public final class OomAdvisor {
@@ -36,7 +38,7 @@ public final class OomAdvisor {
     /**
      * One remedy's outcome.
      *
-     * @param number 1..5 as in the class comment
+     * @param number 1..6 as in the class comment
      * @param remedy its name
      * @param change what exactly changes, e.g. {@code batch 50 -> 22}
      * @param bytes the footprint it gives (per device for remedy 5)
@@ -46,6 +48,8 @@ public final class OomAdvisor {
     }
 
     private static final int MAX_DEVICES = 64;
+    /** The most segments remedy 6 tries. */
+    private static final int MAX_SEGMENTS = 16;
 
     private final Graph graph;
     private final DType dtype;
@@ -80,6 +84,9 @@ public final class OomAdvisor {
         out.add(new Remedy(4, "16-bit floats", dtype.id() + " -> f16", half, half <= budget));
         out.add(dataParallel(budget));
         out.add(byLayers(budget));
+        if (target == Target.TRAINING) {
+            out.add(checkpointing(budget));
+        }
         return out;
     }
 
@@ -136,6 +143,42 @@ public final class OomAdvisor {
         return out;
     }
 
+    /**
+     * The checkpointing that gives the smallest training footprint: every number of equal
+     * segments the cut points allow (up to {@value #MAX_SEGMENTS}) is planned; the fewest segments
+     * win a tie (the least recomputing). {@link Checkpointing#none()} when the graph cannot be cut.
+     */
+    public Checkpointing bestCheckpointing() {
+        Checkpointing best = Checkpointing.none();
+        long bestBytes = Long.MAX_VALUE;
+        for (int s = 2; s <= Math.min(cutPoints().size() + 1, MAX_SEGMENTS); s++) {
+            long bytes = Footprint.of(graph, dtype, optimizer, alignment, Checkpointing.segments(s)).trainingPlanned();
+            if (bytes < bestBytes) {
+                best = Checkpointing.segments(s);
+                bestBytes = bytes;
+            }
+        }
+        return best;
+    }
+
+    /** Remedy 6, training only: recompute activations between checkpoints instead of keeping them ({@link #bestCheckpointing}). */
+    private Remedy checkpointing(long budget) {
+        Footprint plain = Footprint.of(graph, dtype, optimizer, alignment);
+        Checkpointing c = bestCheckpointing();
+        if (!c.enabled()) {
+            return new Remedy(6, "gradient checkpointing", "no place where a single tensor crosses between layers",
+                    plain.trainingPlanned(), false);
+        }
+        Footprint best = Footprint.of(graph, dtype, optimizer, alignment, c);
+        long bytes = best.trainingPlanned();
+        String change = "checkpoints at " + String.join(", ", best.schedule().checkpoints()) + " ("
+                + (best.schedule().cuts().size() + 1) + " segments)" + (bytes < plain.trainingPlanned()
+                ? String.format(java.util.Locale.ROOT, ", +%.1f%% compute", 100.0 * best.recomputeFlops()
+                        / plain.trainingFlops())
+                : ": saves nothing here");
+        return new Remedy(6, "gradient checkpointing", change, bytes, bytes <= budget);
+    }
+
     private Remedy dataParallel(long budget) {
         int batch = graph.inputShape().dim(0);
         for (int n = 2; n <= Math.min(MAX_DEVICES, batch); n++) {
@@ -190,29 +233,9 @@ public final class OomAdvisor {
                 largest, false);
     }
 
-    /** Layer positions k where exactly one tensor (layer k-1's output) crosses from before k to k and after. */
+    /** Where a single tensor crosses between the layers before and after. */
     private List<Integer> cutPoints() {
-        List<Layer> ls = graph.layers();
-        List<Integer> out = new ArrayList<>();
-        for (int k = 1; k < ls.size(); k++) {
-            Set<String> before = new HashSet<>();
-            before.add(Graph.INPUT);
-            for (int i = 0; i < k; i++) {
-                before.add(ls.get(i).name());
-            }
-            Set<String> crossing = new HashSet<>();
-            for (int i = k; i < ls.size(); i++) {
-                for (String in : ls.get(i).inputs()) {
-                    if (before.contains(in)) {
-                        crossing.add(in);
-                    }
-                }
-            }
-            if (crossing.equals(Set.of(ls.get(k - 1).name()))) {
-                out.add(k);
-            }
-        }
-        return out;
+        return Checkpointing.cutPoints(graph.layers());
     }
 
     /** Footprint of the stage made of layers [a, b), its input being what crosses the cut at a. */

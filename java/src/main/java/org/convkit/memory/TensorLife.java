@@ -15,6 +15,14 @@ public record TensorLife(String name, Kind kind, long bytes, int first, int last
     public enum Kind {
         /** The model's input batch. */
         INPUT,
+        /** The class labels of a training batch. */
+        LABELS,
+        /** The loss output of a training step (losses and right/wrong flags), downloaded after its step. */
+        LOSS,
+        /** A layer's output computed again for the backward pass (gradient checkpointing). */
+        RECOMPUTED,
+        /** A batch normalization's batch mean and variance, read by the update of its running statistics. */
+        STATISTICS,
         /** A layer's output. */
         ACTIVATION,
         /** Scratch memory of one kernel, alive only during its step. */

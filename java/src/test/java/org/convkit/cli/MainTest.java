@@ -78,6 +78,10 @@ class MainTest {
                     "12,613,600 B", "measured, eager", "= lower bound", "= planned", "18,613,600"}) {
                 assertTrue(r.out().contains(s), device + ": plan output lacks '" + s + "':\n" + r.out());
             }
+            // The training section measures a real step in each mode: both at the plan, nothing differs.
+            String training = r.out().substring(r.out().indexOf("training step (momentum"));
+            assertTrue(training.contains("measured, eager") && training.contains("measured, planned")
+                    && !r.out().contains("DIFFERS"), device + ":\n" + r.out());
         }
         Run train = run("plan", "--batch", "50", "--budget", "256MiB", "--measure", "false");
         assertEquals(0, train.status(), train.err());
@@ -86,12 +90,28 @@ class MainTest {
     }
 
     @Test
+    void trainLearnsTheDigitsAndPrintsAnEpochLine() {
+        Run r = run("train", "--device", "cpu", "--epochs", "2", "--train", "1600", "--test", "320", "--target", "0.5");
+        assertEquals(0, r.status(), r.out() + r.err());
+        for (String s : new String[] {"digitnet (3,818 parameters) on cpu", "epoch  steps   loss  train acc", "test acc",
+                "images/s", "reached"}) {
+            assertTrue(r.out().contains(s), "train output lacks '" + s + "':\n" + r.out());
+        }
+        Run bad = run("train", "--mode", "lazy");
+        assertEquals(2, bad.status());
+        assertTrue(bad.err().contains("--mode must be eager or planned"), bad.err());
+        Run small = run("train", "--batch", "64", "--test", "10");
+        assertEquals(2, small.status());
+        assertTrue(small.err().contains("at least --batch"), small.err());
+    }
+
+    @Test
     void planJsonHasTheDocumentedKeys() {
         Run r = run("plan", "--json", "--device", "cpu", "--budget", "20MB");
         assertEquals(0, r.status(), r.err());
         for (String key : new String[] {"\"params\": 903400", "\"paramBytes\": 3613600", "\"planned\": 12613600",
                 "\"lowerBound\": 12613600", "\"naive\": 14853600", "\"measured\": 12613600", "\"textbook\": 14853600",
-                "\"measured\": null", "\"remedies\": ["}) {
+                "\"measuredEager\": ", "\"checkpointing\": {", "\"recomputeFlops\": ", "\"remedies\": ["}) {
             assertTrue(r.out().contains(key), "JSON lacks " + key + ":\n" + r.out());
         }
         assertTrue(r.out().trim().startsWith("{") && r.out().trim().endsWith("}"));

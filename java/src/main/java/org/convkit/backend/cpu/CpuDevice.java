@@ -34,8 +34,14 @@ import org.convkit.ops.Pool2d;
 import org.convkit.ops.Reshape;
 import org.convkit.ops.SeparableConv2d;
 import org.convkit.ops.Softmax;
+import org.convkit.ops.SoftmaxCrossEntropy;
 import org.convkit.ops.SqueezeExcite;
 import org.convkit.ops.Upsample;
+import org.convkit.ops.grad.SoftmaxCrossEntropyGrad;
+import org.convkit.ops.train.Accumulate;
+import org.convkit.ops.train.AdamUpdate;
+import org.convkit.ops.train.RunningAverage;
+import org.convkit.ops.train.SgdUpdate;
 import org.convkit.ops.grad.ActivationGrad;
 import org.convkit.ops.grad.BatchNormGrad;
 import org.convkit.ops.grad.BatchStatistics;
@@ -92,6 +98,13 @@ public final class CpuDevice extends AbstractDevice {
         register(Concat.class, (op, inputs) -> new CpuConcat(this, op, inputs));
         register(Flatten.class, (op, inputs) -> new CpuFlatten(this, op, inputs.get(0)));
         register(Reshape.class, (op, inputs) -> new CpuReshape(this, op, inputs.get(0)));
+        // Training: the loss and its gradient, optimizer updates, gradient accumulation.
+        register(SoftmaxCrossEntropy.class, (op, inputs) -> new CpuSoftmaxCrossEntropy(this, op, inputs));
+        register(SoftmaxCrossEntropyGrad.class, (op, inputs) -> new CpuSoftmaxCrossEntropyGrad(this, op, inputs));
+        register(SgdUpdate.class, (op, inputs) -> new CpuSgdUpdate(this, op, inputs));
+        register(AdamUpdate.class, (op, inputs) -> new CpuAdamUpdate(this, op, inputs));
+        register(Accumulate.class, (op, inputs) -> new CpuAccumulate(this, op, inputs.get(0)));
+        register(RunningAverage.class, (op, inputs) -> new CpuRunningAverage(this, op, inputs.get(0)));
         // Backward pass.
         register(ActivationGrad.class, (op, inputs) -> new CpuActivationGrad(this, op, inputs));
         register(BroadcastSum.class, (op, inputs) -> new CpuBroadcastSum(this, op, inputs));

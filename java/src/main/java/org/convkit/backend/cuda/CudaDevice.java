@@ -55,8 +55,14 @@ import org.convkit.ops.Pool2d;
 import org.convkit.ops.Reshape;
 import org.convkit.ops.SeparableConv2d;
 import org.convkit.ops.Softmax;
+import org.convkit.ops.SoftmaxCrossEntropy;
 import org.convkit.ops.SqueezeExcite;
 import org.convkit.ops.Upsample;
+import org.convkit.ops.grad.SoftmaxCrossEntropyGrad;
+import org.convkit.ops.train.Accumulate;
+import org.convkit.ops.train.AdamUpdate;
+import org.convkit.ops.train.RunningAverage;
+import org.convkit.ops.train.SgdUpdate;
 import org.convkit.tensor.Tensor;
 
 /**
@@ -139,6 +145,13 @@ public final class CudaDevice extends AbstractDevice {
         register(Concat.class, (op, inputs) -> new CudaConcat(this, op, inputs));
         register(Flatten.class, (op, inputs) -> new CudaFlatten(this, op, inputs.get(0)));
         register(Reshape.class, (op, inputs) -> new CudaReshape(this, op, inputs.get(0)));
+        // Training: the loss and its gradient, optimizer updates, gradient accumulation.
+        register(SoftmaxCrossEntropy.class, (op, inputs) -> new CudaSoftmaxCrossEntropy(this, op, inputs));
+        register(SoftmaxCrossEntropyGrad.class, (op, inputs) -> new CudaSoftmaxCrossEntropyGrad(this, op, inputs));
+        register(SgdUpdate.class, (op, inputs) -> new CudaSgdUpdate(this, op, inputs));
+        register(AdamUpdate.class, (op, inputs) -> new CudaAdamUpdate(this, op, inputs));
+        register(Accumulate.class, (op, inputs) -> new CudaAccumulate(this, op, inputs.get(0)));
+        register(RunningAverage.class, (op, inputs) -> new CudaRunningAverage(this, op, inputs.get(0)));
         // Backward pass: the gradient ops' device-neutral plans.
         for (Class<? extends Op> c : GradLaunches.OPS) {
             registerPlanned(c);

@@ -44,8 +44,15 @@ import org.convkit.ops.Pool2d;
 import org.convkit.ops.Reshape;
 import org.convkit.ops.SeparableConv2d;
 import org.convkit.ops.Softmax;
+import org.convkit.ops.SoftmaxCrossEntropy;
 import org.convkit.ops.SqueezeExcite;
 import org.convkit.ops.Upsample;
+import org.convkit.ops.grad.SoftmaxCrossEntropyGrad;
+import org.convkit.ops.train.Accumulate;
+import org.convkit.ops.train.AdamUpdate;
+import org.convkit.ops.train.RunningAverage;
+import org.convkit.ops.train.SgdUpdate;
+import org.convkit.ops.train.StepScalars;
 import org.convkit.ops.grad.Gradient;
 import org.convkit.ops.grad.GradientOp;
 import org.convkit.tensor.DType;
@@ -228,6 +235,27 @@ class CudaLaunchTest {
         c.add(Case.of(flatten, List.of(deep), () -> CudaCopy.plan(deep)));
         Reshape reshape = Reshape.to(14, 20);
         c.add(Case.of(reshape, List.of(deep), () -> CudaCopy.plan(deep)));
+
+        for (List<Shape> loss : List.of(List.of(Shape.of(70, 10), Shape.of(70)),
+                List.of(Shape.nchw(2, 5, 3, 7), Shape.of(2, 3, 7)))) {
+            c.add(Case.of(SoftmaxCrossEntropy.INSTANCE, loss, () -> CudaSoftmaxCrossEntropy.plan(
+                    SoftmaxCrossEntropy.INSTANCE, loss)));
+            c.add(Case.of(SoftmaxCrossEntropyGrad.INSTANCE, loss, () -> CudaSoftmaxCrossEntropyGrad.plan(
+                    SoftmaxCrossEntropyGrad.INSTANCE, loss)));
+        }
+        Shape flat = Shape.of(300);
+        c.add(Case.of(Accumulate.INSTANCE, List.of(flat), () -> CudaAccumulate.plan(flat)));
+        for (SgdUpdate sgd : List.of(SgdUpdate.plain(), SgdUpdate.withMomentum(0.9f))) {
+            List<Shape> in = sgd.hasVelocity() ? List.of(flat, flat, StepScalars.SHAPE) : List.of(flat, StepScalars.SHAPE);
+            c.add(Case.of(sgd, in, () -> CudaSgdUpdate.plan(sgd, in)));
+        }
+        AdamUpdate adam = AdamUpdate.defaults();
+        List<Shape> adamIn = List.of(flat, flat, flat, StepScalars.SHAPE);
+        c.add(Case.of(adam, adamIn, () -> CudaAdamUpdate.plan(adam, adamIn)));
+        Shape stats = Shape.of(2, 300);
+        for (RunningAverage r : List.of(RunningAverage.mean(0.1f), RunningAverage.variance(0.1f, 8))) {
+            c.add(Case.of(r, List.of(stats), () -> CudaRunningAverage.plan(r, stats)));
+        }
         gradientCases(c);
         return c;
     }
@@ -299,21 +327,39 @@ class CudaLaunchTest {
                     Shape s = k.argumentShapes().get(i);
                     Tensor t = Tensor.allocate(s, DType.F32, host, "arg" + i);
                     hostArgs.add(t);
-                    // A batchnorm's variance (argument 4) must be positive; everything else takes both signs.
-                    boolean variance = c.op() instanceof BatchNorm && i == 4;
-                    t.fillUniform(31L * i + 7, variance ? 0.5f : -1f, variance ? 1.5f : 1f);
+                    // A batchnorm's variance (argument 4), Adam's second moment and step scalars (arguments 2
+                    // and 3) must be positive, a loss's labels (argument 1) classes; the rest takes both signs.
+                    boolean positive = c.op() instanceof BatchNorm && i == 4 || c.op() instanceof AdamUpdate && i >= 2;
+                    if (c.op() instanceof SoftmaxCrossEntropy || c.op() instanceof SoftmaxCrossEntropyGrad) {
+                        int classes = k.argumentShapes().get(0).dim(1);
+                        t.fillUniform(31L * i + 7, 0f, classes);
+                        for (long e = 0; e < t.elementCount() && i == 1; e++) {
+                            t.set(e, (float) Math.floor(t.get(e)));
+                        }
+                    } else {
+                        t.fillUniform(31L * i + 7, positive ? 0.5f : -1f, positive ? 1.5f : 1f);
+                    }
                     DeviceBuffer b = cl.allocate(t.byteSize(), "arg" + i);
                     args.add(b);
                     cl.upload(t, b);
                 }
                 long outBytes = k.outputShape().byteSize(DType.F32);
-                viaCl = poisoned(outBytes, "output via ClKernel");
-                viaCuda = poisoned(outBytes, "output via CudaLaunch");
+                // An in-place update reads its output (the parameter): both start from the same values.
+                boolean inPlace = c.op() instanceof SgdUpdate || c.op() instanceof AdamUpdate || c.op() instanceof Accumulate
+                        || c.op() instanceof RunningAverage;
+                viaCl = inPlace ? random(outBytes, "output via ClKernel") : poisoned(outBytes, "output via ClKernel");
+                viaCuda = inPlace ? random(outBytes, "output via CudaLaunch") : poisoned(outBytes, "output via CudaLaunch");
                 if (k.workspaceBytes() > 0) {
                     ws1 = cl.allocate(k.workspaceBytes(), "workspace 1");
                     ws2 = cl.allocate(k.workspaceBytes(), "workspace 2");
                 }
                 k.run(args, viaCl, ws1);
+                if (inPlace) {
+                    // The first run updated the state arguments: the second starts from the same state.
+                    for (int i = 0; i < args.size(); i++) {
+                        cl.upload(hostArgs.get(i), args.get(i));
+                    }
+                }
                 for (CudaLaunch l : c.launches()) {
                     ClLaunchRunner.run(cl, l.module() + ".cl", l.defines(), l.entry(), global(l), local(l),
                             values(l, args, viaCuda, ws2));
@@ -359,6 +405,15 @@ class CudaLaunchTest {
         DeviceBuffer b = cl.allocate(bytes, owner);
         try (Tensor nan = Tensor.allocate(Shape.of((int) (bytes / Float.BYTES)), DType.F32, host, "nan").fill(Float.NaN)) {
             cl.upload(nan, b);
+        }
+        return b;
+    }
+
+    private DeviceBuffer random(long bytes, String owner) {
+        DeviceBuffer b = cl.allocate(bytes, owner);
+        try (Tensor start = Tensor.allocate(Shape.of((int) (bytes / Float.BYTES)), DType.F32, host, "start")
+                .fillUniform(5, -1f, 1f)) {
+            cl.upload(start, b);
         }
         return b;
     }
