@@ -8,6 +8,7 @@
 module org.convkit {
     requires jocl;
     requires java.logging;
+    requires jdk.incubator.vector;
 
     exports org.convkit;
     exports org.convkit.tensor;

@@ -74,7 +74,9 @@ public abstract class AbstractDevice implements Device {
             throw new IllegalArgumentException(name() + ": view offset " + offset + " is not a multiple of "
                     + viewAlignment() + " B");
         }
-        return createView(parent, offset, bytes, owner);
+        DeviceBuffer view = createView(parent, offset, bytes, owner);
+        view.shareWritesWith(parent);
+        return view;
     }
 
     /** Creates a checked view. */
@@ -95,6 +97,7 @@ public abstract class AbstractDevice implements Device {
                     + " B) into a smaller buffer " + dst);
         }
         copyToDevice(src, dst);
+        dst.markWritten();
     }
 
     @Override
