@@ -190,7 +190,7 @@ final class CpuConv2d extends CpuKernel {
      * batch, a multiple of the thread count where the batch allows (equal items then balance),
      * and at least {@code minCount}; at most {@code max}.
      */
-    private static int rangeCount(int n, int threads, long minCount, int max) {
+    static int rangeCount(int n, int threads, long minCount, int max) {
         int count = Math.ceilDiv(threads * ITEMS_PER_THREAD_FAST, n);
         while ((long) count * n % threads != 0 && count < max) {
             count++;
@@ -199,7 +199,7 @@ final class CpuConv2d extends CpuKernel {
     }
 
     /** Ranges that keep a range's input slab, {@code bytesPerRow} per output row, within {@link #SLAB_BYTES}. */
-    private static long forCache(long bytesPerRow, int rows) {
+    static long forCache(long bytesPerRow, int rows) {
         return Math.ceilDiv(bytesPerRow * rows, SLAB_BYTES);
     }
 

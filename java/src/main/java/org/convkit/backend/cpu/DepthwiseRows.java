@@ -106,13 +106,14 @@ final class DepthwiseRows {
         }
     }
 
-    /** Copies the valid positions of {@code rows} rows of the tile to y, output channel o of image n, from row oh0. */
+    /**
+     * Copies the valid positions of {@code rows} rows of the tile to y, output channel o of image
+     * n, from row oh0: packed together in the tile first (rows OW apart), then in one piece.
+     */
     void store(float[] tile, MemorySegment y, int n, int o, int oh0, int rows) {
         int ow = g.ow();
-        long dst = (((long) n * g.oc() + o) * g.oh() + oh0) * ow;
-        for (int i = 0; i < rows; i++) {
-            MemorySegment.copy(tile, i * slab.wq, y, F, (dst + (long) i * ow) * Float.BYTES, ow);
-        }
+        store(tile, tile, 0, rows);
+        MemorySegment.copy(tile, 0, y, F, (((long) n * g.oc() + o) * g.oh() + oh0) * ow * Float.BYTES, rows * ow);
     }
 
     /** Copies the valid positions of {@code rows} rows of the tile into {@code dst} from {@code at}, rows OW apart. */

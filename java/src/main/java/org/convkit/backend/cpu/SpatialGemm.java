@@ -70,29 +70,41 @@ final class SpatialGemm {
      * (q / wq) * ow + q % wq} of y, if {@code q % wq < ow}; ReLU applied on the way if {@code relu}.
      */
     record Output(MemorySegment y, long base, long channelStride, int wq, int ow, boolean relu) {
-        /** Copies {@code src} from {@code at}, positions [q, q + n), to output channel m, output row by output row. */
+        /**
+         * Copies {@code src} from {@code at}, positions [q, q + n), to output channel m. The
+         * wanted positions of a range are consecutive in y (a row's discarded tail is followed by
+         * the next row's start), so they are first packed together in place, then copied in one
+         * piece.
+         */
         void put(float[] src, int at, int m, int q, int n) {
-            long dst = base + m * channelStride;
             int end = q + n;
             int oh = q / wq;
             int col = q - oh * wq;
-            int t = at;
+            if (col >= ow) {
+                oh++;
+                col = 0;
+                q = oh * wq;
+            }
+            long dst = base + m * channelStride + (long) oh * ow + col;
+            int t = at + (q - (end - n));
+            int packed = at;
             while (q < end) {
                 int len = Math.min(end - q, wq - col);
                 int valid = Math.min(len, ow - col);
                 if (valid > 0) {
-                    if (relu) {
-                        for (int j = t; j < t + valid; j++) {
-                            src[j] = Math.max(src[j], 0f);
-                        }
-                    }
-                    MemorySegment.copy(src, t, y, F, (dst + (long) oh * ow + col) * Float.BYTES, valid);
+                    System.arraycopy(src, t, src, packed, valid);
+                    packed += valid;
                 }
                 q += len;
                 t += len;
-                oh++;
                 col = 0;
             }
+            if (relu) {
+                for (int j = at; j < packed; j++) {
+                    src[j] = Math.max(src[j], 0f);
+                }
+            }
+            MemorySegment.copy(src, at, y, F, dst * Float.BYTES, packed - at);
         }
     }
 
