@@ -287,7 +287,7 @@ final class CpuConv2d extends CpuKernel {
             this.ranges = ranges;
             this.slab = new PhaseSlab(g, ranges.rowsMax());
             this.k = (int) g.macsPerOutput();
-            this.kc = SpatialGemm.chunk(g.kh() * g.kw());
+            this.kc = SpatialGemm.chunk(g.kh() * g.kw(), slab.footprint(SpatialGemm.BLOCK));
             this.tap = new int[k];
             int p = 0;
             for (int c = 0; c < g.c(); c++) {

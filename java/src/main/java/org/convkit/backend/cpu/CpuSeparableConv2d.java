@@ -191,7 +191,7 @@ final class CpuSeparableConv2d extends CpuKernel {
                 }
                 SpatialGemm.Output out = new SpatialGemm.Output(y, ((long) n * oc * g.oh() + oh0) * ow,
                         (long) g.oh() * ow, ow, ow, relu);
-                SpatialGemm.compute(s.d(), tap, cm, SpatialGemm.chunk(1), wp, pbias, oc, p0 - oh0 * ow,
+                SpatialGemm.compute(s.d(), tap, cm, SpatialGemm.chunk(1, SpatialGemm.BLOCK), wp, pbias, oc, p0 - oh0 * ow,
                         p1 - oh0 * ow, out, s.acc(), pitch);
             });
         }

@@ -117,6 +117,11 @@ final class PhaseSlab {
         throw new IllegalStateException("phase " + v + " not in " + Arrays.toString(a));
     }
 
+    /** Floats of one channel's planes that the taps read for {@code positions} consecutive positions. */
+    long footprint(int positions) {
+        return (long) rowPhases.length * colPhases.length * (positions + (long) maxOy * wq + wq - ow);
+    }
+
     /** Offset of tap (r, s) of channel c from the slab's start. */
     int tap(int c, int r, int s) {
         return c * channelStride + tapRow[r] + tapCol[s];
@@ -124,10 +129,11 @@ final class PhaseSlab {
 
     /**
      * Floats a slab of {@code channels} channels needs: the planes, plus what the last vector of
-     * a range ending in mid-row reads past them (a row's worth and a vector, at most).
+     * a range ending in mid-row reads past them (a row's worth and a vector, at most), which also
+     * covers the vector that {@link #fill} writes past the last row.
      */
     int length(int channels) {
-        return channels * channelStride + wq + 64;
+        return channels * channelStride + wq + 4 * L;
     }
 
     /** Flattened positions of {@code rows} output rows (the last row stops at OW). */
@@ -135,9 +141,9 @@ final class PhaseSlab {
         return (rows - 1) * wq + ow;
     }
 
-    /** Floats of the staging buffer {@link #fill} needs: the input rows one band reads. */
+    /** Floats of the staging buffer {@link #fill} needs: the input rows one band reads, and a vector's slack. */
     int stageLength() {
-        return ((rowsMax - 1 + maxOy) * sh + rowPhases[rowPhases.length - 1] + 1) * w;
+        return ((rowsMax - 1 + maxOy) * sh + rowPhases[rowPhases.length - 1] + 1) * w + L;
     }
 
     /**
@@ -189,14 +195,25 @@ final class PhaseSlab {
         }
     }
 
-    /** Stride 1: the padded row is the input row shifted by padLeft, zeros around. */
+    /**
+     * Stride 1: the padded row is the input row shifted by padLeft, zeros around. When the whole
+     * input row fits, it is moved in whole vectors, the last one running past the row (into the
+     * next row of the slab, written after this one, or the slab's slack) before the zeros on the
+     * right are written: cheaper for short rows than an exact copy.
+     */
     private void copyRow(float[] stage, int src, float[] dst, int d) {
         int lo = Math.min(wq, padLeft);
         int hi = Math.max(lo, Math.min(wq, w + padLeft));
         for (int j = 0; j < lo; j++) {
             dst[d + j] = 0f;
         }
-        System.arraycopy(stage, src + lo - padLeft, dst, d + lo, hi - lo);
+        if (lo == padLeft && hi == w + padLeft) {
+            for (int j = 0; j < w; j += L) {
+                FloatVector.fromArray(S, stage, src + j).intoArray(dst, d + lo + j);
+            }
+        } else {
+            System.arraycopy(stage, src + lo - padLeft, dst, d + lo, hi - lo);
+        }
         for (int j = hi; j < wq; j++) {
             dst[d + j] = 0f;
         }
