@@ -30,7 +30,9 @@ import org.convkit.tensor.Tensor;
  * {@code --round-ms}) and the baseline (the same, at least one call; the baseline stops after
  * {@code --before-s} seconds, 3 rounds at least, since it can take seconds per call). A round's
  * figure is its mean time per call; the table gives the median over rounds and the spread (min
- * and max), GFLOP/s at the median, and the share of the best peak probe of the run.
+ * and max), GFLOP/s at the median and its share of the workload's best peak probe. Since other
+ * processes come and go, it also gives the median over the quiet rounds alone: those whose peak
+ * probe reached 90% of the best (how many, and their GFLOP/s and share of the peak).
  *
  * <p>Workloads: {@link Conv2dBench#CASES} and {@link SeparableConv2dBench#CASES} by key, and
  * {@code seednet_b1}, {@code seednet_b50}: the whole seed network through a planned
@@ -158,8 +160,9 @@ public final class CpuConvCompare {
         double[] peak1 = PeakFma.measure(1, 5);
         System.out.printf(Locale.ROOT, "peak FMA: 1 thread best %.1f GFLOP/s (median %.1f); %d threads probed "
                 + "within each workload%n", max(peak1), PeakFma.median(peak1), threads);
-        System.out.printf(Locale.ROOT, "%-18s %26s %26s %8s %8s %8s %7s%n", "workload", "before ms med [min,max]",
-                "after ms med [min,max]", "speedup", "GFLOP/s", "peak", "%peak");
+        System.out.printf(Locale.ROOT, "%-18s %28s %26s %8s %8s %7s %7s | %s%n", "workload", "before ms med [min,max]",
+                "after ms med [min,max]", "speedup", "GFLOP/s", "peak", "%peak",
+                "quiet rounds: n, after ms, GFLOP/s, %peak");
         List<Double> peaks = new ArrayList<>();
         for (String id : ids) {
             Workload w = all.get(id);
@@ -187,8 +190,17 @@ public final class CpuConvCompare {
                 double gflops = w.flops() / (medA * 1e6);
                 double peak = max(p);
                 peaks.add(peak);
-                System.out.printf(Locale.ROOT, "%-18s %26s %26s %7.1fx %8.1f %8.1f %6.1f%%%n", id, spread(bs), spread(a),
-                        PeakFma.median(bs) / medA, gflops, peak, 100 * gflops / peak);
+                List<Double> quiet = new ArrayList<>();
+                for (int r = 0; r < rounds; r++) {
+                    if (p[r] >= 0.9 * peak) {
+                        quiet.add(a[r]);
+                    }
+                }
+                double medQ = PeakFma.median(quiet.stream().mapToDouble(Double::doubleValue).toArray());
+                double gflopsQ = w.flops() / (medQ * 1e6);
+                System.out.printf(Locale.ROOT, "%-18s %28s %26s %7.1fx %8.1f %7.0f %6.1f%% | %d, %.3f, %.1f, %.1f%%%n", id,
+                        spread(bs), spread(a), PeakFma.median(bs) / medA, gflops, peak, 100 * gflops / peak, quiet.size(),
+                        medQ, gflopsQ, 100 * gflopsQ / peak);
             }
         }
         System.out.printf(Locale.ROOT, "peak probes (%d threads, best per workload): %s%n", threads, peaks.stream()

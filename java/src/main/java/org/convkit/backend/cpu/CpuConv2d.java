@@ -121,7 +121,7 @@ final class CpuConv2d extends CpuKernel {
                     Ranges r = channelRanges(g, threads);
                     new ChannelGemm(g, r.sizeMax(), r.rowsMax());
                 }
-                case DEPTHWISE -> new PhaseSlab(g, g.oh());
+                case DEPTHWISE -> new DepthwiseRows(g, g.oh());
                 case DIRECT -> {
                 }
             }
@@ -268,8 +268,11 @@ final class CpuConv2d extends CpuKernel {
         return into;
     }
 
-    /** Per-thread scratch of a fast path: input slab, rows staged on their way in or out, accumulators, offsets, weights. */
-    private record Scratch(float[] slab, float[] stage, float[] tile, int[] pix, float[] taps) {
+    /**
+     * Per-thread scratch of a fast path: input slab, rows staged on their way in or out,
+     * accumulators, pixel offsets, one channel's weights, one output plane.
+     */
+    private record Scratch(float[] slab, float[] stage, float[] tile, int[] pix, float[] taps, float[] out) {
     }
 
     private final class Spatial extends Runner {
@@ -305,7 +308,7 @@ final class CpuConv2d extends CpuKernel {
             this.pitch = SpatialGemm.pitch(ranges.sizeMax());
             int accLength = SpatialGemm.accumulatorLength(m, pitch);
             this.scratch = ThreadLocal.withInitial(() -> new Scratch(new float[slabLength], new float[stageLength],
-                    new float[accLength], null, null));
+                    new float[accLength], null, null, null));
         }
 
         @Override
@@ -351,7 +354,7 @@ final class CpuConv2d extends CpuKernel {
             this.weights = new PackedWeights(gemm.packedLength(), gemm::pack);
             this.bias = new float[g.oc()];
             this.scratch = ThreadLocal.withInitial(() -> new Scratch(new float[gemm.slabLength()],
-                    new float[gemm.pixelsMax()], new float[gemm.tileLength()], new int[gemm.pixelsMax()], null));
+                    new float[gemm.pixelsMax()], new float[gemm.tileLength()], new int[gemm.pixelsMax()], null, null));
         }
 
         @Override
@@ -385,8 +388,10 @@ final class CpuConv2d extends CpuKernel {
             this.ranges = ranges;
             this.rows = new DepthwiseRows(g, g.oh());
             this.bias = new float[g.oc()];
-            this.scratch = ThreadLocal.withInitial(() -> new Scratch(new float[rows.slabLength()], new float[rows.stageLength()],
-                    new float[rows.tileLength()], null, new float[g.kh() * g.kw()]));
+            int planeLength = g.oh() * g.ow();
+            this.scratch = ThreadLocal.withInitial(() -> new Scratch(new float[rows.inputLength()],
+                    new float[rows.stageLength()], new float[rows.tileLength()], null, new float[g.kh() * g.kw()],
+                    new float[planeLength]));
         }
 
         @Override
@@ -395,15 +400,16 @@ final class CpuConv2d extends CpuKernel {
             float[] bv = readBias(b, bias);
             int count = ranges.count();
             int mult = rows.multiplier();
+            long plane = (long) g.oh() * g.ow();
             cpu.parallelFor(workItems((long) g.n() * count), item -> {
                 int n = item / count;
                 Scratch s = scratch.get();
                 for (int c = ranges.start(item % count); c < ranges.start(item % count + 1); c++) {
-                    rows.fill(x, n, c, 0, g.oh(), s.slab(), s.stage());
+                    rows.load(x, n, c, 0, g.oh(), s.slab(), s.stage());
                     for (int j = 0; j < mult; j++) {
                         int o = c * mult + j;
-                        rows.compute(s.slab(), ws, bv == null ? 0f : bv[o], o, g.oh(), s.tile(), s.taps());
-                        rows.store(s.tile(), y, n, o, 0, g.oh());
+                        rows.compute(s.slab(), ws, bv == null ? 0f : bv[o], o, 0, g.oh(), s.out(), 0, s.tile(), s.taps());
+                        MemorySegment.copy(s.out(), 0, y, F, ((long) n * g.oc() + o) * plane * Float.BYTES, (int) plane);
                     }
                 }
             });

@@ -137,7 +137,7 @@ final class CpuSeparableConv2d extends CpuKernel {
             this.depthwiseBias = new float[cm];
             this.pointwiseBias = new float[oc];
             int accLength = SpatialGemm.accumulatorLength(oc, pitch);
-            this.scratch = ThreadLocal.withInitial(() -> new Scratch(new float[depthwise.slabLength()],
+            this.scratch = ThreadLocal.withInitial(() -> new Scratch(new float[depthwise.inputLength()],
                     new float[depthwise.stageLength()], new float[depthwise.tileLength()], new float[g.kh() * g.kw()],
                     new float[cm * ld], new float[accLength]));
         }
@@ -150,7 +150,7 @@ final class CpuSeparableConv2d extends CpuKernel {
                     || (long) SpatialGemm.pitch(ranges.sizeMax()) * (oc + SpatialGemm.MR) > limit) {
                 throw new IllegalArgumentException("sepconv2d: too large for the vector path's heap arrays");
             }
-            new PhaseSlab(g, ranges.rowsMax());
+            new DepthwiseRows(g, ranges.rowsMax());
         }
 
         @Override
@@ -182,11 +182,11 @@ final class CpuSeparableConv2d extends CpuKernel {
                 int rows = (p1 - 1) / ow + 1 - oh0;
                 Scratch s = scratch.get();
                 for (int c = 0; c < g.c(); c++) {
-                    depthwise.fill(x, n, c, oh0, oh0 + rows, s.slab(), s.stage());
+                    depthwise.load(x, n, c, oh0, oh0 + rows, s.slab(), s.stage());
                     for (int j = 0; j < mult; j++) {
                         int o = c * mult + j;
-                        depthwise.compute(s.slab(), dw, db == null ? 0f : depthwiseBias[o], o, rows, s.tile(), s.taps());
-                        depthwise.store(s.tile(), s.d(), o * ld, rows);
+                        depthwise.compute(s.slab(), dw, db == null ? 0f : depthwiseBias[o], o, oh0, oh0 + rows, s.d(),
+                                o * ld, s.tile(), s.taps());
                     }
                 }
                 SpatialGemm.Output out = new SpatialGemm.Output(y, ((long) n * oc * g.oh() + oh0) * ow,

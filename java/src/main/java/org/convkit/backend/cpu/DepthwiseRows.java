@@ -11,11 +11,12 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Depthwise convolution (groups = input channels, any channel multiplier, stride, dilation and
- * padding) as vectorised row loops: an input channel's rows are laid out as a one-channel
- * {@link PhaseSlab}, then each of its output channels is, for every 16 flattened output
- * positions, the sum over the taps of a weight times a contiguous load, four vectors at a time
- * so that four accumulation chains hide the FMA latency. Results go to a per-thread tile of
- * slab positions, from which the valid ones are copied out row by row.
+ * padding) as vectorised row loops, one input channel at a time ({@link #load}), then each of
+ * its output channels ({@link #compute}), written as compact rows (OW apart). The channel is
+ * laid out as a one-channel {@link PhaseSlab}, where each tap is a contiguous run of flattened
+ * positions; four vectors of positions are summed at a time (four accumulation chains hide the
+ * FMA latency) into a tile, from which the valid positions are packed. (Masked loads straight
+ * from the unpadded rows, tried for stride 1 to save the padded copy, ran twice as slow.)
  */
 final class DepthwiseRows {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -23,30 +24,38 @@ final class DepthwiseRows {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
     private final Conv2d.Geometry g;
-    final PhaseSlab slab;
-    private final int taps;
-    private final int[] tap;
     private final boolean relu;
+    private final int taps;
+    private final PhaseSlab slab;
+    private final int[] tap;
 
     DepthwiseRows(Conv2d.Geometry g, int rowsMax) {
         this.g = g;
-        this.slab = new PhaseSlab(g, rowsMax);
+        this.relu = g.activation() == Activation.RELU;
         this.taps = g.kh() * g.kw();
+        this.slab = new PhaseSlab(g, rowsMax);
+        if ((long) rowsMax * slab.wq + L > Integer.MAX_VALUE / 4) {
+            throw new IllegalArgumentException("cpu conv2d: depthwise band too large for heap arrays");
+        }
         this.tap = new int[taps];
         for (int r = 0; r < g.kh(); r++) {
             for (int s = 0; s < g.kw(); s++) {
                 tap[r * g.kw() + s] = slab.tap(0, r, s);
             }
         }
-        this.relu = g.activation() == Activation.RELU;
     }
 
-    /** Floats of the one-channel slab. */
-    int slabLength() {
+    /** Floats of the slab {@link #load} fills. */
+    int inputLength() {
         return slab.length(1);
     }
 
-    /** Floats of the tile: a band's positions, rounded up to whole vectors. */
+    /** Floats of the staging buffer {@link #load} needs. */
+    int stageLength() {
+        return slab.stageLength();
+    }
+
+    /** Floats of the tile {@link #compute} needs: a band's positions, in whole vectors. */
     int tileLength() {
         return Math.ceilDiv(slab.positions(slab.rowsMax), L) * L;
     }
@@ -56,23 +65,28 @@ final class DepthwiseRows {
         return g.oc() / g.c();
     }
 
-    /** Floats of the staging buffer of {@link #fill}. */
-    int stageLength() {
-        return slab.stageLength();
-    }
-
-    /** Lays out input channel c of image n for output rows [oh0, oh1). */
-    void fill(MemorySegment x, int n, int c, int oh0, int oh1, float[] slabArr, float[] stage) {
-        slab.fill(x, ((long) n * g.c() + c) * g.h() * g.w(), 1, oh0, oh1, slabArr, 0, stage);
+    /** Lays out input channel c of image n for output rows [oh0, oh1) into {@code in} ({@link #inputLength()}). */
+    void load(MemorySegment x, int n, int c, int oh0, int oh1, float[] in, float[] stage) {
+        slab.fill(x, ((long) n * g.c() + c) * g.h() * g.w(), 1, oh0, oh1, in, 0, stage);
     }
 
     /**
-     * Output channel o for {@code rows} output rows from a filled slab into {@code tile}
-     * (positions of pitch {@link PhaseSlab#wq}): bias, taps, then ReLU if the op has it.
-     * {@code wv} receives the channel's taps (kh * kw floats).
+     * Output channel o, rows [oh0, oh1), from the loaded input channel into {@code dst} from
+     * {@code at}, rows OW apart: bias, taps, then ReLU if the op has it. {@code tile} and
+     * {@code wv} are scratch ({@link #tileLength()} and kh * kw floats).
      */
-    void compute(float[] x, MemorySegment w, float bias, int o, int rows, float[] tile, float[] wv) {
+    void compute(float[] in, MemorySegment w, float bias, int o, int oh0, int oh1, float[] dst, int at, float[] tile,
+            float[] wv) {
         MemorySegment.copy(w, F, (long) o * taps * Float.BYTES, wv, 0, taps);
+        positions(in, bias, oh1 - oh0, tile, wv);
+        int ow = g.ow();
+        for (int i = 0; i < oh1 - oh0; i++) {
+            System.arraycopy(tile, i * slab.wq, dst, at + i * ow, ow);
+        }
+    }
+
+    /** Flattened slab positions, four vectors at a time, into the tile. */
+    private void positions(float[] x, float bias, int rows, float[] tile, float[] wv) {
         int end = Math.ceilDiv(slab.positions(rows), L) * L;
         int q = 0;
         FloatVector b = FloatVector.broadcast(S, bias);
@@ -103,24 +117,6 @@ final class DepthwiseRows {
                 a = FloatVector.fromArray(S, x, tap[t] + q).fma(FloatVector.broadcast(S, wv[t]), a);
             }
             (relu ? a.max(0f) : a).intoArray(tile, q);
-        }
-    }
-
-    /**
-     * Copies the valid positions of {@code rows} rows of the tile to y, output channel o of image
-     * n, from row oh0: packed together in the tile first (rows OW apart), then in one piece.
-     */
-    void store(float[] tile, MemorySegment y, int n, int o, int oh0, int rows) {
-        int ow = g.ow();
-        store(tile, tile, 0, rows);
-        MemorySegment.copy(tile, 0, y, F, (((long) n * g.oc() + o) * g.oh() + oh0) * ow * Float.BYTES, rows * ow);
-    }
-
-    /** Copies the valid positions of {@code rows} rows of the tile into {@code dst} from {@code at}, rows OW apart. */
-    void store(float[] tile, float[] dst, int at, int rows) {
-        int ow = g.ow();
-        for (int i = 0; i < rows; i++) {
-            System.arraycopy(tile, i * slab.wq, dst, at + i * ow, ow);
         }
     }
 }
