@@ -32,9 +32,9 @@ import org.convkit.tensor.Shape;
  * sends every shape to the direct loops: the baseline the benchmarks compare with, and a way to
  * rule the fast paths out when a result looks wrong.
  *
- * <p>The fast paths keep their weights packed across runs ({@link PackedWeights}) and their
- * scratch per thread, so a run allocates nothing; runs of one kernel are serialised, since they
- * share the packed weights.
+ * <p>The fast paths keep their weights packed across runs ({@link PackedWeights}) and borrow the
+ * device's per-thread scratch ({@link CpuDevice.Scratch}), so a run allocates nothing; runs of
+ * one kernel are serialised, since they share the packed weights.
  */
 final class CpuConv2d extends CpuKernel {
     /** The system property that can force the direct loops (value {@code direct}). */
@@ -268,13 +268,6 @@ final class CpuConv2d extends CpuKernel {
         return into;
     }
 
-    /**
-     * Per-thread scratch of a fast path: input slab, rows staged on their way in or out,
-     * accumulators, pixel offsets, one channel's weights, one output plane.
-     */
-    private record Scratch(float[] slab, float[] stage, float[] tile, int[] pix, float[] taps, float[] out) {
-    }
-
     private final class Spatial extends Runner {
         private final Ranges ranges;
         private final PhaseSlab slab;
@@ -284,7 +277,9 @@ final class CpuConv2d extends CpuKernel {
         private final int[] tap;
         private final PackedWeights weights;
         private final float[] bias;
-        private final ThreadLocal<Scratch> scratch;
+        private final int slabLength;
+        private final int stageLength;
+        private final int accLength;
 
         Spatial(Conv2d.Geometry g, Ranges ranges) {
             this.ranges = ranges;
@@ -303,12 +298,10 @@ final class CpuConv2d extends CpuKernel {
             int m = g.oc();
             this.weights = new PackedWeights(SpatialGemm.packedLength(m, k), (src, dst) -> SpatialGemm.pack(src, m, k, dst));
             this.bias = new float[m];
-            int slabLength = slab.length(g.c());
-            int stageLength = slab.stageLength();
+            this.slabLength = slab.length(g.c());
+            this.stageLength = slab.stageLength();
             this.pitch = SpatialGemm.pitch(ranges.sizeMax());
-            int accLength = SpatialGemm.accumulatorLength(m, pitch);
-            this.scratch = ThreadLocal.withInitial(() -> new Scratch(new float[slabLength], new float[stageLength],
-                    new float[accLength], null, null, null));
+            this.accLength = SpatialGemm.accumulatorLength(m, pitch);
         }
 
         @Override
@@ -326,12 +319,14 @@ final class CpuConv2d extends CpuKernel {
                     return;
                 }
                 int oh0 = q0 / wq;
-                Scratch s = scratch.get();
-                slab.fill(x, (long) n * g.c() * g.h() * g.w(), g.c(), oh0, (q1 - 1) / wq + 1, s.slab(), 0, s.stage());
+                CpuDevice.Scratch s = cpu.scratch();
+                float[] in = s.floats(CpuDevice.Scratch.SLAB, slabLength);
+                slab.fill(x, (long) n * g.c() * g.h() * g.w(), g.c(), oh0, (q1 - 1) / wq + 1, in, 0,
+                        s.floats(CpuDevice.Scratch.STAGE, stageLength));
                 SpatialGemm.Output out = new SpatialGemm.Output(y, ((long) n * g.oc() * g.oh() + oh0) * g.ow(),
                         (long) g.oh() * g.ow(), wq, g.ow(), relu);
-                SpatialGemm.compute(s.slab(), tap, k, kc, wp, bv, g.oc(), q0 - oh0 * wq, q1 - oh0 * wq, out, s.tile(),
-                        pitch);
+                SpatialGemm.compute(in, tap, k, kc, wp, bv, g.oc(), q0 - oh0 * wq, q1 - oh0 * wq, out,
+                        s.floats(CpuDevice.Scratch.ACCUMULATORS, accLength), pitch);
             });
         }
 
@@ -346,15 +341,12 @@ final class CpuConv2d extends CpuKernel {
         private final ChannelGemm gemm;
         private final PackedWeights weights;
         private final float[] bias;
-        private final ThreadLocal<Scratch> scratch;
 
         Channel(Conv2d.Geometry g, Ranges ranges) {
             this.ranges = ranges;
             this.gemm = new ChannelGemm(g, ranges.sizeMax(), ranges.rowsMax());
             this.weights = new PackedWeights(gemm.packedLength(), gemm::pack);
             this.bias = new float[g.oc()];
-            this.scratch = ThreadLocal.withInitial(() -> new Scratch(new float[gemm.slabLength()],
-                    new float[gemm.pixelsMax()], new float[gemm.tileLength()], new int[gemm.pixelsMax()], null, null));
         }
 
         @Override
@@ -366,8 +358,10 @@ final class CpuConv2d extends CpuKernel {
                 int p0 = ranges.start(item % count);
                 int p1 = ranges.start(item % count + 1);
                 if (p0 < p1) {
-                    Scratch s = scratch.get();
-                    gemm.range(x, y, wp, bv, item / count, p0, p1, s.slab(), s.tile(), s.pix(), s.stage());
+                    CpuDevice.Scratch s = cpu.scratch();
+                    gemm.range(x, y, wp, bv, item / count, p0, p1, s.floats(CpuDevice.Scratch.SLAB, gemm.slabLength()),
+                            s.floats(CpuDevice.Scratch.TILE, gemm.tileLength()), s.ints(gemm.pixelsMax()),
+                            s.floats(CpuDevice.Scratch.STAGE, gemm.pixelsMax()));
                 }
             });
         }
@@ -382,16 +376,11 @@ final class CpuConv2d extends CpuKernel {
         private final Ranges ranges;
         private final DepthwiseRows rows;
         private final float[] bias;
-        private final ThreadLocal<Scratch> scratch;
 
         Depthwise(Conv2d.Geometry g, Ranges ranges) {
             this.ranges = ranges;
             this.rows = new DepthwiseRows(g, g.oh());
             this.bias = new float[g.oc()];
-            int planeLength = g.oh() * g.ow();
-            this.scratch = ThreadLocal.withInitial(() -> new Scratch(new float[rows.inputLength()],
-                    new float[rows.stageLength()], new float[rows.tileLength()], null, new float[g.kh() * g.kw()],
-                    new float[planeLength]));
         }
 
         @Override
@@ -403,13 +392,18 @@ final class CpuConv2d extends CpuKernel {
             long plane = (long) g.oh() * g.ow();
             cpu.parallelFor(workItems((long) g.n() * count), item -> {
                 int n = item / count;
-                Scratch s = scratch.get();
+                CpuDevice.Scratch s = cpu.scratch();
+                float[] in = s.floats(CpuDevice.Scratch.SLAB, rows.inputLength());
+                float[] stage = s.floats(CpuDevice.Scratch.STAGE, rows.stageLength());
+                float[] tile = s.floats(CpuDevice.Scratch.TILE, rows.tileLength());
+                float[] out = s.floats(CpuDevice.Scratch.PLANE, (int) plane);
+                float[] taps = s.floats(CpuDevice.Scratch.TAPS, g.kh() * g.kw());
                 for (int c = ranges.start(item % count); c < ranges.start(item % count + 1); c++) {
-                    rows.load(x, n, c, 0, g.oh(), s.slab(), s.stage());
+                    rows.load(x, n, c, 0, g.oh(), in, stage);
                     for (int j = 0; j < mult; j++) {
                         int o = c * mult + j;
-                        rows.compute(s.slab(), ws, bv == null ? 0f : bv[o], o, 0, g.oh(), s.out(), 0, s.tile(), s.taps());
-                        MemorySegment.copy(s.out(), 0, y, F, ((long) n * g.oc() + o) * plane * Float.BYTES, (int) plane);
+                        rows.compute(in, ws, bv == null ? 0f : bv[o], o, 0, g.oh(), out, 0, tile, taps);
+                        MemorySegment.copy(out, 0, y, F, ((long) n * g.oc() + o) * plane * Float.BYTES, (int) plane);
                     }
                 }
             });

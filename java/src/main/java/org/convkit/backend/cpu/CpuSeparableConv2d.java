@@ -107,10 +107,6 @@ final class CpuSeparableConv2d extends CpuKernel {
         }
     }
 
-    /** Per-thread scratch of the vector path. */
-    private record Scratch(float[] slab, float[] stage, float[] tile, float[] taps, float[] d, float[] acc) {
-    }
-
     private final class Vector extends Runner {
         private final CpuConv2d.Ranges ranges;
         private final DepthwiseRows depthwise;
@@ -120,7 +116,7 @@ final class CpuSeparableConv2d extends CpuKernel {
         private final PackedWeights weights;
         private final float[] depthwiseBias;
         private final float[] pointwiseBias;
-        private final ThreadLocal<Scratch> scratch;
+        private final int accLength;
 
         Vector(CpuConv2d.Ranges ranges) {
             int oc = op.outChannels();
@@ -136,10 +132,7 @@ final class CpuSeparableConv2d extends CpuKernel {
             this.weights = new PackedWeights(SpatialGemm.packedLength(oc, cm), (src, dst) -> SpatialGemm.pack(src, oc, cm, dst));
             this.depthwiseBias = new float[cm];
             this.pointwiseBias = new float[oc];
-            int accLength = SpatialGemm.accumulatorLength(oc, pitch);
-            this.scratch = ThreadLocal.withInitial(() -> new Scratch(new float[depthwise.inputLength()],
-                    new float[depthwise.stageLength()], new float[depthwise.tileLength()], new float[g.kh() * g.kw()],
-                    new float[cm * ld], new float[accLength]));
+            this.accLength = SpatialGemm.accumulatorLength(oc, pitch);
         }
 
         /** Throws IllegalArgumentException if this path's heap arrays cannot hold the shape. */
@@ -180,19 +173,24 @@ final class CpuSeparableConv2d extends CpuKernel {
                 }
                 int oh0 = p0 / ow;
                 int rows = (p1 - 1) / ow + 1 - oh0;
-                Scratch s = scratch.get();
+                CpuDevice.Scratch s = cpu.scratch();
+                float[] in = s.floats(CpuDevice.Scratch.SLAB, depthwise.inputLength());
+                float[] stage = s.floats(CpuDevice.Scratch.STAGE, depthwise.stageLength());
+                float[] tile = s.floats(CpuDevice.Scratch.TILE, depthwise.tileLength());
+                float[] taps = s.floats(CpuDevice.Scratch.TAPS, g.kh() * g.kw());
+                float[] d = s.floats(CpuDevice.Scratch.PLANE, cm * ld);
                 for (int c = 0; c < g.c(); c++) {
-                    depthwise.load(x, n, c, oh0, oh0 + rows, s.slab(), s.stage());
+                    depthwise.load(x, n, c, oh0, oh0 + rows, in, stage);
                     for (int j = 0; j < mult; j++) {
                         int o = c * mult + j;
-                        depthwise.compute(s.slab(), dw, db == null ? 0f : depthwiseBias[o], o, oh0, oh0 + rows, s.d(),
-                                o * ld, s.tile(), s.taps());
+                        depthwise.compute(in, dw, db == null ? 0f : depthwiseBias[o], o, oh0, oh0 + rows, d, o * ld,
+                                tile, taps);
                     }
                 }
                 SpatialGemm.Output out = new SpatialGemm.Output(y, ((long) n * oc * g.oh() + oh0) * ow,
                         (long) g.oh() * ow, ow, ow, relu);
-                SpatialGemm.compute(s.d(), tap, cm, SpatialGemm.chunk(1, SpatialGemm.BLOCK), wp, pbias, oc, p0 - oh0 * ow,
-                        p1 - oh0 * ow, out, s.acc(), pitch);
+                SpatialGemm.compute(d, tap, cm, SpatialGemm.chunk(1, SpatialGemm.BLOCK), wp, pbias, oc, p0 - oh0 * ow,
+                        p1 - oh0 * ow, out, s.floats(CpuDevice.Scratch.ACCUMULATORS, accLength), pitch);
             });
         }
 
