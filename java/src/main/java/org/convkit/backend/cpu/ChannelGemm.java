@@ -22,10 +22,10 @@ import jdk.incubator.vector.VectorSpecies;
  * dilation. Micro-kernel: 4 vectors of
  * output channels (64 on AVX-512) x 6 pixels, 24 accumulators; per k, 4 weight loads and 6
  * broadcasts feed 24 fused multiply-adds. K is cut into chunks of {@link #KC} so that a block's
- * weights chunk stays in the L1 cache while it is used for every pixel of the band; the
- * accumulators live in a per-band tile between chunks (initialised to the bias). The last
+ * weights chunk stays in the L1 cache while it is used for every pixel of the range; the
+ * accumulators live in a per-range tile between chunks (initialised to the bias). The last
  * channel block is 1, 2 or 4 vectors wide (zero weights fill it); pixels left over repeat the
- * band's last pixel. The tile is then transposed into NCHW, channel row by channel row.
+ * range's last pixel. The tile is then transposed into NCHW, channel row by channel row.
  */
 final class ChannelGemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -64,7 +64,7 @@ final class ChannelGemm {
         this.wp = (g.ow() - 1) * g.sw() + (g.kw() - 1) * g.dw() + 1;
         int rp = (rowsMax - 1) * g.sh() + (g.kh() - 1) * g.dh() + 1;
         long planeLong = (long) rp * wp;
-        if (planeLong * g.c() > Integer.MAX_VALUE / 4) {
+        if (planeLong * g.c() > Integer.MAX_VALUE / 4 || (long) blocks * BLOCK * this.pixelsMax > Integer.MAX_VALUE / 4) {
             throw new IllegalArgumentException("cpu conv2d: input band too large for a heap slab");
         }
         this.plane = (int) planeLong;
@@ -84,7 +84,7 @@ final class ChannelGemm {
         return ((blocks - 1) * BLOCK + lastWidth) * k;
     }
 
-    /** Floats of a band's input slab. */
+    /** Floats of a range's input slab. */
     int slabLength() {
         return g.c() * plane;
     }
@@ -94,7 +94,7 @@ final class ChannelGemm {
         return pixelsMax;
     }
 
-    /** Floats of a band's accumulator tile. */
+    /** Floats of a range's accumulator tile. */
     int tileLength() {
         return blocks * BLOCK * pixelsMax();
     }

@@ -14,15 +14,16 @@ import org.convkit.tensor.Shape;
  * ({@link #path}):
  * <ul>
  *   <li>{@link Path#SPATIAL}: groups = 1, vectors over output positions ({@link SpatialGemm} on a
- *       {@link PhaseSlab}); work item = (image, band of output rows).</li>
+ *       {@link PhaseSlab}); work item = (image, range of the slab's flattened positions, cut at
+ *       whole micro-kernel blocks where there are enough).</li>
  *   <li>{@link Path#CHANNEL}: groups = 1 on small images with many channels, vectors over output
  *       channels ({@link ChannelGemm}); work item = (image, range of output pixels). Taken when
  *       its estimated share of useful lanes beats the spatial path's by {@link #CHANNEL_MARGIN}
  *       (its transposing epilogue costs more) and K is at least {@link #CHANNEL_MIN_K}.</li>
  *   <li>{@link Path#DEPTHWISE}: groups = input channels (any multiplier), {@link DepthwiseRows};
  *       work item = (image, range of input channels).</li>
- *   <li>{@link Path#DIRECT}: everything else (groups neither 1 nor depthwise, or a band too large
- *       for the heap): the direct loops below. Work item = (image, output channel, band of
+ *   <li>{@link Path#DIRECT}: everything else (groups neither 1 nor depthwise, or scratch too large
+ *       for heap arrays): the direct loops below. Work item = (image, output channel, band of
  *       output rows); each accumulates its band in a float array, adding one kernel tap at a time
  *       over a whole row span (the span whose input columns are inside the image is computed
  *       once per tap, so the inner loop has no bounds tests), then applies bias and activation
@@ -45,7 +46,7 @@ final class CpuConv2d extends CpuKernel {
     static final int CHANNEL_MIN_K = 256;
     /** Work items per thread the fast paths aim for. */
     static final int ITEMS_PER_THREAD_FAST = 4;
-    /** A band's input slab should stay in the L2 cache: bands are cut thinner beyond this. */
+    /** A range's input slab should stay in the L2 cache: ranges are cut shorter beyond this. */
     static final long SLAB_BYTES = 512 << 10;
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
@@ -108,7 +109,7 @@ final class CpuConv2d extends CpuKernel {
         };
     }
 
-    /** Whether the path's heap arrays (indexed by int) can hold this shape's slabs and weights. */
+    /** Whether the path's heap arrays (indexed by int) can hold this shape's slabs, accumulators and weights. */
     private static boolean fits(Conv2d.Geometry g, Path path, int threads) {
         long limit = Integer.MAX_VALUE / 4;
         if ((long) g.oc() * g.macsPerOutput() + 64L * g.macsPerOutput() > limit) {
@@ -116,7 +117,11 @@ final class CpuConv2d extends CpuKernel {
         }
         try {
             switch (path) {
-                case SPATIAL -> new PhaseSlab(g, spatialRanges(g, threads).rowsMax()).length(g.c());
+                case SPATIAL -> {
+                    Ranges r = spatialRanges(g, threads);
+                    new PhaseSlab(g, r.rowsMax()).length(g.c());
+                    SpatialGemm.accumulatorLength(g.oc(), SpatialGemm.pitch(r.sizeMax()));
+                }
                 case CHANNEL -> {
                     Ranges r = channelRanges(g, threads);
                     new ChannelGemm(g, r.sizeMax(), r.rowsMax());

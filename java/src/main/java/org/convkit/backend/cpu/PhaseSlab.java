@@ -133,7 +133,11 @@ final class PhaseSlab {
      * covers the vector that {@link #fill} writes past the last row.
      */
     int length(int channels) {
-        return channels * channelStride + wq + 4 * L;
+        long length = (long) channels * channelStride + wq + 4 * L;
+        if (length > Integer.MAX_VALUE / 4) {
+            throw new IllegalArgumentException("cpu conv2d: input slab of " + length + " floats too large for the heap");
+        }
+        return (int) length;
     }
 
     /** Flattened positions of {@code rows} output rows (the last row stops at OW). */

@@ -132,7 +132,11 @@ final class SpatialGemm {
 
     /** Floats of the accumulators of m channels at that pitch. */
     static int accumulatorLength(int m, int pitch) {
-        return Math.ceilDiv(m, MR) * MR * pitch;
+        long length = (long) Math.ceilDiv(m, MR) * MR * pitch;
+        if (length > Integer.MAX_VALUE / 4) {
+            throw new IllegalArgumentException("cpu conv2d: accumulators of " + length + " floats too large for the heap");
+        }
+        return (int) length;
     }
 
     /**
