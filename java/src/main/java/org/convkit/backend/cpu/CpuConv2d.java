@@ -73,10 +73,10 @@ final class CpuConv2d extends CpuKernel {
         this.path = path;
         int threads = device.threads();
         this.runner = switch (path) {
-            case DIRECT -> new Direct(g, rowsPerBand((long) g.n() * g.oc(), g.oh()));
-            case SPATIAL -> new Spatial(g, spatialRanges(g, threads));
-            case CHANNEL -> new Channel(g, channelRanges(g, threads));
-            case DEPTHWISE -> new Depthwise(g, depthwiseRanges(g, threads));
+            case DIRECT -> new Direct(rowsPerBand((long) g.n() * g.oc(), g.oh()));
+            case SPATIAL -> new Spatial(spatialRanges(g, threads));
+            case CHANNEL -> new Channel(channelRanges(g, threads));
+            case DEPTHWISE -> new Depthwise(depthwiseRanges(g, threads));
         };
     }
 
@@ -161,8 +161,6 @@ final class CpuConv2d extends CpuKernel {
             return 0;
         }
     }
-
-    // ---- How each path cuts the work ------------------------------------------------------------
 
     /**
      * {@code count} ranges per image over [0, size) (flattened positions, pixels or channels):
@@ -262,8 +260,6 @@ final class CpuConv2d extends CpuKernel {
         return channels * g.oh() * g.ow() / computed;
     }
 
-    // ---- The paths -------------------------------------------------------------------------------
-
     /** Bias values on the heap, refreshed every run (they are few). */
     private static float[] readBias(MemorySegment b, float[] into) {
         if (b == null) {
@@ -286,7 +282,7 @@ final class CpuConv2d extends CpuKernel {
         private final int stageLength;
         private final int accLength;
 
-        Spatial(Conv2d.Geometry g, Ranges ranges) {
+        Spatial(Ranges ranges) {
             this.ranges = ranges;
             this.slab = new PhaseSlab(g, ranges.rowsMax());
             this.k = (int) g.macsPerOutput();
@@ -347,7 +343,7 @@ final class CpuConv2d extends CpuKernel {
         private final PackedWeights weights;
         private final float[] bias;
 
-        Channel(Conv2d.Geometry g, Ranges ranges) {
+        Channel(Ranges ranges) {
             this.ranges = ranges;
             this.gemm = new ChannelGemm(g, ranges.sizeMax(), ranges.rowsMax());
             this.weights = new PackedWeights(gemm.packedLength(), gemm::pack);
@@ -382,7 +378,7 @@ final class CpuConv2d extends CpuKernel {
         private final DepthwiseRows rows;
         private final float[] bias;
 
-        Depthwise(Conv2d.Geometry g, Ranges ranges) {
+        Depthwise(Ranges ranges) {
             this.ranges = ranges;
             this.rows = new DepthwiseRows(g, g.oh());
             this.bias = new float[g.oc()];
@@ -419,7 +415,7 @@ final class CpuConv2d extends CpuKernel {
         private final int rowsPerItem;
         private final ThreadLocal<float[]> scratch;
 
-        Direct(Conv2d.Geometry g, int rowsPerItem) {
+        Direct(int rowsPerItem) {
             this.rowsPerItem = rowsPerItem;
             int size = rowsPerItem * g.ow();
             this.scratch = ThreadLocal.withInitial(() -> new float[size]);

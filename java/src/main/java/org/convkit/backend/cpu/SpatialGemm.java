@@ -36,6 +36,11 @@ final class SpatialGemm {
     static final int NV = 6;
     /** Floats per full block of positions. */
     static final int BLOCK = NV * L;
+    /**
+     * Bytes of X one chunk of K may touch for one block of positions: half of Zen 5's 48 KiB L1
+     * data cache (12 and 48 KiB measured slower on the seed and ResNet layers, 32 KiB the same).
+     */
+    static final int CHUNK_BYTES = 24 << 10;
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
     private SpatialGemm() {
@@ -107,12 +112,6 @@ final class SpatialGemm {
             MemorySegment.copy(src, at, y, F, dst * Float.BYTES, packed - at);
         }
     }
-
-    /**
-     * Bytes of X one chunk of K may touch for one block of positions: half of Zen 5's 48 KiB L1
-     * data cache (12 and 48 KiB measured slower on the seed and ResNet layers, 32 KiB the same).
-     */
-    static final int CHUNK_BYTES = 24 << 10;
 
     /**
      * Taps per chunk of K, whole input channels of {@code taps} taps each, when one channel's
