@@ -1,5 +1,7 @@
 package org.convkit.bench;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -25,14 +27,17 @@ import org.convkit.tensor.Tensor;
  * <p>"Before" is the direct loops the CPU backend had before its fast paths, still its fallback
  * and selected for every shape by the system property {@code convkit.cpu.conv=direct} (read when a
  * kernel is prepared, so both variants live side by side here); "after" is the default choice.
- * Per workload: both variants are prepared and warmed up, then {@code --rounds} rounds each run
+ * Per workload: both variants are prepared and warmed up (3 s, 1 s), then {@code --rounds} rounds each run
  * a peak probe ({@link PeakFma}, all threads), the fast variant (calls for at least
  * {@code --round-ms}) and the baseline (the same, at least one call; the baseline stops after
  * {@code --before-s} seconds, 3 rounds at least, since it can take seconds per call). A round's
  * figure is its mean time per call; the table gives the median over rounds and the spread (min
  * and max), GFLOP/s at the median and its share of the workload's best peak probe. Since other
  * processes come and go, it also gives the median over the quiet rounds alone: those whose peak
- * probe reached 90% of the best (how many, and their GFLOP/s and share of the peak).
+ * probe reached 90% of the best (how many, and their GFLOP/s and share of the peak); and the CPU
+ * time per call of the threads that compute (the caller and the devices' pool threads), whose
+ * GFLOP per CPU-second over the best one-thread probe is the share of one core's peak that a
+ * core reached while it was computing, whatever the scheduler did meanwhile.
  *
  * <p>Workloads: {@link Conv2dBench#CASES} and {@link SeparableConv2dBench#CASES} by key, and
  * {@code seednet_b1}, {@code seednet_b50}: the whole seed network through a planned
@@ -126,9 +131,27 @@ public final class CpuConvCompare {
         }
     }
 
-    /** Mean ms per call over calls lasting at least {@code ms} (one call at least). */
-    private static double round(Timed t, double ms) {
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    /** CPU nanoseconds used so far by this thread and the CPU devices' pool threads. */
+    private static long workerCpuNanos() {
+        long sum = THREADS.getCurrentThreadCpuTime();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("convkit-cpu-")) {
+                sum += Math.max(0, THREADS.getThreadCpuTime(t.threadId()));
+            }
+        }
+        return sum;
+    }
+
+    /** A round's mean wall and CPU ms per call (CPU: the calling thread and the devices' pool threads). */
+    private record Round(double wall, double cpu) {
+    }
+
+    /** Calls lasting at least {@code ms} (one call at least). */
+    private static Round round(Timed t, double ms) {
         int calls = 0;
+        long c0 = workerCpuNanos();
         long t0 = System.nanoTime();
         long now;
         do {
@@ -136,7 +159,8 @@ public final class CpuConvCompare {
             calls++;
             now = System.nanoTime();
         } while ((now - t0) / 1e6 < ms);
-        return (now - t0) / 1e6 / calls;
+        long c1 = workerCpuNanos();
+        return new Round((now - t0) / 1e6 / calls, (c1 - c0) / 1e6 / calls);
     }
 
     public static void main(String[] args) {
@@ -160,9 +184,9 @@ public final class CpuConvCompare {
         double[] peak1 = PeakFma.measure(1, 5);
         System.out.printf(Locale.ROOT, "peak FMA: 1 thread best %.1f GFLOP/s (median %.1f); %d threads probed "
                 + "within each workload%n", max(peak1), PeakFma.median(peak1), threads);
-        System.out.printf(Locale.ROOT, "%-18s %28s %26s %8s %8s %7s %7s | %s%n", "workload", "before ms med [min,max]",
+        System.out.printf(Locale.ROOT, "%-18s %28s %26s %8s %8s %7s %7s | %s | %s%n", "workload", "before ms med [min,max]",
                 "after ms med [min,max]", "speedup", "GFLOP/s", "peak", "%peak",
-                "quiet rounds: n, after ms, GFLOP/s, %peak");
+                "quiet rounds: n, after ms, GFLOP/s, %peak", "after CPU ms, %1-core peak");
         List<Double> peaks = new ArrayList<>();
         for (String id : ids) {
             Workload w = all.get(id);
@@ -170,17 +194,21 @@ public final class CpuConvCompare {
                 throw new IllegalArgumentException("unknown workload " + id + "; known: " + all.keySet());
             }
             try (Timed before = open(w, true); Timed after = open(w, false)) {
-                round(after, 500);
-                round(before, Math.min(500, beforeS * 100));
+                // Long enough for the JIT to finish compiling the kernels, even on a loaded machine.
+                round(after, 3000);
+                round(before, Math.min(1000, beforeS * 200));
                 double[] a = new double[rounds];
+                double[] cpu = new double[rounds];
                 List<Double> b = new ArrayList<>();
                 double[] p = new double[rounds];
                 double beforeSpent = 0;
                 for (int r = 0; r < rounds; r++) {
                     p[r] = PeakFma.once(threads);
-                    a[r] = round(after, roundMs);
+                    Round ra = round(after, roundMs);
+                    a[r] = ra.wall();
+                    cpu[r] = ra.cpu();
                     if (r < 3 || beforeSpent < beforeS * 1000) {
-                        double ms = round(before, roundMs);
+                        double ms = round(before, roundMs).wall();
                         b.add(ms);
                         beforeSpent += Math.max(ms, roundMs);
                     }
@@ -198,9 +226,10 @@ public final class CpuConvCompare {
                 }
                 double medQ = PeakFma.median(quiet.stream().mapToDouble(Double::doubleValue).toArray());
                 double gflopsQ = w.flops() / (medQ * 1e6);
-                System.out.printf(Locale.ROOT, "%-18s %28s %26s %7.1fx %8.1f %7.0f %6.1f%% | %d, %.3f, %.1f, %.1f%%%n", id,
-                        spread(bs), spread(a), PeakFma.median(bs) / medA, gflops, peak, 100 * gflops / peak, quiet.size(),
-                        medQ, gflopsQ, 100 * gflopsQ / peak);
+                double perCore = w.flops() / (PeakFma.median(cpu) * 1e6);
+                System.out.printf(Locale.ROOT, "%-18s %28s %26s %7.1fx %8.1f %7.0f %6.1f%% | %2d, %8.3f, %6.1f, %5.1f%% | %8.3f %6.1f%%%n",
+                        id, spread(bs), spread(a), PeakFma.median(bs) / medA, gflops, peak, 100 * gflops / peak, quiet.size(),
+                        medQ, gflopsQ, 100 * gflopsQ / peak, PeakFma.median(cpu), 100 * perCore / max(peak1));
             }
         }
         System.out.printf(Locale.ROOT, "peak probes (%d threads, best per workload): %s%n", threads, peaks.stream()

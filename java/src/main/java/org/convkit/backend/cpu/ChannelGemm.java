@@ -19,9 +19,8 @@ import jdk.incubator.vector.VectorSpecies;
  * and ranges are cut at multiples of the micro-kernel's 6 pixels). A range's input rows,
  * zero-padded, are copied into a slab of pitch {@code wp}: tap (c, r, s) of the output pixel at
  * slab offset {@code pix} is element {@code tap(c, r, s) + pix}, whatever the stride or
- * dilation. Micro-kernel: 4 vectors of
- * output channels (64 on AVX-512) x 6 pixels, 24 accumulators; per k, 4 weight loads and 6
- * broadcasts feed 24 fused multiply-adds. K is cut into chunks of {@link #KC} so that a block's
+ * dilation. Micro-kernel: 4 vectors of output channels (64 on AVX-512) x 6 pixels, 24
+ * accumulators; per k, 4 weight loads and 6 broadcasts feed 24 fused multiply-adds. K is cut into chunks of {@link #KC} so that a block's
  * weights chunk stays in the L1 cache while it is used for every pixel of the range; the
  * accumulators live in a per-range tile between chunks (initialised to the bias). The last
  * channel block is 1, 2 or 4 vectors wide (zero weights fill it); pixels left over repeat the
@@ -36,7 +35,7 @@ final class ChannelGemm {
     static final int BLOCK = VB * L;
     /** Pixels per micro-kernel call. */
     static final int NP = 6;
-    /** K per chunk: a block's chunk of weights is BLOCK * KC floats, 32 KiB of the 48 KiB L1 (256 measured 3-8% slower). */
+    /** K per chunk: a block's chunk of weights is BLOCK * KC floats, 32 KiB of the 48 KiB L1 (256: 3-8% slower). */
     static final int KC = 128;
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
@@ -46,8 +45,9 @@ final class ChannelGemm {
     private final int blocks;
     /** Width (output channels) of the last block: L, 2L or BLOCK. */
     private final int lastWidth;
-    /** Slab pitch and channel stride. */
+    /** Slab pitch. */
     private final int wp;
+    /** Slab floats per input channel. */
     private final int plane;
     private final int pixelsMax;
     private final int[] tap;
