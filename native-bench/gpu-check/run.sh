@@ -213,7 +213,7 @@ JMH_ARGS=(-p "device=$DEVICE" -f 1 -wi 2 -w 1s -i 3 -r 1s)
 : > "$OUT_DIR/jmh.txt"
 jmh_rc=0
 jmh_secs=0
-for bench in 'Conv2dBench -p workload=seed_conv1,seed_conv2,seed_conv3,resnet_3x3_64_56' \
+for bench in 'Conv2dBench -p workload=seed_conv1,seed_conv2,seed_conv3,W3a' \
     'Pool2dBench -p workload=resnet50_maxpool,resnet50_globalavg'; do
   name=${bench%% *}
   # shellcheck disable=SC2086 # the workload option is two words on purpose

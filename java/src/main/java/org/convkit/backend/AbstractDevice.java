@@ -80,6 +80,7 @@ public abstract class AbstractDevice implements Device {
                     + viewAlignment() + " B");
         }
         DeviceBuffer v = createView(parent, offset, bytes, owner);
+        v.shareWritesWith(parent);
         origins.put(v, new Origin(parent, offset));
         return v;
     }
@@ -128,6 +129,7 @@ public abstract class AbstractDevice implements Device {
                     + " B) into a smaller buffer " + dst);
         }
         copyToDevice(src, dst);
+        dst.markWritten();
     }
 
     @Override

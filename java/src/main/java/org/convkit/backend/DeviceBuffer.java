@@ -1,5 +1,7 @@
 package org.convkit.backend;
 
+import java.util.concurrent.atomic.AtomicLong;
+
 import org.convkit.memory.Allocation;
 
 /**
@@ -14,6 +16,8 @@ public abstract class DeviceBuffer implements AutoCloseable {
     private final long bytes;
     private final String owner;
     private boolean closed;
+    /** Writes through the device API; a view shares its parent's counter, since they share memory. */
+    private AtomicLong writes = new AtomicLong();
 
     /** A buffer of its own. */
     protected DeviceBuffer(Device device, Allocation allocation) {
@@ -52,6 +56,26 @@ public abstract class DeviceBuffer implements AutoCloseable {
 
     public boolean isClosed() {
         return closed;
+    }
+
+    /**
+     * A number that changes whenever this buffer's memory may have been written through the
+     * device API (an upload, or a kernel run that takes it as output or workspace), here or
+     * through a view of the same memory. Kernels that keep a transformed copy of an argument
+     * (pre-packed weights) compare it to know whether their copy is still current.
+     */
+    public final long writeVersion() {
+        return writes.get();
+    }
+
+    /** Records a write (see {@link #writeVersion()}). */
+    final void markWritten() {
+        writes.incrementAndGet();
+    }
+
+    /** Makes this view count its writes with {@code parent}, whose memory it shares. */
+    final void shareWritesWith(DeviceBuffer parent) {
+        writes = parent.writes;
     }
 
     /** Frees the native memory (or the view). Called once, by {@link #close()}. */

@@ -112,6 +112,10 @@ public abstract class Kernel implements AutoCloseable {
                         + workspace.owner() + " has " + workspace.bytes() + " B");
             }
         }
+        output.markWritten();
+        if (scratch > 0) {
+            workspace.markWritten();
+        }
         launch(args, output, scratch > 0 ? workspace : null);
     }
 

@@ -26,7 +26,10 @@ import org.junit.jupiter.api.TestFactory;
  * (square and not), strides 1..3, dilations 1..3, SAME / SAME_LOWER / VALID / explicit
  * (asymmetric) padding, groups including depthwise and depthwise with a channel multiplier, odd
  * sizes, channel counts that are not multiples of 16, outputs of size 1, with and without bias
- * and ReLU.
+ * and ReLU; then cases aimed at the CPU backend's fast paths (each path, edge widths that are
+ * not multiples of the vector width, channel counts that are not multiples of its blocks,
+ * strides and dilations that leave phases unused), which {@code CpuConv2dPathsTest} checks it
+ * chooses.
  *
  * <p>Each case goes through {@link OpHarness}: inputs, weights and biases uniform in [-1, 1),
  * the output buffer filled with NaN before the kernel runs, allocators checked afterwards.
@@ -38,13 +41,14 @@ import org.junit.jupiter.api.TestFactory;
  * by about one term, i.e. by about m_i / K for K terms. <b>Tolerance:</b> err_i <= 1e-5 (about
  * 170 unit roundoffs), for every element; and every element must be finite.
  */
-class Conv2dConsistencyTest extends OnEveryDevice {
+public class Conv2dConsistencyTest extends OnEveryDevice {
     static final double TOLERANCE = 1e-5;
     /** Keeps the sweep fast: multiply-adds per case at most this. */
     private static final long MAX_MACS = 3_000_000;
 
-    record Case(Conv2d conv, Shape input) {
-        Conv2d.Geometry geometry() {
+    /** One case of the sweep. */
+    public record Case(Conv2d conv, Shape input) {
+        public Conv2d.Geometry geometry() {
             return conv.geometry(input);
         }
 
@@ -55,8 +59,8 @@ class Conv2dConsistencyTest extends OnEveryDevice {
     }
 
 
-    /** The sweep: hand-picked edge cases, then seeded random ones up to 240 cases. */
-    static List<Case> cases() {
+    /** The sweep: hand-picked edge cases, seeded random ones up to 240 cases, then the CPU paths' cases. */
+    public static List<Case> cases() {
         List<Case> out = new ArrayList<>();
         // The seed network's layers, scaled down in width.
         add(out, Conv2d.builder(10).kernel(3).stride(2).padding(Padding.SAME).build(), 1, 3, 20, 30);
@@ -108,7 +112,42 @@ class Conv2dConsistencyTest extends OnEveryDevice {
                     .bias(r.nextInt(4) != 0).activation(r.nextBoolean() ? Activation.RELU : Activation.NONE).build();
             add(out, conv, 1 + r.nextInt(3), c, 1 + r.nextInt(23), 1 + r.nextInt(23));
         }
+        addCpuPathCases(out);
         return out;
+    }
+
+    /**
+     * Shapes that take each of the CPU backend's fast paths, at sizes that are not multiples of
+     * what those paths block by: widths against 16-float vectors and 96-position blocks, output
+     * channels against 4-row and 64-channel blocks (1, 2 and 4 vectors in the last block).
+     */
+    private static void addCpuPathCases(List<Case> out) {
+        Padding same = Padding.SAME;
+        // Spatial GEMM: 3x3 stride 1, 2 and 3, dilated, 7x7 stride 2 (a ResNet stem), 1x1, asymmetric pads, batches.
+        add(out, Conv2d.builder(37).kernel(3).padding(same).activation(Activation.RELU).build(), 1, 20, 11, 35);
+        add(out, Conv2d.builder(30).kernel(3).stride(2).padding(same).build(), 2, 17, 23, 19);
+        add(out, Conv2d.builder(21).kernel(7).stride(2).padding(Padding.explicit(3)).bias(false).build(), 1, 3, 29, 31);
+        add(out, Conv2d.builder(21).kernel(1).build(), 1, 40, 9, 11);
+        add(out, Conv2d.builder(9).kernel(3).dilation(2).padding(same).build(), 1, 6, 17, 20);
+        add(out, Conv2d.builder(7).kernel(5).stride(1, 2).padding(Padding.explicit(2, 0, 1, 3)).build(), 1, 5, 15, 33);
+        add(out, Conv2d.builder(6).kernel(3).stride(3).dilation(2).build(), 1, 4, 30, 41);
+        add(out, Conv2d.builder(16).kernel(3).padding(same).bias(false).build(), 1, 8, 40, 50);
+        add(out, Conv2d.builder(5).kernel(2, 4).stride(2, 1).padding(Padding.SAME_LOWER).build(), 3, 2, 11, 17);
+        add(out, Conv2d.builder(13).kernel(3).padding(same).build(), 1, 1, 37, 53);
+        add(out, Conv2d.builder(3).kernel(1).stride(2).build(), 2, 9, 12, 31);
+        // Channel GEMM: small images, K >= 256; last channel block of 1, 2 and 4 vectors; stride 2; dilation.
+        add(out, Conv2d.builder(83).kernel(3).padding(same).activation(Activation.RELU).build(), 1, 70, 5, 6);
+        add(out, Conv2d.builder(40).kernel(3).padding(same).build(), 1, 40, 2, 2);
+        add(out, Conv2d.builder(104).kernel(3).padding(same).build(), 1, 29, 3, 2);
+        add(out, Conv2d.builder(16).kernel(1).bias(false).build(), 1, 300, 3, 5);
+        add(out, Conv2d.builder(70).kernel(3).stride(2).padding(same).build(), 2, 64, 9, 11);
+        add(out, Conv2d.builder(20).kernel(3).dilation(2).padding(same).build(), 1, 30, 5, 4);
+        add(out, Conv2d.builder(129).kernel(2, 3).padding(Padding.explicit(1, 0, 0, 2)).build(), 1, 50, 4, 3);
+        add(out, Conv2d.builder(64).kernel(3).stride(2).bias(false).build(), 1, 33, 7, 9);
+        // Depthwise rows: 3x3 at an Xception-like size, stride 2 with a multiplier, dilated 5x5 with 3.
+        add(out, Conv2d.builder(23).kernel(3).groups(23).padding(same).bias(false).build(), 1, 23, 17, 19);
+        add(out, Conv2d.builder(18).kernel(3).stride(2).groups(9).padding(same).activation(Activation.RELU).build(), 2, 9, 15, 13);
+        add(out, Conv2d.builder(12).kernel(5).dilation(2).groups(4).padding(Padding.explicit(3, 1, 0, 4)).build(), 1, 4, 14, 37);
     }
 
     private static int divisorOf(int c, SplittableRandom r) {

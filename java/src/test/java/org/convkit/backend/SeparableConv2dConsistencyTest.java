@@ -31,23 +31,25 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * The fused sepconv2d on every device against {@link SeparableConv2dRef}, over kernels 1..7,
  * strides 1..3, dilations, multipliers 1..3, all paddings, both biases and activations, channel
- * counts around the kernels' chunk sizes (16, 32, 64) and odd spatial sizes; and the fused op
- * against the same model written as two conv2d layers.
+ * counts around the kernels' chunk sizes (16, 32, 64) and odd spatial sizes, a few larger images;
+ * and the fused op against the same model written as two conv2d layers.
  *
  * <p><b>Error metric</b>: {@code |y - ref| / scale} with the scale of {@link SeparableConv2dRef}
  * (the magnitudes summed in both halves); <b>tolerance</b> 1e-5, as for conv2d.
  */
-class SeparableConv2dConsistencyTest extends OnEveryDevice {
+public class SeparableConv2dConsistencyTest extends OnEveryDevice {
     static final double TOLERANCE = 1e-5;
 
-    record Case(SeparableConv2d op, Shape input) {
+    /** One case of the sweep. */
+    public record Case(SeparableConv2d op, Shape input) {
         @Override
         public String toString() {
             return op.describe(List.of(input));
         }
     }
 
-    static List<Case> cases() {
+    /** The sweep: hand-picked cases, then seeded random ones up to 160. */
+    public static List<Case> cases() {
         List<Case> out = new ArrayList<>();
         add(out, SeparableConv2d.builder(24).build(), 1, 16, 9, 9);
         add(out, SeparableConv2d.builder(70).multiplier(2).activation(Activation.RELU).build(), 1, 33, 5, 7);
@@ -70,6 +72,11 @@ class SeparableConv2dConsistencyTest extends OnEveryDevice {
                     .activation(r.nextBoolean() ? Activation.RELU : Activation.NONE).build();
             add(out, op, 1 + r.nextInt(2), 1 + r.nextInt(40), 1 + r.nextInt(14), 1 + r.nextInt(14));
         }
+        // Larger images for the CPU vector path: pixel ranges of whole 96-position blocks, rows cut mid-range.
+        add(out, SeparableConv2d.builder(45).activation(Activation.RELU).build(), 1, 40, 19, 19);
+        add(out, SeparableConv2d.builder(10).depthwiseBias(true).build(), 1, 6, 33, 41);
+        add(out, SeparableConv2d.builder(4).kernel(5).padding(Padding.SAME_LOWER).build(), 1, 3, 40, 50);
+        add(out, SeparableConv2d.builder(7).stride(2).multiplier(2).between(Activation.RELU).build(), 2, 5, 29, 31);
         return out;
     }
 

@@ -94,12 +94,29 @@ public final class OpHarness {
     /** Checks {@code op} on {@code inputs} with arguments from {@code filler}, the kernel made by {@code preparer}. */
     public static void check(Device device, Op op, List<Shape> inputs, Reference reference, double tolerance,
             Filler filler, Preparer preparer) {
+        try (Kernel kernel = preparer.prepare(device, op, inputs)) {
+            check(kernel, reference, tolerance, filler);
+        }
+    }
+
+    /**
+     * Checks a kernel prepared by other means than {@link Device#prepare} (a backend's test
+     * forcing one of its variants) on its device, with uniform arguments; the caller closes it.
+     */
+    public static void check(Kernel kernel, Reference reference, double tolerance) {
+        check(kernel, reference, tolerance, UNIFORM);
+    }
+
+    private static void check(Kernel kernel, Reference reference, double tolerance, Filler filler) {
+        Device device = kernel.device();
+        Op op = kernel.op();
+        List<Shape> inputs = kernel.inputShapes();
         String what = device.name() + " " + op.describe(inputs);
         long seed = op.describe(inputs).hashCode();
         Allocator host = Allocator.root("harness host");
         List<Tensor> hostArgs = new ArrayList<>();
         List<DeviceBuffer> args = new ArrayList<>();
-        try (Kernel kernel = preparer.prepare(device, op, inputs)) {
+        try {
             Shape outShape = kernel.outputShape();
             List<Shape> shapes = kernel.argumentShapes();
             for (int i = 0; i < shapes.size(); i++) {

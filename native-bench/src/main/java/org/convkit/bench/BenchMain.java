@@ -17,6 +17,7 @@ import org.openjdk.jmh.util.Statistics;
  *
  * <p>Convention for op benchmarks: parameters {@code device} and {@code workload} (a key of the
  * class's {@code public static final Map<String, BenchCase> CASES}); {@link OpRunner} does the rest.
+ * A {@code cpuPath} parameter other than {@code auto} is shown next to the case.
  */
 public final class BenchMain {
     private BenchMain() {
@@ -40,13 +41,16 @@ public final class BenchMain {
             String shortName = bench.substring(className.lastIndexOf('.') + 1);
             String device = r.getParams().getParam("device");
             String workload = r.getParams().getParam("workload");
+            String cpuPath = r.getParams().getParam("cpuPath");
+            String label = workload == null ? "-" : cpuPath == null || cpuPath.equals("auto") ? workload
+                    : workload + " (" + cpuPath + ")";
             Statistics s = r.getPrimaryResult().getStatistics();
             double median = s.getPercentile(50);
             BenchCase c = workload == null ? null : cases(className).get(workload);
             String gflops = c == null || c.flops() == 0 ? "-" : String.format(Locale.ROOT, "%.1f", c.flops() / (median * 1e6));
             String gbs = c == null ? "-" : String.format(Locale.ROOT, "%.2f", c.bytes() / (median * 1e6));
             System.out.printf(Locale.ROOT, "%-24s %-10s %-22s %9.3f %9.3f %9.3f %9s %8s%n", shortName,
-                    device == null ? "-" : device, workload == null ? "-" : workload, median, s.getMin(), s.getMax(), gflops, gbs);
+                    device == null ? "-" : device, label, median, s.getMin(), s.getMax(), gflops, gbs);
         }
     }
 

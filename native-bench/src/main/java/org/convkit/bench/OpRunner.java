@@ -18,6 +18,8 @@ import org.convkit.tensor.Tensor;
  * the device.
  */
 public final class OpRunner implements AutoCloseable {
+    /** The CPU backend's switch to its direct convolution loops. */
+    public static final String CPU_PATH_PROPERTY = "convkit.cpu.conv";
     private final Device device;
     private final Kernel kernel;
     private final List<DeviceBuffer> args = new ArrayList<>();
@@ -46,6 +48,28 @@ public final class OpRunner implements AutoCloseable {
     /** Opens {@code device} and prepares the case on it. */
     public static OpRunner open(String device, BenchCase c) {
         return new OpRunner(device, c);
+    }
+
+    /**
+     * As {@link #open(String, BenchCase)}, the CPU kernels prepared on {@code cpuPath}:
+     * {@code auto} (the backend's choice) or {@code direct} (its direct loops, through the system
+     * property {@value #CPU_PATH_PROPERTY}, set only while the kernel is prepared).
+     */
+    public static OpRunner open(String device, BenchCase c, String cpuPath) {
+        switch (cpuPath) {
+            case "auto" -> {
+                return new OpRunner(device, c);
+            }
+            case "direct" -> {
+                System.setProperty(CPU_PATH_PROPERTY, "direct");
+                try {
+                    return new OpRunner(device, c);
+                } finally {
+                    System.clearProperty(CPU_PATH_PROPERTY);
+                }
+            }
+            default -> throw new IllegalArgumentException("cpuPath must be auto or direct, got " + cpuPath);
+        }
     }
 
     /** One launch, waited for; returns the output so that nothing is dead code. */

@@ -26,7 +26,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * device before the call returns.
  *
  * <p>Run: {@code ./convkit jmh SeparableConv2dBench} (every case on cpu and opencl:0), or e.g.
- * {@code ./convkit jmh SeparableConv2dBench -p device=cpu -p case=seed_conv2}.
+ * {@code ./convkit jmh SeparableConv2dBench -p device=cpu -p workload=xception_728_19}.
+ * {@code -p cpuPath=direct} prepares the CPU kernel on its direct loops (the baseline).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -47,11 +48,15 @@ public class SeparableConv2dBench {
     @Param({"xception_728_19", "mobilenet_512_14"})
     public String workload;
 
+    /** {@code auto}: the CPU backend's choice of path; {@code direct}: its direct loops. */
+    @Param({"auto"})
+    public String cpuPath;
+
     private OpRunner runner;
 
     @Setup(Level.Trial)
     public void setUp() {
-        runner = OpRunner.open(device, CASES.get(workload));
+        runner = OpRunner.open(device, CASES.get(workload), cpuPath);
     }
 
     @Benchmark

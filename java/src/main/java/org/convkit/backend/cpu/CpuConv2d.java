@@ -10,59 +10,453 @@ import org.convkit.ops.Conv2d;
 import org.convkit.tensor.Shape;
 
 /**
- * Direct convolution on the CPU. Work item = (image, output channel, band of output rows); each
- * accumulates its band in a float array, adding one kernel tap at a time over a whole row span
- * (the span whose input columns are inside the image is computed once per tap, so the inner
- * loop has no bounds tests), then applies bias and activation and writes NCHW.
+ * conv2d on the CPU. Each shape gets one of four paths, chosen when the kernel is prepared
+ * ({@link #path}):
+ * <ul>
+ *   <li>{@link Path#SPATIAL}: groups = 1, vectors over output positions ({@link SpatialGemm} on a
+ *       {@link PhaseSlab}); work item = (image, range of the slab's flattened positions, cut at
+ *       whole micro-kernel blocks where there are enough).</li>
+ *   <li>{@link Path#CHANNEL}: groups = 1 on small images with many channels, vectors over output
+ *       channels ({@link ChannelGemm}); work item = (image, range of output pixels). Taken when
+ *       its estimated share of useful lanes beats the spatial path's by {@link #CHANNEL_MARGIN}
+ *       (its transposing epilogue costs more) and K is at least {@link #CHANNEL_MIN_K}.</li>
+ *   <li>{@link Path#DEPTHWISE}: groups = input channels (any multiplier), {@link DepthwiseRows};
+ *       work item = (image, range of input channels).</li>
+ *   <li>{@link Path#DIRECT}: everything else (groups neither 1 nor depthwise, or scratch too large
+ *       for heap arrays): the direct loops below. Work item = (image, output channel, band of
+ *       output rows); each accumulates its band in a float array, adding one kernel tap at a time
+ *       over a whole row span (the span whose input columns are inside the image is computed
+ *       once per tap, so the inner loop has no bounds tests), then applies bias and activation
+ *       and writes NCHW.</li>
+ * </ul>
+ * The system property {@value #PATH_PROPERTY}{@code =direct}, read when a kernel is prepared,
+ * sends every shape to the direct loops: the baseline the benchmarks compare with, and a way to
+ * rule the fast paths out when a result looks wrong.
+ *
+ * <p>The fast paths keep their weights packed across runs ({@link PackedWeights}) and borrow the
+ * device's per-thread scratch ({@link CpuDevice.Scratch}), so a run allocates nothing; runs of
+ * one kernel are serialised, since they share the packed weights.
  */
 final class CpuConv2d extends CpuKernel {
+    /** The system property that can force the direct loops (value {@code direct}). */
+    static final String PATH_PROPERTY = "convkit.cpu.conv";
+    /** How much more of its lanes the channel path must use than the spatial path to be chosen. */
+    static final double CHANNEL_MARGIN = 1.1;
+    /** The channel path's epilogue is amortised over K; below this K the spatial path is kept. */
+    static final int CHANNEL_MIN_K = 256;
+    /** Work items per thread the fast paths aim for. */
+    static final int ITEMS_PER_THREAD_FAST = 4;
+    /** A range's input slab should stay in the L2 cache: ranges are cut shorter beyond this. */
+    static final long SLAB_BYTES = 512 << 10;
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
+    /** How a shape is computed; see the class comment. */
+    enum Path {
+        DIRECT, SPATIAL, CHANNEL, DEPTHWISE
+    }
+
     private final Conv2d.Geometry g;
-    private final int rowsPerItem;
-    private final ThreadLocal<float[]> scratch;
+    private final Path path;
+    private final Runner runner;
 
     CpuConv2d(CpuDevice device, Conv2d conv, Shape input) {
+        this(device, conv, input, forced(conv.geometry(input), device.threads()));
+    }
+
+    /** A kernel on a given path (tests cover each); the path must apply to the shape. */
+    CpuConv2d(CpuDevice device, Conv2d conv, Shape input, Path path) {
         super(device, conv, List.of(input));
         this.g = conv.geometry(input);
-        this.rowsPerItem = rowsPerBand((long) g.n() * g.oc(), g.oh());
-        int size = rowsPerItem * g.ow();
-        this.scratch = ThreadLocal.withInitial(() -> new float[size]);
+        if (path != Path.DIRECT && !applies(g, path)) {
+            throw new IllegalArgumentException("cpu " + describe() + ": path " + path + " does not apply");
+        }
+        this.path = path;
+        int threads = device.threads();
+        this.runner = switch (path) {
+            case DIRECT -> new Direct(rowsPerBand((long) g.n() * g.oc(), g.oh()));
+            case SPATIAL -> new Spatial(spatialRanges(g, threads));
+            case CHANNEL -> new Channel(channelRanges(g, threads));
+            case DEPTHWISE -> new Depthwise(depthwiseRanges(g, threads));
+        };
+    }
+
+    private static Path forced(Conv2d.Geometry g, int threads) {
+        return "direct".equals(System.getProperty(PATH_PROPERTY)) ? Path.DIRECT : path(g, threads);
+    }
+
+    /** The path a shape takes on {@code threads} threads (see the class comment). */
+    static Path path(Conv2d.Geometry g, int threads) {
+        if (g.groups() == g.c() && g.c() > 1) {
+            return fits(g, Path.DEPTHWISE, threads) ? Path.DEPTHWISE : Path.DIRECT;
+        }
+        if (g.groups() != 1 || !fits(g, Path.SPATIAL, threads)) {
+            return Path.DIRECT;
+        }
+        long k = g.macsPerOutput();
+        if (k >= CHANNEL_MIN_K && fits(g, Path.CHANNEL, threads)
+                && channelEfficiency(g, channelRanges(g, threads)) > CHANNEL_MARGIN * spatialEfficiency(g,
+                        spatialRanges(g, threads))) {
+            return Path.CHANNEL;
+        }
+        return Path.SPATIAL;
+    }
+
+    private static boolean applies(Conv2d.Geometry g, Path path) {
+        return switch (path) {
+            case DIRECT -> true;
+            case SPATIAL, CHANNEL -> g.groups() == 1;
+            case DEPTHWISE -> g.groups() == g.c();
+        };
+    }
+
+    /** Whether the path's heap arrays (indexed by int) can hold this shape's slabs, accumulators and weights. */
+    private static boolean fits(Conv2d.Geometry g, Path path, int threads) {
+        long limit = Integer.MAX_VALUE / 4;
+        if ((long) g.oc() * g.macsPerOutput() + 64L * g.macsPerOutput() > limit) {
+            return false;
+        }
+        try {
+            switch (path) {
+                case SPATIAL -> {
+                    Ranges r = spatialRanges(g, threads);
+                    new PhaseSlab(g, r.rowsMax()).length(g.c());
+                    SpatialGemm.accumulatorLength(g.oc(), SpatialGemm.pitch(r.sizeMax()));
+                }
+                case CHANNEL -> {
+                    Ranges r = channelRanges(g, threads);
+                    new ChannelGemm(g, r.sizeMax(), r.rowsMax());
+                }
+                case DEPTHWISE -> new DepthwiseRows(g, g.oh());
+                case DIRECT -> {
+                }
+            }
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** The path this kernel takes. */
+    Path path() {
+        return path;
+    }
+
+    /** How many times this kernel has packed its weights (0 on the direct path). */
+    int weightPacks() {
+        return runner.packs();
     }
 
     @Override
-    protected void launch(List<DeviceBuffer> args, DeviceBuffer output, DeviceBuffer workspace) {
-        forEachConvBand(args, output, g.bias(), g.n(), g.oc(), g.oh(), rowsPerItem, this::computeBand);
+    protected synchronized void launch(List<DeviceBuffer> args, DeviceBuffer output, DeviceBuffer workspace) {
+        MemorySegment x = CpuDevice.segment(args.get(0));
+        MemorySegment b = g.bias() ? CpuDevice.segment(args.get(2)) : null;
+        runner.run(x, args.get(1), b, CpuDevice.segment(output));
     }
 
-    private void computeBand(MemorySegment x, MemorySegment w, MemorySegment b, MemorySegment y, int n, int o,
-            int oh0, int oh1) {
-        final int ow = g.ow();
-        final int cpg = g.cPerGroup();
-        final int kh = g.kh();
-        final int kw = g.kw();
-        float[] acc = scratch.get();
-        int len = (oh1 - oh0) * ow;
-        float bias = b == null ? 0f : b.getAtIndex(F, o);
-        java.util.Arrays.fill(acc, 0, len, bias);
+    /** One path's computation. */
+    private abstract class Runner {
+        abstract void run(MemorySegment x, DeviceBuffer w, MemorySegment b, MemorySegment y);
 
-        int c0 = (o / g.ocPerGroup()) * cpg;
-        for (int ci = 0; ci < cpg; ci++) {
-            long xPlane = ((long) n * g.c() + c0 + ci) * g.h() * g.w();
-            long wBase = ((long) o * cpg + ci) * kh * kw;
-            for (int r = 0; r < kh; r++) {
-                for (int s = 0; s < kw; s++) {
-                    addTap(g, x, xPlane, w.getAtIndex(F, wBase + (long) r * kw + s), r, s, oh0, oh1, acc, 0);
+        int packs() {
+            return 0;
+        }
+    }
+
+    /**
+     * {@code count} ranges per image over [0, size) (flattened positions, pixels or channels):
+     * range i is [start(i), start(i + 1)), cut at the nearest multiple of {@code step}; the
+     * longest is {@code sizeMax}, and spans at most {@code rowsMax} rows of {@code width}.
+     */
+    record Ranges(int count, int size, int step, int sizeMax, int rowsMax) {
+        int start(int i) {
+            if (i >= count) {
+                return size;
+            }
+            long at = (long) i * size / count;
+            return (int) Math.min(size, (at + step / 2) / step * step);
+        }
+
+        /** Ranges of [0, size) as described, for items of {@code width} (1 when the range is not of rows). */
+        static Ranges of(int count, int size, int step, int width) {
+            Ranges r = new Ranges(count, size, step, 0, 0);
+            int max = 0;
+            for (int i = 0; i < count; i++) {
+                max = Math.max(max, r.start(i + 1) - r.start(i));
+            }
+            int rows = Math.min((max + width - 2) / width + 1, Math.ceilDiv(size, width));
+            return new Ranges(count, size, step, max, rows);
+        }
+    }
+
+    /**
+     * Ranges per image: enough for {@code ITEMS_PER_THREAD_FAST} items per thread over the
+     * batch, a multiple of the thread count where the batch allows (equal items then balance),
+     * and at least {@code minCount}; at most {@code max}.
+     */
+    static int rangeCount(int n, int threads, long minCount, int max) {
+        int count = Math.ceilDiv(threads * ITEMS_PER_THREAD_FAST, n);
+        while ((long) count * n % threads != 0 && count < max) {
+            count++;
+        }
+        return (int) Math.max(1, Math.min(max, Math.max(count, minCount)));
+    }
+
+    /** Ranges that keep a range's input slab, {@code bytesPerRow} per output row, within {@link #SLAB_BYTES}. */
+    static long forCache(long bytesPerRow, int rows) {
+        return Math.ceilDiv(bytesPerRow * rows, SLAB_BYTES);
+    }
+
+    /** Plane pitch of the spatial path's slab. */
+    private static int spatialPitch(Conv2d.Geometry g) {
+        return g.ow() + (g.kw() - 1) * g.dw() / g.sw();
+    }
+
+    /** Ranges of the spatial path: flattened slab positions (pitch {@link #spatialPitch}), cut at whole vectors. */
+    static Ranges spatialRanges(Conv2d.Geometry g, int threads) {
+        int wq = spatialPitch(g);
+        int positions = (g.oh() - 1) * wq + g.ow();
+        long perRow = (long) g.c() * Math.min(g.sh(), g.kh()) * Math.min(g.sw(), g.kw()) * wq * Float.BYTES;
+        int count = rangeCount(g.n(), threads, forCache(perRow, g.oh()), Math.ceilDiv(positions, SpatialGemm.L));
+        // Whole micro-kernel blocks where there are enough of them: the narrower tail kernels are slower.
+        int step = positions >= count * SpatialGemm.BLOCK ? SpatialGemm.BLOCK : SpatialGemm.L;
+        return Ranges.of(count, positions, step, wq);
+    }
+
+    /** Ranges of the channel path: output pixels, cut at multiples of the micro-kernel's pixel count. */
+    static Ranges channelRanges(Conv2d.Geometry g, int threads) {
+        int pixels = g.oh() * g.ow();
+        int wp = (g.ow() - 1) * g.sw() + (g.kw() - 1) * g.dw() + 1;
+        long perRow = (long) g.c() * g.sh() * wp * Float.BYTES;
+        int count = rangeCount(g.n(), threads, forCache(perRow, g.oh()), Math.ceilDiv(pixels, ChannelGemm.NP));
+        return Ranges.of(count, pixels, ChannelGemm.NP, g.ow());
+    }
+
+    /** Input-channel ranges of the depthwise path. */
+    static Ranges depthwiseRanges(Conv2d.Geometry g, int threads) {
+        return Ranges.of(rangeCount(g.n(), threads, 1, g.c()), g.c(), 1, 1);
+    }
+
+    /** Share of the spatial path's lanes that compute a wanted output. */
+    static double spatialEfficiency(Conv2d.Geometry g, Ranges ranges) {
+        long computed = 0;
+        for (int i = 0; i < ranges.count(); i++) {
+            computed += Math.ceilDiv(ranges.start(i + 1) - ranges.start(i), SpatialGemm.L) * SpatialGemm.L;
+        }
+        double rows = (double) g.oc() / (Math.ceilDiv(g.oc(), SpatialGemm.MR) * SpatialGemm.MR);
+        return rows * g.oh() * g.ow() / computed;
+    }
+
+    /** Share of the channel path's lanes that compute a wanted output. */
+    static double channelEfficiency(Conv2d.Geometry g, Ranges ranges) {
+        long computed = 0;
+        for (int i = 0; i < ranges.count(); i++) {
+            computed += Math.ceilDiv(ranges.start(i + 1) - ranges.start(i), ChannelGemm.NP) * ChannelGemm.NP;
+        }
+        int blocks = Math.ceilDiv(g.oc(), ChannelGemm.BLOCK);
+        int rest = g.oc() - (blocks - 1) * ChannelGemm.BLOCK;
+        int last = rest <= ChannelGemm.L ? ChannelGemm.L : rest <= 2 * ChannelGemm.L ? 2 * ChannelGemm.L
+                : ChannelGemm.BLOCK;
+        double channels = (double) g.oc() / ((blocks - 1) * ChannelGemm.BLOCK + last);
+        return channels * g.oh() * g.ow() / computed;
+    }
+
+    /** Bias values on the heap, refreshed every run (they are few). */
+    private static float[] readBias(MemorySegment b, float[] into) {
+        if (b == null) {
+            return null;
+        }
+        MemorySegment.copy(b, F, 0, into, 0, into.length);
+        return into;
+    }
+
+    private final class Spatial extends Runner {
+        private final Ranges ranges;
+        private final PhaseSlab slab;
+        private final int pitch;
+        private final int k;
+        private final int kc;
+        private final int[] tap;
+        private final PackedWeights weights;
+        private final float[] bias;
+        private final int slabLength;
+        private final int stageLength;
+        private final int accLength;
+
+        Spatial(Ranges ranges) {
+            this.ranges = ranges;
+            this.slab = new PhaseSlab(g, ranges.rowsMax());
+            this.k = (int) g.macsPerOutput();
+            this.kc = SpatialGemm.chunk(g.kh() * g.kw(), slab.footprint(SpatialGemm.BLOCK));
+            this.tap = new int[k];
+            int p = 0;
+            for (int c = 0; c < g.c(); c++) {
+                for (int r = 0; r < g.kh(); r++) {
+                    for (int s = 0; s < g.kw(); s++) {
+                        tap[p++] = slab.tap(c, r, s);
+                    }
                 }
             }
+            int m = g.oc();
+            this.weights = new PackedWeights(SpatialGemm.packedLength(m, k), (src, dst) -> SpatialGemm.pack(src, m, k, dst));
+            this.bias = new float[m];
+            this.slabLength = slab.length(g.c());
+            this.stageLength = slab.stageLength();
+            this.pitch = SpatialGemm.pitch(ranges.sizeMax());
+            this.accLength = SpatialGemm.accumulatorLength(m, pitch);
         }
-        long out = (((long) n * g.oc() + o) * g.oh() + oh0) * ow;
-        if (g.activation() == Activation.RELU) {
-            for (int i = 0; i < len; i++) {
-                y.setAtIndex(F, out + i, Math.max(acc[i], 0f));
+
+        @Override
+        void run(MemorySegment x, DeviceBuffer w, MemorySegment b, MemorySegment y) {
+            float[] wp = weights.of(w);
+            float[] bv = readBias(b, bias);
+            boolean relu = g.activation() == Activation.RELU;
+            int count = ranges.count();
+            int wq = slab.wq;
+            cpu.parallelFor(workItems((long) g.n() * count), item -> {
+                int n = item / count;
+                int q0 = ranges.start(item % count);
+                int q1 = ranges.start(item % count + 1);
+                if (q0 >= q1) {
+                    return;
+                }
+                int oh0 = q0 / wq;
+                CpuDevice.Scratch s = cpu.scratch();
+                float[] in = s.floats(CpuDevice.Scratch.SLAB, slabLength);
+                slab.fill(x, (long) n * g.c() * g.h() * g.w(), g.c(), oh0, (q1 - 1) / wq + 1, in, 0,
+                        s.floats(CpuDevice.Scratch.STAGE, stageLength));
+                SpatialGemm.Output out = new SpatialGemm.Output(y, ((long) n * g.oc() * g.oh() + oh0) * g.ow(),
+                        (long) g.oh() * g.ow(), wq, g.ow(), relu);
+                SpatialGemm.compute(in, tap, k, kc, wp, bv, g.oc(), q0 - oh0 * wq, q1 - oh0 * wq, out,
+                        s.floats(CpuDevice.Scratch.ACCUMULATORS, accLength), pitch);
+            });
+        }
+
+        @Override
+        int packs() {
+            return weights.packs();
+        }
+    }
+
+    private final class Channel extends Runner {
+        private final Ranges ranges;
+        private final ChannelGemm gemm;
+        private final PackedWeights weights;
+        private final float[] bias;
+
+        Channel(Ranges ranges) {
+            this.ranges = ranges;
+            this.gemm = new ChannelGemm(g, ranges.sizeMax(), ranges.rowsMax());
+            this.weights = new PackedWeights(gemm.packedLength(), gemm::pack);
+            this.bias = new float[g.oc()];
+        }
+
+        @Override
+        void run(MemorySegment x, DeviceBuffer w, MemorySegment b, MemorySegment y) {
+            float[] wp = weights.of(w);
+            float[] bv = readBias(b, bias);
+            int count = ranges.count();
+            cpu.parallelFor(workItems((long) g.n() * count), item -> {
+                int p0 = ranges.start(item % count);
+                int p1 = ranges.start(item % count + 1);
+                if (p0 < p1) {
+                    CpuDevice.Scratch s = cpu.scratch();
+                    gemm.range(x, y, wp, bv, item / count, p0, p1, s.floats(CpuDevice.Scratch.SLAB, gemm.slabLength()),
+                            s.floats(CpuDevice.Scratch.TILE, gemm.tileLength()), s.ints(gemm.pixelsMax()),
+                            s.floats(CpuDevice.Scratch.STAGE, gemm.pixelsMax()));
+                }
+            });
+        }
+
+        @Override
+        int packs() {
+            return weights.packs();
+        }
+    }
+
+    private final class Depthwise extends Runner {
+        private final Ranges ranges;
+        private final DepthwiseRows rows;
+        private final float[] bias;
+
+        Depthwise(Ranges ranges) {
+            this.ranges = ranges;
+            this.rows = new DepthwiseRows(g, g.oh());
+            this.bias = new float[g.oc()];
+        }
+
+        @Override
+        void run(MemorySegment x, DeviceBuffer w, MemorySegment b, MemorySegment y) {
+            MemorySegment ws = CpuDevice.segment(w);
+            float[] bv = readBias(b, bias);
+            int count = ranges.count();
+            int mult = rows.multiplier();
+            long plane = (long) g.oh() * g.ow();
+            cpu.parallelFor(workItems((long) g.n() * count), item -> {
+                int n = item / count;
+                CpuDevice.Scratch s = cpu.scratch();
+                float[] in = s.floats(CpuDevice.Scratch.SLAB, rows.inputLength());
+                float[] stage = s.floats(CpuDevice.Scratch.STAGE, rows.stageLength());
+                float[] tile = s.floats(CpuDevice.Scratch.TILE, rows.tileLength());
+                float[] out = s.floats(CpuDevice.Scratch.PLANE, (int) plane);
+                float[] taps = s.floats(CpuDevice.Scratch.TAPS, g.kh() * g.kw());
+                for (int c = ranges.start(item % count); c < ranges.start(item % count + 1); c++) {
+                    rows.load(x, n, c, 0, g.oh(), in, stage);
+                    for (int j = 0; j < mult; j++) {
+                        int o = c * mult + j;
+                        rows.compute(in, ws, bv == null ? 0f : bv[o], o, 0, g.oh(), out, 0, tile, taps);
+                        MemorySegment.copy(out, 0, y, F, ((long) n * g.oc() + o) * plane * Float.BYTES, (int) plane);
+                    }
+                }
+            });
+        }
+    }
+
+    private final class Direct extends Runner {
+        private final int rowsPerItem;
+        private final ThreadLocal<float[]> scratch;
+
+        Direct(int rowsPerItem) {
+            this.rowsPerItem = rowsPerItem;
+            int size = rowsPerItem * g.ow();
+            this.scratch = ThreadLocal.withInitial(() -> new float[size]);
+        }
+
+        @Override
+        void run(MemorySegment x, DeviceBuffer w, MemorySegment b, MemorySegment y) {
+            MemorySegment ws = CpuDevice.segment(w);
+            forEachBand((long) g.n() * g.oc(), g.oh(), rowsPerItem,
+                    (plane, oh0, oh1) -> computeBand(x, ws, b, y, plane / g.oc(), plane % g.oc(), oh0, oh1));
+        }
+
+        private void computeBand(MemorySegment x, MemorySegment w, MemorySegment b, MemorySegment y, int n, int o,
+                int oh0, int oh1) {
+            final int ow = g.ow();
+            final int cpg = g.cPerGroup();
+            final int kh = g.kh();
+            final int kw = g.kw();
+            float[] acc = scratch.get();
+            int len = (oh1 - oh0) * ow;
+            float bias = b == null ? 0f : b.getAtIndex(F, o);
+            java.util.Arrays.fill(acc, 0, len, bias);
+
+            int c0 = (o / g.ocPerGroup()) * cpg;
+            for (int ci = 0; ci < cpg; ci++) {
+                long xPlane = ((long) n * g.c() + c0 + ci) * g.h() * g.w();
+                long wBase = ((long) o * cpg + ci) * kh * kw;
+                for (int r = 0; r < kh; r++) {
+                    for (int s = 0; s < kw; s++) {
+                        addTap(g, x, xPlane, w.getAtIndex(F, wBase + (long) r * kw + s), r, s, oh0, oh1, acc, 0);
+                    }
+                }
             }
-        } else {
-            MemorySegment.copy(acc, 0, y, F, out * Float.BYTES, len);
+            long out = (((long) n * g.oc() + o) * g.oh() + oh0) * ow;
+            if (g.activation() == Activation.RELU) {
+                for (int i = 0; i < len; i++) {
+                    y.setAtIndex(F, out + i, Math.max(acc[i], 0f));
+                }
+            } else {
+                MemorySegment.copy(acc, 0, y, F, out * Float.BYTES, len);
+            }
         }
     }
 
@@ -71,7 +465,7 @@ final class CpuConv2d extends CpuKernel {
      * rows [oh0, oh1), held in {@code acc} from {@code accBase}, one row of {@code ow} after another.
      * Only the output columns whose input column lies inside the image are visited (a span
      * computed once per tap), so the inner loop has no bounds tests. Shared with the depthwise
-     * stage of {@link CpuSeparableConv2d}.
+     * stage of {@link CpuSeparableConv2d}'s direct path.
      */
     static void addTap(Conv2d.Geometry g, MemorySegment x, long xPlane, float wv, int r, int s, int oh0, int oh1,
             float[] acc, int accBase) {

@@ -64,6 +64,7 @@ import org.convkit.tensor.Tensor;
 public final class CpuDevice extends AbstractDevice {
     private final int threads;
     private final ExecutorService pool;
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
     CpuDevice(DeviceInfo info) {
         super(info);
@@ -124,6 +125,43 @@ public final class CpuDevice extends AbstractDevice {
     /** Worker threads, the caller included. */
     public int threads() {
         return threads;
+    }
+
+    /** The calling thread's scratch arrays (see {@link Scratch}). */
+    Scratch scratch() {
+        return scratch.get();
+    }
+
+    /**
+     * Heap arrays of one thread that the kernels of this device borrow for one work item at a
+     * time (a thread runs one item at a time, whichever kernel it belongs to), so the layers of
+     * a network share one set per thread instead of keeping one each. An array grows to the
+     * largest length asked for its slot and stays: after the first runs nothing is allocated.
+     * A kernel uses each slot for one purpose within an item.
+     */
+    static final class Scratch {
+        /** Slots of {@link #floats}. */
+        static final int SLAB = 0, STAGE = 1, TILE = 2, ACCUMULATORS = 3, PLANE = 4, TAPS = 5;
+        private final float[][] floats = new float[6][];
+        private int[] ints = new int[0];
+
+        /** The float array of {@code slot}, at least {@code length} long. */
+        float[] floats(int slot, int length) {
+            float[] a = floats[slot];
+            if (a == null || a.length < length) {
+                a = new float[length];
+                floats[slot] = a;
+            }
+            return a;
+        }
+
+        /** The int array, at least {@code length} long. */
+        int[] ints(int length) {
+            if (ints.length < length) {
+                ints = new int[length];
+            }
+            return ints;
+        }
     }
 
     @Override

@@ -133,8 +133,8 @@ class CudaLaunchTest {
         Conv2d many = Conv2d.builder(64).kernel(3).padding(Padding.SAME).build();
         Shape square = Shape.nchw(1, 5, 16, 16);
         c.add(Case.of(many, List.of(square), () -> CudaConv2d.plan(many, square, ONE_SM)));
-        Shape flat = Shape.nchw(2, 5, 4, 32);
-        c.add(Case.of(many, List.of(flat), () -> CudaConv2d.plan(many, flat, ONE_SM)));
+        Shape manyIn = Shape.nchw(2, 5, 4, 32);
+        c.add(Case.of(many, List.of(manyIn), () -> CudaConv2d.plan(many, manyIn, ONE_SM)));
         Conv2d pointwise = Conv2d.builder(20).kernel(1).groups(2).activation(Activation.RELU).build();
         Shape pwIn = Shape.nchw(2, 12, 7, 9);
         c.add(Case.of(pointwise, List.of(pwIn), () -> CudaConv2d.plan(pointwise, pwIn, H200)));

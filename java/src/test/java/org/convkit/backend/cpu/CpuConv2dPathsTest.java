@@ -1,0 +1,238 @@
+package org.convkit.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+
+import org.convkit.backend.Conv2dConsistencyTest;
+import org.convkit.backend.DeviceBuffer;
+import org.convkit.backend.Kernel;
+import org.convkit.memory.Allocator;
+import org.convkit.ops.ActivationOp;
+import org.convkit.ops.Conv2d;
+import org.convkit.ops.Padding;
+import org.convkit.ops.ref.Conv2dRef;
+import org.convkit.tensor.DType;
+import org.convkit.tensor.Shape;
+import org.convkit.tensor.Tensor;
+import org.convkit.testing.HostLeakCheck;
+import org.convkit.testing.OpHarness;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The CPU conv2d paths ({@link CpuConv2d.Path}): the consistency sweep of
+ * {@link Conv2dConsistencyTest} takes every path, at the edge sizes each blocks by (as chosen
+ * on two threads: choices and ranges depend on the thread count, and these tests fix it, while
+ * the sweep itself runs with one thread per processor); every sweep case also runs, against
+ * the reference, on every path that applies to it (not only the chosen one); the device takes
+ * the chosen path; the system property selects the direct loops; packed weights follow every
+ * write to their buffer.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith(HostLeakCheck.class)
+class CpuConv2dPathsTest {
+    /** Two threads (the development machine's count) everywhere, so that ranges and choices do not vary. */
+    private static final int THREADS = 2;
+    private CpuDevice device;
+
+    @BeforeAll
+    void open() {
+        device = CpuBackend.open(0, THREADS);
+    }
+
+    @AfterAll
+    void close() {
+        device.close();
+    }
+
+    private static CpuConv2d.Path chosen(Conv2dConsistencyTest.Case c) {
+        return CpuConv2d.path(c.geometry(), THREADS);
+    }
+
+    private static List<CpuConv2d.Path> applicable(Conv2d.Geometry g) {
+        List<CpuConv2d.Path> paths = new ArrayList<>(List.of(CpuConv2d.Path.DIRECT));
+        if (g.groups() == 1) {
+            paths.add(CpuConv2d.Path.SPATIAL);
+            paths.add(CpuConv2d.Path.CHANNEL);
+        }
+        if (g.groups() == g.c()) {
+            paths.add(CpuConv2d.Path.DEPTHWISE);
+        }
+        return paths;
+    }
+
+    @Test
+    void theSweepTakesEveryPathAtItsEdgeSizes() {
+        Map<CpuConv2d.Path, List<Conv2d.Geometry>> by = new EnumMap<>(CpuConv2d.Path.class);
+        for (Conv2dConsistencyTest.Case c : Conv2dConsistencyTest.cases()) {
+            by.computeIfAbsent(chosen(c), p -> new ArrayList<>()).add(c.geometry());
+        }
+        String counts = by.entrySet().stream().map(e -> e.getKey() + " " + e.getValue().size()).toList().toString();
+        int l = SpatialGemm.L;
+        // Spatial: widths off the vector, channels off the 4-row block, strides, dilations, 1x1, batches, whole 96-blocks.
+        List<Conv2d.Geometry> spatial = by.getOrDefault(CpuConv2d.Path.SPATIAL, List.of());
+        atLeast(spatial, 100, g -> true, "spatial", counts);
+        atLeast(spatial, 10, g -> g.ow() > l && g.ow() % l != 0, "spatial, OW > 16 not a multiple of 16", counts);
+        atLeast(spatial, 20, g -> g.oc() % SpatialGemm.MR != 0, "spatial, OC not a multiple of 4", counts);
+        atLeast(spatial, 20, g -> g.sh() > 1 || g.sw() > 1, "spatial, strided", counts);
+        atLeast(spatial, 5, g -> g.dh() > 1 || g.dw() > 1, "spatial, dilated", counts);
+        atLeast(spatial, 5, g -> g.kh() * g.kw() == 1, "spatial, 1x1", counts);
+        atLeast(spatial, 10, g -> g.n() > 1, "spatial, batch > 1", counts);
+        atLeast(spatial, 2, g -> CpuConv2d.spatialRanges(g, THREADS).step() == SpatialGemm.BLOCK,
+                "spatial, ranges of whole 96-position blocks", counts);
+        atLeast(spatial, 20, g -> CpuConv2d.spatialRanges(g, THREADS).step() == l, "spatial, ranges of vectors", counts);
+        // Channel: each width of the last block (1, 2 and 4 vectors), strides, dilation.
+        List<Conv2d.Geometry> channel = by.getOrDefault(CpuConv2d.Path.CHANNEL, List.of());
+        atLeast(channel, 1, g -> g.oc() % ChannelGemm.BLOCK > 0 && g.oc() % ChannelGemm.BLOCK <= l, "channel, last block 1 vector", counts);
+        atLeast(channel, 1, g -> g.oc() % ChannelGemm.BLOCK > l && g.oc() % ChannelGemm.BLOCK <= 2 * l, "channel, last block 2 vectors", counts);
+        atLeast(channel, 1, g -> g.oc() % ChannelGemm.BLOCK > 2 * l, "channel, last block 4 vectors, partly empty", counts);
+        atLeast(channel, 1, g -> g.oc() % ChannelGemm.BLOCK == 0, "channel, full blocks only", counts);
+        atLeast(channel, 2, g -> g.sh() > 1 || g.sw() > 1, "channel, strided", counts);
+        atLeast(channel, 1, g -> g.dh() > 1 || g.dw() > 1, "channel, dilated", counts);
+        atLeast(channel, 1, g -> g.n() > 1, "channel, batch > 1", counts);
+        // Depthwise: multipliers, strides, dilations; the direct loops: grouped convolutions.
+        List<Conv2d.Geometry> depthwise = by.getOrDefault(CpuConv2d.Path.DEPTHWISE, List.of());
+        atLeast(depthwise, 30, g -> true, "depthwise", counts);
+        atLeast(depthwise, 10, g -> g.oc() > g.c(), "depthwise, multiplier > 1", counts);
+        atLeast(depthwise, 10, g -> g.sh() > 1 || g.sw() > 1, "depthwise, strided", counts);
+        atLeast(depthwise, 3, g -> g.dh() > 1 || g.dw() > 1, "depthwise, dilated", counts);
+        atLeast(by.getOrDefault(CpuConv2d.Path.DIRECT, List.of()), 10, g -> g.groups() > 1 && g.groups() < g.c(),
+                "direct, grouped", counts);
+    }
+
+    private static void atLeast(List<Conv2d.Geometry> cases, int min, Predicate<Conv2d.Geometry> what, String name,
+            String counts) {
+        long n = cases.stream().filter(what).count();
+        assertTrue(n >= min, name + ": " + n + " cases, want " + min + " (paths: " + counts + ")");
+    }
+
+    @Test
+    void theDeviceTakesTheChosenPath() {
+        int processors = Runtime.getRuntime().availableProcessors();
+        try (CpuDevice sweepDevice = CpuBackend.open(0, processors)) {
+            for (Conv2dConsistencyTest.Case c : Conv2dConsistencyTest.cases()) {
+                try (Kernel k = sweepDevice.prepare(c.conv(), List.of(c.input()))) {
+                    assertEquals(CpuConv2d.path(c.geometry(), processors), ((CpuConv2d) k).path(), c.toString());
+                }
+            }
+        }
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyPathThatAppliesMatchesTheReference() {
+        return Conv2dConsistencyTest.cases().stream().flatMap(c -> applicable(c.geometry()).stream().map(path ->
+                DynamicTest.dynamicTest("cpu " + path + " " + c, () -> {
+                    Conv2d.Geometry g = c.geometry();
+                    try (Kernel k = new CpuConv2d(device, c.conv(), c.input(), path)) {
+                        OpHarness.check(k, args -> {
+                            Conv2dRef.Result r = Conv2dRef.forward(g, args.get(0), args.get(1), g.bias() ? args.get(2) : null);
+                            return new OpHarness.Expected(r.y(), r.magnitude());
+                        }, 1e-5);
+                    }
+                })));
+    }
+
+    @Test
+    void aPathThatDoesNotApplyIsRefused() {
+        Conv2d grouped = Conv2d.builder(4).kernel(3).groups(2).build();
+        Shape in = Shape.nchw(1, 4, 5, 5);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new CpuConv2d(device, grouped, in, CpuConv2d.Path.SPATIAL));
+        assertTrue(e.getMessage().contains("SPATIAL"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new CpuConv2d(device, grouped, in, CpuConv2d.Path.DEPTHWISE));
+    }
+
+    @Test
+    void theSystemPropertySelectsTheDirectLoops() {
+        Conv2d conv = Conv2d.builder(8).kernel(3).padding(Padding.SAME).build();
+        List<Shape> in = List.of(Shape.nchw(1, 4, 9, 9));
+        System.setProperty(CpuConv2d.PATH_PROPERTY, "direct");
+        try (Kernel k = device.prepare(conv, in)) {
+            assertEquals(CpuConv2d.Path.DIRECT, ((CpuConv2d) k).path());
+        } finally {
+            System.clearProperty(CpuConv2d.PATH_PROPERTY);
+        }
+        try (Kernel k = device.prepare(conv, in)) {
+            assertNotEquals(CpuConv2d.Path.DIRECT, ((CpuConv2d) k).path());
+        }
+    }
+
+    /**
+     * The packed weights are redone whenever the weight buffer may have changed: rewritten by an
+     * upload, written as another kernel's output, written through its parent when it is a view,
+     * or replaced by another buffer; and only then. Each run is compared with the direct loops,
+     * which read the weights afresh every time.
+     */
+    @Test
+    void packedWeightsFollowWritesToTheirBuffer() {
+        for (CpuConv2d.Path path : List.of(CpuConv2d.Path.SPATIAL, CpuConv2d.Path.CHANNEL)) {
+            Conv2d conv = Conv2d.builder(20).kernel(3).padding(Padding.SAME).build();
+            Shape in = Shape.nchw(1, 30, 6, 7);
+            Allocator host = Allocator.root("packing test");
+            try (CpuConv2d fast = new CpuConv2d(device, conv, in, path);
+                    CpuConv2d direct = new CpuConv2d(device, conv, in, CpuConv2d.Path.DIRECT);
+                    Kernel relu = device.prepare(ActivationOp.relu(), List.of(conv.weightShape(in)));
+                    Tensor x = Tensor.allocate(in, DType.F32, host, "x").fillUniform(1, -1f, 1f);
+                    Tensor w1 = Tensor.allocate(conv.weightShape(in), DType.F32, host, "w1").fillUniform(2, -1f, 1f);
+                    Tensor w2 = Tensor.allocate(conv.weightShape(in), DType.F32, host, "w2").fillUniform(3, -1f, 1f);
+                    Tensor b = Tensor.allocate(Shape.of(20), DType.F32, host, "b").fillUniform(4, -1f, 1f);
+                    Tensor got = Tensor.allocate(fast.outputShape(), DType.F32, host, "got");
+                    Tensor want = Tensor.allocate(fast.outputShape(), DType.F32, host, "want");
+                    DeviceBuffer xb = device.allocate(x.byteSize(), "x");
+                    DeviceBuffer parent = device.allocate(2 * w1.byteSize(), "weights parent");
+                    DeviceBuffer wb = device.view(parent, 0, w1.byteSize(), "w");
+                    DeviceBuffer other = device.allocate(w1.byteSize(), "other w");
+                    DeviceBuffer bb = device.allocate(b.byteSize(), "b");
+                    DeviceBuffer yf = device.allocate(got.byteSize(), "y fast");
+                    DeviceBuffer yd = device.allocate(got.byteSize(), "y direct")) {
+                device.upload(x, xb);
+                device.upload(b, bb);
+                device.upload(w1, wb);
+                Runnable same = () -> {
+                    fast.run(List.of(xb, wb, bb), yf);
+                    direct.run(List.of(xb, wb, bb), yd);
+                    device.download(yf, got);
+                    device.download(yd, want);
+                    assertTrue(org.convkit.tensor.Compare.maxRelativeDifference(got, want) < 1e-5, path + ": stale weights");
+                };
+                same.run();
+                assertEquals(1, fast.weightPacks(), path + ": first run packs");
+                same.run();
+                assertEquals(1, fast.weightPacks(), path + ": unchanged weights are not packed again");
+                device.upload(w2, wb);
+                same.run();
+                assertEquals(2, fast.weightPacks(), path + ": an upload into the buffer");
+                relu.run(List.of(wb), other);
+                relu.run(List.of(other), wb);
+                same.run();
+                assertEquals(3, fast.weightPacks(), path + ": the buffer as a kernel's output");
+                device.upload(w1, parent);
+                same.run();
+                assertEquals(4, fast.weightPacks(), path + ": an upload into the view's parent");
+                device.upload(w2, other);
+                fast.run(List.of(xb, other, bb), yf);
+                direct.run(List.of(xb, other, bb), yd);
+                device.download(yf, got);
+                device.download(yd, want);
+                assertTrue(org.convkit.tensor.Compare.maxRelativeDifference(got, want) < 1e-5, path + ": another buffer");
+                assertEquals(5, fast.weightPacks(), path + ": another buffer");
+            } finally {
+                host.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,246 @@
+package org.convkit.bench;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+
+import org.convkit.backend.Backends;
+import org.convkit.backend.Device;
+import org.convkit.exec.ExecutionMode;
+import org.convkit.exec.InferenceResult;
+import org.convkit.exec.Session;
+import org.convkit.graph.Model;
+import org.convkit.graph.SeedNet;
+import org.convkit.tensor.Tensor;
+
+/**
+ * The CPU convolutions before and after the fast paths, in one process, interleaved, next to the
+ * machine's peak FMA rate measured in the same run: on a shared machine only such a comparison
+ * means something.
+ *
+ * <p>"Before" is the direct loops the CPU backend had before its fast paths, still its fallback
+ * and selected for every shape by the system property {@code convkit.cpu.conv=direct} (read when a
+ * kernel is prepared, so both variants live side by side here); "after" is the default choice.
+ * Per workload: both variants are prepared and warmed up (3 s, 1 s), then {@code --rounds} rounds each run
+ * a peak probe ({@link PeakFma}, all threads), the fast variant (calls for at least
+ * {@code --round-ms}) and the baseline (the same, at least one call; the baseline stops after
+ * {@code --before-s} seconds, 3 rounds at least, since it can take seconds per call). A round's
+ * figure is its mean time per call; the table gives the median over rounds and the spread (min
+ * and max), GFLOP/s at the median and its share of the workload's best peak probe. Since other
+ * processes come and go, it also gives the median over the quiet rounds alone: those whose peak
+ * probe reached 90% of the best (how many, and their GFLOP/s and share of the peak); and the CPU
+ * time per call of the threads that compute (the caller and the devices' pool threads), whose
+ * GFLOP per CPU-second over the best one-thread probe is the share of one core's peak that a
+ * core reached while it was computing, whatever the scheduler did meanwhile.
+ *
+ * <p>Workloads: {@link Conv2dBench#CASES} and {@link SeparableConv2dBench#CASES} by key, and
+ * {@code seednet_b1}, {@code seednet_b50}: the whole seed network through a planned
+ * {@link Session} (upload, three convolutions, download). Run:
+ * {@code java --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -cp
+ * native-bench/target/benchmarks.jar org.convkit.bench.CpuConvCompare [--rounds 10] [ids...]}.
+ */
+public final class CpuConvCompare {
+    private static final String PROPERTY = OpRunner.CPU_PATH_PROPERTY;
+
+    private CpuConvCompare() {
+    }
+
+    /** Something to time: one call, and what it costs. */
+    private interface Timed extends AutoCloseable {
+        void call();
+
+        @Override
+        void close();
+    }
+
+    private record Workload(String id, double flops, Supplier<Timed> open) {
+    }
+
+    private static Timed op(BenchCase c) {
+        OpRunner r = OpRunner.open("cpu", c);
+        return new Timed() {
+            @Override
+            public void call() {
+                r.run();
+            }
+
+            @Override
+            public void close() {
+                r.close();
+            }
+        };
+    }
+
+    private static Timed net(int batch) {
+        Model model = SeedNet.build(batch, 42);
+        Device device = Backends.system().open("cpu");
+        Session session = Session.open(model, device, ExecutionMode.PLANNED);
+        Tensor image = Tensor.allocate(model.inputShape()).fillUniform(1, 0f, 1f);
+        return new Timed() {
+            @Override
+            public void call() {
+                try (InferenceResult r = session.run(image)) {
+                    if (r.output() == null) {
+                        throw new IllegalStateException("no output");
+                    }
+                }
+            }
+
+            @Override
+            public void close() {
+                image.close();
+                session.close();
+                device.close();
+                model.close();
+            }
+        };
+    }
+
+    private static Map<String, Workload> workloads() {
+        Map<String, Workload> all = new LinkedHashMap<>();
+        for (Map<String, BenchCase> cases : List.of(Conv2dBench.CASES, SeparableConv2dBench.CASES)) {
+            cases.keySet().stream().sorted().forEach(id -> {
+                BenchCase c = cases.get(id);
+                all.put(id, new Workload(id, c.flops(), () -> op(c)));
+            });
+        }
+        for (int batch : new int[] {1, 50}) {
+            try (Model m = SeedNet.build(batch, 42)) {
+                all.put("seednet_b" + batch, new Workload("seednet_b" + batch, m.flops(), () -> net(batch)));
+            }
+        }
+        return all;
+    }
+
+    private static Timed open(Workload w, boolean direct) {
+        if (direct) {
+            System.setProperty(PROPERTY, "direct");
+        } else {
+            System.clearProperty(PROPERTY);
+        }
+        try {
+            return w.open().get();
+        } finally {
+            System.clearProperty(PROPERTY);
+        }
+    }
+
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    /** CPU nanoseconds used so far by this thread and the CPU devices' pool threads. */
+    private static long workerCpuNanos() {
+        long sum = THREADS.getCurrentThreadCpuTime();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("convkit-cpu-")) {
+                sum += Math.max(0, THREADS.getThreadCpuTime(t.threadId()));
+            }
+        }
+        return sum;
+    }
+
+    /** A round's mean wall and CPU ms per call (CPU: the calling thread and the devices' pool threads). */
+    private record Round(double wall, double cpu) {
+    }
+
+    /** Calls lasting at least {@code ms} (one call at least). */
+    private static Round round(Timed t, double ms) {
+        int calls = 0;
+        long c0 = workerCpuNanos();
+        long t0 = System.nanoTime();
+        long now;
+        do {
+            t.call();
+            calls++;
+            now = System.nanoTime();
+        } while ((now - t0) / 1e6 < ms);
+        long c1 = workerCpuNanos();
+        return new Round((now - t0) / 1e6 / calls, (c1 - c0) / 1e6 / calls);
+    }
+
+    public static void main(String[] args) {
+        int rounds = 10;
+        double roundMs = 60;
+        double beforeS = 20;
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--round-ms" -> roundMs = Double.parseDouble(args[++i]);
+                case "--before-s" -> beforeS = Double.parseDouble(args[++i]);
+                default -> ids.add(args[i]);
+            }
+        }
+        Map<String, Workload> all = workloads();
+        if (ids.isEmpty()) {
+            ids.addAll(all.keySet());
+        }
+        int threads = Runtime.getRuntime().availableProcessors();
+        double[] peak1 = PeakFma.measure(1, 5);
+        System.out.printf(Locale.ROOT, "peak FMA: 1 thread best %.1f GFLOP/s (median %.1f); %d threads probed "
+                + "within each workload%n", max(peak1), PeakFma.median(peak1), threads);
+        System.out.printf(Locale.ROOT, "%-18s %28s %26s %8s %8s %7s %7s | %s | %s%n", "workload", "before ms med [min,max]",
+                "after ms med [min,max]", "speedup", "GFLOP/s", "peak", "%peak",
+                "quiet rounds: n, after ms, GFLOP/s, %peak", "after CPU ms, %1-core peak");
+        List<Double> peaks = new ArrayList<>();
+        for (String id : ids) {
+            Workload w = all.get(id);
+            if (w == null) {
+                throw new IllegalArgumentException("unknown workload " + id + "; known: " + all.keySet());
+            }
+            try (Timed before = open(w, true); Timed after = open(w, false)) {
+                // Long enough for the JIT to finish compiling the kernels, even on a loaded machine.
+                round(after, 3000);
+                round(before, Math.min(1000, beforeS * 200));
+                double[] a = new double[rounds];
+                double[] cpu = new double[rounds];
+                List<Double> b = new ArrayList<>();
+                double[] p = new double[rounds];
+                double beforeSpent = 0;
+                for (int r = 0; r < rounds; r++) {
+                    p[r] = PeakFma.once(threads);
+                    Round ra = round(after, roundMs);
+                    a[r] = ra.wall();
+                    cpu[r] = ra.cpu();
+                    if (r < 3 || beforeSpent < beforeS * 1000) {
+                        double ms = round(before, roundMs).wall();
+                        b.add(ms);
+                        beforeSpent += Math.max(ms, roundMs);
+                    }
+                }
+                double[] bs = b.stream().mapToDouble(Double::doubleValue).toArray();
+                double medA = PeakFma.median(a);
+                double gflops = w.flops() / (medA * 1e6);
+                double peak = max(p);
+                peaks.add(peak);
+                List<Double> quiet = new ArrayList<>();
+                for (int r = 0; r < rounds; r++) {
+                    if (p[r] >= 0.9 * peak) {
+                        quiet.add(a[r]);
+                    }
+                }
+                double medQ = PeakFma.median(quiet.stream().mapToDouble(Double::doubleValue).toArray());
+                double gflopsQ = w.flops() / (medQ * 1e6);
+                double perCore = w.flops() / (PeakFma.median(cpu) * 1e6);
+                System.out.printf(Locale.ROOT, "%-18s %28s %26s %7.1fx %8.1f %7.0f %6.1f%% | %2d, %8.3f, %6.1f, %5.1f%% | %8.3f %6.1f%%%n",
+                        id, spread(bs), spread(a), PeakFma.median(bs) / medA, gflops, peak, 100 * gflops / peak, quiet.size(),
+                        medQ, gflopsQ, 100 * gflopsQ / peak, PeakFma.median(cpu), 100 * perCore / max(peak1));
+            }
+        }
+        System.out.printf(Locale.ROOT, "peak probes (%d threads, best per workload): %s%n", threads, peaks.stream()
+                .map(v -> String.format(Locale.ROOT, "%.0f", v)).toList());
+    }
+
+    private static double max(double[] v) {
+        return Arrays.stream(v).max().orElse(0);
+    }
+
+    private static String spread(double[] v) {
+        return String.format(Locale.ROOT, "%.3f [%.3f,%.3f]", PeakFma.median(v), Arrays.stream(v).min().orElse(0), max(v));
+    }
+}
