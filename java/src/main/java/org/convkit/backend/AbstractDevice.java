@@ -9,6 +9,7 @@ import java.util.WeakHashMap;
 
 import org.convkit.memory.Allocation;
 import org.convkit.memory.Allocator;
+import org.convkit.memory.OutOfDeviceMemoryException;
 import org.convkit.ops.Op;
 import org.convkit.ops.grad.Composite;
 import org.convkit.tensor.DType;
@@ -31,7 +32,10 @@ public abstract class AbstractDevice implements Device {
     private final Map<Class<? extends Op>, KernelFactory<?>> factories = new HashMap<>();
     /** Where each view made by {@link #view} starts, so that {@link #region} can cut a region of a view from its parent. */
     private final Map<DeviceBuffer, Origin> origins = Collections.synchronizedMap(new WeakHashMap<>());
-    private boolean closed;
+    private volatile boolean closed;
+    private volatile FaultInjection faults;
+    /** The operation at which the device was lost, or null while it works. */
+    private volatile String lostAt;
 
     protected AbstractDevice(DeviceInfo info) {
         this.info = info;
@@ -55,8 +59,14 @@ public abstract class AbstractDevice implements Device {
         if (!from.descendsFrom(allocator)) {
             throw new IllegalArgumentException(name() + ": allocator '" + from.path() + "' does not belong to this device");
         }
+        checkAlive("allocate", owner);
         Allocation allocation = from.allocate(bytes, owner);
         try {
+            FaultInjection f = faults;
+            if (f != null && f.hit(FaultInjection.Point.ALLOCATION)) {
+                throw new OutOfDeviceMemoryException(bytes, owner, name() + " refused it: injected fault (" + f + ")",
+                        allocator.tree() + from.context(), null);
+            }
             return allocateNative(allocation);
         } catch (RuntimeException | Error e) {
             allocation.close();
@@ -79,6 +89,7 @@ public abstract class AbstractDevice implements Device {
             throw new IllegalArgumentException(name() + ": view offset " + offset + " is not a multiple of "
                     + viewAlignment() + " B");
         }
+        checkAlive("view", owner);
         DeviceBuffer v = createView(parent, offset, bytes, owner);
         v.shareWritesWith(parent);
         origins.put(v, new Origin(parent, offset));
@@ -128,6 +139,7 @@ public abstract class AbstractDevice implements Device {
             throw new IllegalArgumentException(name() + ": upload of " + src + " (" + src.byteSize()
                     + " B) into a smaller buffer " + dst);
         }
+        beforeOperation("upload", dst.owner());
         copyToDevice(src, dst);
         dst.markWritten();
     }
@@ -143,6 +155,7 @@ public abstract class AbstractDevice implements Device {
             throw new IllegalArgumentException(name() + ": download of " + src + " into a larger tensor " + dst
                     + " (" + dst.byteSize() + " B)");
         }
+        beforeOperation("download", src.owner());
         copyToHost(src, dst);
     }
 
@@ -164,6 +177,12 @@ public abstract class AbstractDevice implements Device {
         KernelFactory<Op> factory = (KernelFactory<Op>) factories.get(op.getClass());
         if (factory == null) {
             throw new UnsupportedOpException(name(), op.describe(shapes), "no kernel for '" + op.name() + "' on this device");
+        }
+        checkAlive("prepare", op.describe(shapes));
+        FaultInjection f = faults;
+        if (f != null && f.hit(FaultInjection.Point.KERNEL_BUILD)) {
+            throw new KernelBuildException(name(), "prepare", -1, "INJECTED_FAULT", op.describe(shapes), "",
+                    "injected fault (" + f + "): the program of this op did not build");
         }
         return factory.create(op, shapes);
     }
@@ -193,6 +212,38 @@ public abstract class AbstractDevice implements Device {
             release();
         } finally {
             allocator.close();
+        }
+    }
+
+    /**
+     * Installs a fault injection on this device's allocations, kernel preparations and operations
+     * (null removes it). For tests of the failure paths; see {@link FaultInjection}.
+     */
+    public final void injectFaults(FaultInjection injection) {
+        this.faults = injection;
+    }
+
+    /** Whether this device has been lost; a lost device stays lost (see {@link DeviceLostException}). */
+    public final boolean isLost() {
+        return lostAt != null;
+    }
+
+    /**
+     * Counts an operation (transfer or launch) for fault injection and refuses it once the device
+     * is lost. Called before every native operation.
+     */
+    final void beforeOperation(String call, String what) {
+        FaultInjection f = faults;
+        if (lostAt == null && f != null && f.hit(FaultInjection.Point.OPERATION)) {
+            lostAt = call + " " + what + " (injected fault: " + f + ")";
+        }
+        checkAlive(call, what);
+    }
+
+    private void checkAlive(String call, String what) {
+        String at = lostAt;
+        if (at != null) {
+            throw new DeviceLostException(name(), call, what + "; the device was lost at " + at);
         }
     }
 

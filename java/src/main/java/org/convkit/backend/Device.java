@@ -10,7 +10,17 @@ import org.convkit.tensor.Tensor;
 /**
  * One device: its memory, transfers and kernels. Work is queued in order; {@link #download}
  * and {@link #synchronize()} wait for it. Every method checks its arguments before any native
- * call. Not thread-safe: one thread drives a device at a time.
+ * call.
+ *
+ * <p><b>Threads.</b> On the CPU and OpenCL devices, several threads may use one device at the
+ * same time, each with buffers and kernels of its own: {@link #allocate}, {@link #view},
+ * {@link #upload}, {@link #download}, {@link #prepare}, {@link #synchronize()} and
+ * {@link Kernel#run} are thread-safe (allocators lock per tree; OpenCL's API is thread-safe except
+ * for setting a kernel object's arguments, which is why a {@link Kernel} and a buffer being
+ * written belong to one thread at a time). {@link org.convkit.exec.Session#newExecution()} is
+ * built on this. CUDA devices make their context current on every call, so they may be driven
+ * from several threads, one at a time; concurrent use is not tested there. {@link #close()} must
+ * not race any other call.
  */
 public interface Device extends AutoCloseable {
     /** What this device is. */

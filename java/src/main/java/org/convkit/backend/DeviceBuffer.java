@@ -3,6 +3,7 @@ package org.convkit.backend;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.convkit.memory.Allocation;
+import org.convkit.memory.Leaks;
 
 /**
  * Memory on a device: either a buffer of its own, accounted in one of the device's allocators,
@@ -25,6 +26,7 @@ public abstract class DeviceBuffer implements AutoCloseable {
         this.allocation = allocation;
         this.bytes = allocation.bytes();
         this.owner = allocation.owner();
+        Leaks.watch(this, allocation, device.name() + " buffer");
     }
 
     /** A view of {@code bytes} bytes of another buffer, for {@code owner}. */

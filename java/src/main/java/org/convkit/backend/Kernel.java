@@ -112,6 +112,7 @@ public abstract class Kernel implements AutoCloseable {
                         + workspace.owner() + " has " + workspace.bytes() + " B");
             }
         }
+        device.beforeOperation("launch", describe());
         output.markWritten();
         if (scratch > 0) {
             workspace.markWritten();

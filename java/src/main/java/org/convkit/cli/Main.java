@@ -40,6 +40,7 @@ public final class Main {
                         Options.parse("conformance", rest, ConformanceCommand.OPTIONS, true), out);
                 case "zoo" -> ZooCommand.run(Options.parse("zoo", rest, ZooCommand.OPTIONS), out);
                 case "train" -> new TrainCommand(Options.parse("train", rest, TrainCommand.OPTIONS)).run(out);
+                case "soak" -> SoakCommand.run(Options.parse("soak", rest, SoakCommand.OPTIONS), out);
                 case "help", "-h", "--help" -> {
                     usage(out);
                     yield 0;
@@ -92,6 +93,14 @@ public final class Main {
                   zoo       the model zoo: input, parameters, GFLOP per image, planned inference and training footprints
                             --batch N          the training batch (default 32)
                             --optimizer O      sgd, momentum (default) or adam: the training state
+                  soak      a long run of small inferences with device bytes, host bytes, open OpenCL objects,
+                            leaks and the resident set sampled; exit 1 unless flat after the warm-up
+                            --device D         where (default cpu)
+                            --runs N           inferences (default 100000), or --minutes M / --seconds S
+                            --model M          a zoo model at batch 1 (default lenet5)
+                            --mode M           eager (default) or planned; --samples N (default 20)
+                  fuzz      coverage-guided fuzzing of the ONNX model and tensor readers (Jazzer, through
+                            Maven): --seconds N per target (default 60)
                   devices   list the backends and devices found, and why the others are unavailable
                   conformance [--device D] DIR...
                             run the ONNX backend tests (model.onnx + test_data_set_N/) found under the

@@ -29,7 +29,14 @@ import org.convkit.tensor.Tensor;
  * {@code activations} (the arena, in planned mode); {@link InferenceResult#peakActivationBytes()}
  * is the latter's peak. An optional budget limits the session's device memory: going over it is
  * an {@link org.convkit.memory.OutOfDeviceMemoryException}, after which the model and the
- * session's weights are intact. Not thread-safe.
+ * session's weights are intact.
+ *
+ * <p><b>Threads.</b> {@link #run} uses the session's own execution state and is for one thread at
+ * a time. To run one loaded model from several threads, each thread takes an {@link Execution}
+ * ({@link #newExecution()}): kernels and activation memory of its own, the weights shared and
+ * only read. Executions of one session run concurrently on the CPU and OpenCL devices, and give
+ * the outputs a single thread gives, bit for bit. {@link #newExecution()} may be called from any
+ * thread; {@link #close()} must not race a run.
  */
 public final class Session implements AutoCloseable {
     private final Model model;
@@ -44,9 +51,11 @@ public final class Session implements AutoCloseable {
     private final ExecutionMode mode;
     private Liveness liveness;
     private ArenaPlan plan;
-    private DeviceBuffer arena;
-    private final Map<String, DeviceBuffer> views = new HashMap<>();
-    private boolean closed;
+    /** The state {@link #run} uses; each {@link Execution} has its own. */
+    private State main;
+    private final List<Execution> executions = new ArrayList<>();
+    private int executionCount;
+    private volatile boolean closed;
 
     private Session(Model model, Device device, ExecutionMode mode, long budgetBytes) {
         this.model = model;
@@ -122,12 +131,7 @@ public final class Session implements AutoCloseable {
             planText += String.format(Locale.ROOT, "; arena %,d B", plan.arenaBytes());
         }
         allocator.setContext(planText);
-        if (mode == ExecutionMode.PLANNED) {
-            arena = device.allocate(plan.arenaBytes(), activations, "arena");
-            for (ArenaPlan.Placement p : plan.placements()) {
-                views.put(p.tensor().name(), device.view(arena, p.offset(), p.tensor().bytes(), p.tensor().name()));
-            }
-        }
+        main = new State(kernels, activations);
     }
 
     /** How this session manages activation memory. */
@@ -163,11 +167,52 @@ public final class Session implements AutoCloseable {
         return run(input, RunOptions.DEFAULT);
     }
 
-    /** Runs the model on {@code input} with these options; the caller closes the result. */
+    /**
+     * Runs the model on {@code input} with these options; the caller closes the result. Uses the
+     * session's own execution state: one thread at a time (other threads use an {@link Execution}).
+     */
     public InferenceResult run(Tensor input, RunOptions options) {
+        checkOpen();
+        return run(main, input, options);
+    }
+
+    /**
+     * A new execution state for this session: kernels and activation memory of its own (in
+     * planned mode an arena of its own, allocated now), sharing the session's device copy of the
+     * parameters. One thread per execution; several executions of one session may run at the
+     * same time, on the CPU and OpenCL devices. Closed by its owner or by {@link #close()}.
+     */
+    public Execution newExecution() {
+        synchronized (executions) {
+            checkOpen();
+            int n = ++executionCount;
+            Allocator a = allocator.child("execution " + n);
+            List<Kernel> own = new ArrayList<>();
+            try {
+                for (Layer l : model.layers()) {
+                    own.add(device.prepare(l.op(), l.inputShapes()));
+                }
+                Execution e = new Execution(new State(own, a), n);
+                executions.add(e);
+                return e;
+            } catch (RuntimeException e) {
+                own.forEach(Kernel::close);
+                a.close();
+                throw e;
+            }
+        }
+    }
+
+    private void checkOpen() {
         if (closed) {
             throw new IllegalStateException("session of model '" + model.name() + "' on " + device.name() + " is closed");
         }
+    }
+
+    private InferenceResult run(State state, Tensor input, RunOptions options) {
+        List<Kernel> kernels = state.kernels;
+        Allocator activations = state.activations;
+        Map<String, DeviceBuffer> views = state.views;
         if (!input.shape().equals(model.inputShape()) || input.dtype() != DType.F32) {
             throw new IllegalArgumentException("model '" + model.name() + "': input must be " + model.inputShape()
                     + " f32, got " + input.shape() + " " + input.dtype().id());
@@ -256,19 +301,119 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    /** Releases the kernels and the device copies of the parameters. */
+    /**
+     * Releases the kernels, the executions still open and the device copies of the parameters.
+     * No run may be in progress, in this session or in one of its executions.
+     */
     @Override
     public void close() {
-        if (closed) {
-            return;
+        synchronized (executions) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            List.copyOf(executions).forEach(Execution::close);
         }
-        closed = true;
-        kernels.forEach(Kernel::close);
-        views.values().forEach(DeviceBuffer::close);
-        if (arena != null) {
-            arena.close();
+        if (main != null) {
+            main.close();
+        } else {
+            kernels.forEach(Kernel::close);
         }
         parameters.values().forEach(bs -> bs.forEach(DeviceBuffer::close));
         allocator.close();
+    }
+
+    /**
+     * What one thread needs to run the model: kernels (an OpenCL kernel object holds its
+     * arguments, so two threads cannot share one) and activation memory, which in planned mode is
+     * an arena with a view per tensor.
+     */
+    private final class State {
+        final List<Kernel> kernels;
+        final Allocator activations;
+        final Map<String, DeviceBuffer> views = new HashMap<>();
+        private DeviceBuffer arena;
+
+        State(List<Kernel> kernels, Allocator activations) {
+            this.kernels = kernels;
+            this.activations = activations;
+            if (mode == ExecutionMode.PLANNED) {
+                try {
+                    arena = device.allocate(plan.arenaBytes(), activations, "arena");
+                    for (ArenaPlan.Placement p : plan.placements()) {
+                        views.put(p.tensor().name(), device.view(arena, p.offset(), p.tensor().bytes(), p.tensor().name()));
+                    }
+                } catch (RuntimeException e) {
+                    views.values().forEach(DeviceBuffer::close);
+                    if (arena != null) {
+                        arena.close();
+                    }
+                    throw e;
+                }
+            }
+        }
+
+        void close() {
+            kernels.forEach(Kernel::close);
+            views.values().forEach(DeviceBuffer::close);
+            if (arena != null) {
+                arena.close();
+            }
+        }
+    }
+
+    /**
+     * An execution state of a {@link Session}: one thread runs it at a time, while other threads
+     * run other executions of the same session (the session's weights are shared, read only).
+     * Its device memory is accounted under the session, in {@code execution <n>}.
+     */
+    public final class Execution implements AutoCloseable {
+        private final State state;
+        private final int number;
+        private boolean closed;
+
+        private Execution(State state, int number) {
+            this.state = state;
+            this.number = number;
+        }
+
+        /** Runs the model on {@code input}; the output is allocated in {@link Allocator#host()}. */
+        public InferenceResult run(Tensor input) {
+            return run(input, RunOptions.DEFAULT);
+        }
+
+        /** Runs the model on {@code input} with these options; the caller closes the result. */
+        public InferenceResult run(Tensor input, RunOptions options) {
+            if (closed) {
+                throw new IllegalStateException("execution " + number + " of model '" + model.name() + "' on "
+                        + device.name() + " is closed");
+            }
+            Session.this.checkOpen();
+            return Session.this.run(state, input, options);
+        }
+
+        /** The session this execution belongs to. */
+        public Session session() {
+            return Session.this;
+        }
+
+        /** This execution's activation memory (in planned mode, its arena). */
+        public Allocator allocator() {
+            return state.activations;
+        }
+
+        /** Releases this execution's kernels and activation memory; the session stays open. */
+        @Override
+        public void close() {
+            synchronized (executions) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                executions.remove(this);
+            }
+            state.close();
+            state.activations.close();
+        }
     }
 }

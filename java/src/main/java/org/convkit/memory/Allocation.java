@@ -7,6 +7,7 @@ public final class Allocation implements AutoCloseable {
     private final long bytes;
     private final String owner;
     private final Throwable site;
+    private volatile boolean released;
 
     Allocation(Allocator allocator, long id, long bytes, String owner, Throwable site) {
         this.allocator = allocator;
@@ -33,14 +34,20 @@ public final class Allocation implements AutoCloseable {
         return owner;
     }
 
-    /** Where it was allocated, when {@link Allocator#DEBUG} is on; otherwise null. */
+    /** Where it was allocated, when {@link Leaks#recordingSites()} is on; otherwise null. */
     public Throwable site() {
         return site;
+    }
+
+    /** Whether the bytes are still reserved (not closed yet). */
+    public boolean isLive() {
+        return !released;
     }
 
     /** Releases the bytes; later calls do nothing. */
     @Override
     public void close() {
+        released = true;
         allocator.release(this);
     }
 }

@@ -99,7 +99,7 @@ public final class Allocator implements AutoCloseable {
                 }
             }
             Allocation allocation = new Allocation(this, nextId++, bytes, owner,
-                    DEBUG ? new Throwable("allocated here") : null);
+                    Leaks.recordingSites() ? new Throwable("allocated here") : null);
             allocations.put(allocation.id(), allocation);
             for (Allocator a = this; a != null; a = a.parent) {
                 a.live += bytes;
@@ -257,7 +257,7 @@ public final class Allocator implements AutoCloseable {
      * Closes this node and its children.
      *
      * @throws IllegalStateException if buffers are still live here or below; the message lists
-     *     them (with allocation sites when {@link #DEBUG} is on) and the node stays open
+     *     them (with allocation sites when {@link #DEBUG} or {@link Leaks#recordingSites()} is on) and the node stays open
      */
     @Override
     public void close() {

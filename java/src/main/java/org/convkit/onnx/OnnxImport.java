@@ -76,7 +76,8 @@ public final class OnnxImport {
             }
             int size = OnnxTensor.elementSize(dataType);
             if (n * size > 1 << 26) {
-                throw new IllegalStateException("constant of " + n + " elements materialized");
+                throw new OnnxFormatException("a ConstantOfShape of " + n + " elements is read as a value (a shape or "
+                        + "a scale), which convkit does for constants of up to 64 MiB");
             }
             ByteBuffer b = ByteBuffer.allocate((int) n * size).order(ByteOrder.LITTLE_ENDIAN);
             for (long i = 0; i < n; i++) {
@@ -111,11 +112,87 @@ public final class OnnxImport {
         return load(Onnx.readModel(file), input, name(file));
     }
 
+    /**
+     * Parameter bytes a model may materialize unless the caller gives another limit: the system
+     * property {@code convkit.onnx.maxParameterBytes}, 8 GiB if unset.
+     */
+    public static long defaultMaxParameterBytes() {
+        return Long.getLong("convkit.onnx.maxParameterBytes", 8L << 30);
+    }
+
     /** Imports a parsed model; {@code input} overrides the declared input shape when not null. */
     public static Model load(OnnxModel model, Shape input, String name) {
+        return load(model, input, name, defaultMaxParameterBytes());
+    }
+
+    /**
+     * Imports a parsed model whose parameters (as f32) may total at most {@code maxParameterBytes}:
+     * every parameter's declared size is checked against its op and the total against the limit
+     * before any of them is allocated, so a file that declares a huge constant is refused at once.
+     *
+     * @throws OnnxImportException naming what cannot be imported and why
+     */
+    public static Model load(OnnxModel model, Shape input, String name, long maxParameterBytes) {
+        try {
+            return materialize(model, input, name, maxParameterBytes);
+        } catch (org.convkit.ConvkitException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw new OnnxImportException(modelNode(name), e.getMessage());
+        } catch (RuntimeException e) {
+            // A bug of the importer: still a convkit exception for the caller, the cause kept for the fuzz tests.
+            throw new OnnxImportException(modelNode(name), "internal error of the importer: " + e, e);
+        }
+    }
+
+    private static Model materialize(OnnxModel model, Shape input, String name, long maxParameterBytes) {
         Plan plan = plan(model, input, name);
+        long total = 0;
+        for (Layer l : plan.graph().layers()) {
+            List<Shape> shapes = l.op().parameterShapes(l.inputShapes());
+            List<Const> given = plan.parameters().get(l.name());
+            if (shapes.size() != given.size()) {
+                throw new OnnxImportException(modelNode(name), "layer '" + l.name() + "' (" + l.op().name() + ") needs "
+                        + shapes.size() + " parameter tensors, the file gives " + given.size());
+            }
+            for (int p = 0; p < shapes.size(); p++) {
+                long want = shapes.get(p).elementCount();
+                long have = elementCount(given.get(p).dims());
+                if (want != have) {
+                    throw new OnnxImportException(modelNode(name), "layer '" + l.name() + "' parameter " + p + " must have "
+                            + want + " elements (" + shapes.get(p) + "), the file declares " + have + " "
+                            + java.util.Arrays.toString(given.get(p).dims()));
+                }
+                total += shapes.get(p).byteSize(org.convkit.tensor.DType.F32);
+            }
+            if (total > maxParameterBytes) {
+                throw new OnnxImportException(modelNode(name), "its parameters need more than " + maxParameterBytes
+                        + " bytes (the limit; -Dconvkit.onnx.maxParameterBytes raises it), " + total + " B up to layer '"
+                        + l.name() + "'");
+            }
+        }
         return Model.withParameters(plan.graph(), (Layer l, int p, Tensor t) ->
                 plan.parameters().get(l.name()).get(p).writeTo(t));
+    }
+
+    private static OnnxNode modelNode(String name) {
+        return new OnnxNode(name, "Model", "", List.of(), List.of(), Map.of());
+    }
+
+    /** The element count of declared dimensions; -1 when one is negative or the product overflows. */
+    private static long elementCount(long[] dims) {
+        long n = 1;
+        for (long d : dims) {
+            if (d < 0) {
+                return -1;
+            }
+            try {
+                n = Math.multiplyExact(n, d);
+            } catch (ArithmeticException e) {
+                return -1;
+            }
+        }
+        return n;
     }
 
     /** The structure of a model file alone (for planning), its batch set to {@code batch}. */
@@ -156,7 +233,12 @@ public final class OnnxImport {
     }
 
     private static Shape declaredInput(OnnxGraph g, Set<String> initializers) {
-        long[] dims = input(g, initializers).dims();
+        OnnxValueInfo in = input(g, initializers);
+        long[] dims = in.dims();
+        if (dims.length < 1 || dims.length > Shape.MAX_RANK) {
+            throw new OnnxImportException(new OnnxNode(g.name(), "Graph", "", List.of(), List.of(), Map.of()),
+                    "input '" + in.name() + "' has rank " + dims.length + "; convkit tensors have rank 1.." + Shape.MAX_RANK);
+        }
         int[] d = new int[dims.length];
         for (int i = 0; i < d.length; i++) {
             d[i] = dims[i] <= 0 ? 1 : (int) Math.min(dims[i], Integer.MAX_VALUE);
@@ -193,12 +275,32 @@ public final class OnnxImport {
         g.nodes().forEach(n -> read.addAll(n.inputs()));
         g.outputs().forEach(o -> read.add(o.name()));
 
+        RuntimeException internal = null;
         for (OnnxNode node : g.nodes()) {
             if (node.inputs().stream().anyMatch(failed::contains)) {
                 failed.addAll(node.outputs());
                 continue;
             }
-            if (fold(node, constants)) {
+            if (node.outputs().isEmpty() || node.outputs().get(0).isEmpty()) {
+                problems.add(node.label() + ": it has no output");
+                continue;
+            }
+            try {
+                if (fold(node, constants)) {
+                    continue;
+                }
+            } catch (OnnxImportException e) {
+                problems.add(e.getMessage());
+                failed.addAll(node.outputs());
+                continue;
+            } catch (org.convkit.ConvkitException | IllegalArgumentException e) {
+                problems.add(node.label() + ": " + e.getMessage());
+                failed.addAll(node.outputs());
+                continue;
+            } catch (RuntimeException e) {
+                problems.add(node.label() + ": internal error of the importer: " + e);
+                internal = internal == null ? e : internal;
+                failed.addAll(node.outputs());
                 continue;
             }
             for (String extra : node.outputs().subList(Math.min(1, node.outputs().size()), node.outputs().size())) {
@@ -220,7 +322,11 @@ public final class OnnxImport {
                 List<String> activations = new ArrayList<>();
                 List<Const> params = new ArrayList<>();
                 for (int k = 0; k < c.arguments().size(); k++) {
-                    String tensor = node.inputs().get(c.arguments().get(k));
+                    int index = c.arguments().get(k);
+                    if (index >= node.inputs().size() || node.inputs().get(index).isEmpty()) {
+                        throw new OnnxImportException(node, "input " + index + " is not given");
+                    }
+                    String tensor = node.inputs().get(index);
                     if (k < c.activationInputs()) {
                         String layer = layerOf.get(tensor);
                         if (layer == null) {
@@ -246,6 +352,13 @@ public final class OnnxImport {
             } catch (OnnxImportException | IllegalArgumentException e) {
                 problems.add(e.getMessage());
                 failed.addAll(node.outputs());
+            } catch (org.convkit.ConvkitException e) {
+                problems.add(node.label() + ": " + e.getMessage());
+                failed.addAll(node.outputs());
+            } catch (RuntimeException e) {
+                problems.add(node.label() + ": internal error of the importer: " + e);
+                internal = internal == null ? e : internal;
+                failed.addAll(node.outputs());
             }
         }
         if (!unsupported.isEmpty() || !problems.isEmpty()) {
@@ -259,7 +372,7 @@ public final class OnnxImport {
             for (String p : problems) {
                 sb.append("\n  ").append(p);
             }
-            throw new OnnxImportException(new OnnxNode(name, "Model", "", List.of(), List.of(), Map.of()), sb.toString());
+            throw new OnnxImportException(modelNode(name), sb.toString(), internal);
         }
         if (g.outputs().size() != 1 || lastLayer == null || !lastLayer.equals(layerOf.get(g.outputs().get(0).name()))) {
             throw new OnnxImportException(new OnnxNode(name, "Model", "", List.of(), List.of(), Map.of()),
@@ -286,11 +399,12 @@ public final class OnnxImport {
                 return true;
             }
             case "ConstantOfShape" -> {
-                long[] dims = constants.containsKey(node.inputs().get(0)) ? constants.get(node.inputs().get(0)).tensor().longs()
-                        : null;
+                long[] dims = !node.inputs().isEmpty() && constants.containsKey(node.inputs().get(0))
+                        ? constants.get(node.inputs().get(0)).tensor().longs() : null;
                 if (dims == null) {
                     throw new OnnxImportException(node, "its shape input must be constant");
                 }
+                requireCount(node, dims);
                 OnnxAttribute v = node.attributes().get("value");
                 OnnxTensor value = v == null ? null : v.asTensor();
                 int type = value == null ? OnnxTensor.FLOAT : value.dataType();
@@ -300,7 +414,8 @@ public final class OnnxImport {
             }
             case "Reshape", "Flatten", "Identity", "Dropout", "Unsqueeze", "Squeeze" -> {
                 Const data = node.inputs().isEmpty() ? null : constants.get(node.inputs().get(0));
-                if (data == null || (node.opType().equals("Reshape") && !constants.containsKey(node.inputs().get(1)))) {
+                if (data == null || (node.opType().equals("Reshape")
+                        && (node.inputs().size() < 2 || !constants.containsKey(node.inputs().get(1))))) {
                     return false;
                 }
                 constants.put(out, reshapedConstant(node, data, constants));
@@ -315,10 +430,7 @@ public final class OnnxImport {
     /** The same values under the dimensions a shape-only node gives them. */
     private static Const reshapedConstant(OnnxNode node, Const data, Map<String, Const> constants) {
         long[] d = data.dims();
-        long count = 1;
-        for (long x : d) {
-            count *= x;
-        }
+        long count = requireCount(node, d);
         long[] dims = switch (node.opType()) {
             case "Reshape" -> {
                 long[] target = constants.get(node.inputs().get(1)).tensor().longs();
@@ -328,20 +440,30 @@ public final class OnnxImport {
                     if (target[i] == 0 && i < d.length) {
                         target[i] = d[i];
                     }
-                    if (target[i] == -1) {
+                    if (target[i] == -1 && infer < 0) {
                         infer = i;
+                    } else if (target[i] < 0) {
+                        throw new OnnxImportException(node, "shape " + java.util.Arrays.toString(target)
+                                + " has a negative entry or more than one -1");
                     } else {
-                        known *= target[i];
+                        known = Math.multiplyExact(known, target[i]);
                     }
                 }
                 if (infer >= 0) {
-                    target[infer] = count / Math.max(known, 1);
+                    if (known == 0 || count % known != 0) {
+                        throw new OnnxImportException(node, "cannot infer the -1 of " + java.util.Arrays.toString(target)
+                                + " for " + count + " elements");
+                    }
+                    target[infer] = count / known;
                 }
                 yield target;
             }
             case "Flatten" -> {
-                int axis = (int) node.intAttr("axis", 1);
-                axis = axis < 0 ? axis + d.length : axis;
+                long a = node.intAttr("axis", 1);
+                if (a < -d.length || a > d.length) {
+                    throw new OnnxImportException(node, "axis " + a + " is outside the rank " + d.length + " of its input");
+                }
+                int axis = (int) (a < 0 ? a + d.length : a);
                 long outer = 1;
                 for (int i = 0; i < axis; i++) {
                     outer *= d[i];
@@ -352,10 +474,27 @@ public final class OnnxImport {
                     + " of a constant is not supported");
             default -> d;
         };
+        if (requireCount(node, dims) != count) {
+            throw new OnnxImportException(node, "its result " + java.util.Arrays.toString(dims) + " does not have the "
+                    + count + " elements of its input " + java.util.Arrays.toString(d));
+        }
         return switch (data) {
             case Given gv -> new Given(gv.value(), dims);
             case Filled f -> new Filled(dims, f.dataType(), f.value());
         };
+    }
+
+    /** The element count of dimensions read from a file; refuses negative ones and more than 2^31 - 1 elements. */
+    private static long requireCount(OnnxNode node, long[] dims) {
+        long n = 1;
+        for (long d : dims) {
+            if (d < 0 || (d > 0 && n > Integer.MAX_VALUE / d)) {
+                throw new OnnxImportException(node, "dimensions " + java.util.Arrays.toString(dims)
+                        + " are negative or hold more than " + Integer.MAX_VALUE + " elements");
+            }
+            n *= d;
+        }
+        return n;
     }
 
     private static OnnxOps.NodeContext context(OnnxNode node, OnnxModel model, Map<String, Const> constants,
@@ -377,11 +516,18 @@ public final class OnnxImport {
                 Const c = constants.get(t);
                 if (c != null) {
                     long[] d = c.dims();
+                    if (d.length > Shape.MAX_RANK) {
+                        throw new OnnxImportException(node, "constant '" + t + "' has rank " + d.length);
+                    }
                     int[] dims = new int[Math.max(1, d.length)];
                     if (d.length == 0) {
                         dims[0] = 1;
                     }
                     for (int k = 0; k < d.length; k++) {
+                        if (d[k] < 1 || d[k] > Integer.MAX_VALUE) {
+                            throw new OnnxImportException(node, "constant '" + t + "' has dimension " + d[k] + " in "
+                                    + java.util.Arrays.toString(d));
+                        }
                         dims[k] = (int) d[k];
                     }
                     return Shape.of(dims);

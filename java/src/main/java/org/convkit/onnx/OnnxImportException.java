@@ -13,4 +13,9 @@ public class OnnxImportException extends ConvkitException {
     public OnnxImportException(OnnxNode node, String reason) {
         super(node.label() + ": " + reason);
     }
+
+    /** The same, with the exception that caused it (null when none). */
+    public OnnxImportException(OnnxNode node, String reason, Throwable cause) {
+        super(node.label() + ": " + reason, cause);
+    }
 }

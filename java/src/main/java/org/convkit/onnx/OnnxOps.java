@@ -173,6 +173,7 @@ public final class OnnxOps {
     private static Converted conv(NodeContext c) {
         OnnxNode n = c.node();
         requireRank(c, 0, 4, "2-D convolution (NCHW input)");
+        requireRank(c, 1, 4, "2-D convolution (a 4-D weight)");
         Shape w = c.shape(1);
         int[] k = pair(n, "kernel_shape", new int[] {w.dim(2), w.dim(3)});
         int[] s = pair(n, "strides", new int[] {1, 1});
@@ -294,6 +295,7 @@ public final class OnnxOps {
     private static Converted convTranspose(NodeContext c) {
         OnnxNode n = c.node();
         requireRank(c, 0, 4, "2-D transposed convolution (NCHW input)");
+        requireRank(c, 1, 4, "2-D transposed convolution (a 4-D weight)");
         Shape w = c.shape(1);
         int group = toInt(n, "group", n.intAttr("group", 1));
         int[] k = pair(n, "kernel_shape", new int[] {w.dim(2), w.dim(3)});

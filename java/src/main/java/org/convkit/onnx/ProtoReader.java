@@ -16,6 +16,7 @@ final class ProtoReader {
 
     private final byte[] buf;
     private final String what;
+    private final int start;
     private int pos;
     private final int end;
     private int lastTag;
@@ -26,9 +27,27 @@ final class ProtoReader {
 
     private ProtoReader(byte[] buf, int start, int end, String what) {
         this.buf = buf;
+        this.start = start;
         this.pos = start;
         this.end = end;
         this.what = what;
+    }
+
+    /** A new reader over the same message, from its first byte (for a second pass). */
+    ProtoReader rewind() {
+        return new ProtoReader(buf, start, end, what);
+    }
+
+    /** Bytes in this message. */
+    int length() {
+        return end - start;
+    }
+
+    /** Bytes of the current length-delimited field's value, which is skipped. */
+    int skipLength() {
+        int len = readLength();
+        pos += len;
+        return len;
     }
 
     boolean hasMore() {
@@ -208,6 +227,10 @@ final class ProtoReader {
 
         int size() {
             return n;
+        }
+
+        void clear() {
+            n = 0;
         }
 
         long get(int i) {

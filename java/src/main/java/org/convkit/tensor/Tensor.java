@@ -7,6 +7,7 @@ import java.util.SplittableRandom;
 
 import org.convkit.memory.Allocation;
 import org.convkit.memory.Allocator;
+import org.convkit.memory.Leaks;
 
 /**
  * A host tensor: NCHW (or any rank), in one off-heap {@link MemorySegment} aligned to
@@ -36,6 +37,7 @@ public final class Tensor implements AutoCloseable {
         this.arena = arena;
         this.segment = segment;
         this.allocation = allocation;
+        Leaks.watch(this, allocation, "host tensor");
     }
 
     /** A zero-filled f32 tensor accounted in {@link Allocator#host()}. */

@@ -15,6 +15,7 @@ import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
 
 import org.convkit.backend.BackendUnavailableException;
+import org.convkit.backend.NativeLibraries;
 
 /**
  * Loads JCuda's driver binding and starts the CUDA driver (cuInit), turning each way this can
@@ -34,7 +35,9 @@ import org.convkit.backend.BackendUnavailableException;
  * which sees the packages of automatic modules (all open) and the class path alike. JCuda then
  * loads it as usual, and the only thing left to fail is the library's own dependency,
  * {@code libcuda.so.1}: the NVIDIA driver. An existing file with other contents (a truncated
- * earlier unpacking, another version) is replaced atomically.
+ * earlier unpacking, another version) is replaced atomically. The folder is convkit's private one
+ * ({@link NativeLibraries}), with {@code java.io.tmpdir} pointed at it while JCuda loads, never the
+ * shared temporary folder, where another user could have left a library of the same name.
  */
 final class JCudaNatives {
     /** Prefix of the reason when the driver library is missing, for callers and tests. */
@@ -72,8 +75,10 @@ final class JCudaNatives {
         unpack(file, unpackedLibrary(file));
         int code;
         try {
-            JCudaDriver.setExceptionsEnabled(false);
-            code = JCudaDriver.cuInit(0);
+            code = NativeLibraries.whileLoading(() -> {
+                JCudaDriver.setExceptionsEnabled(false);
+                return JCudaDriver.cuInit(0);
+            });
         } catch (LinkageError e) {
             return reasonFor(e, file);
         }
@@ -93,9 +98,13 @@ final class JCudaNatives {
         return LibUtils.createLibraryFileName(LibUtils.createPlatformLibraryName("JCudaDriver-" + JCudaVersion.get()));
     }
 
-    /** Where JCuda's loader looks for the unpacked library (and unpacks it itself when it can). */
+    /**
+     * Where JCuda's loader looks for the unpacked library (and unpacks it itself when it can):
+     * {@code java.io.tmpdir}, which {@link NativeLibraries#whileLoading} points at convkit's
+     * private folder while JCuda loads.
+     */
     static Path unpackedLibrary(String file) {
-        return Path.of(System.getProperty("java.io.tmpdir")).resolve(file);
+        return NativeLibraries.privateDir().resolve(file);
     }
 
     /**
@@ -126,8 +135,8 @@ final class JCudaNatives {
             try {
                 Files.write(part, bytes);
                 if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-                    // What JCuda's own unpacking gives under the usual umask, so that other users' JVMs can load it too.
-                    Files.setPosixFilePermissions(part, PosixFilePermissions.fromString("rw-r--r--"));
+                    // The folder is private (NativeLibraries); the file is too.
+                    Files.setPosixFilePermissions(part, PosixFilePermissions.fromString("rwx------"));
                 }
                 Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } finally {

@@ -80,6 +80,9 @@ public final class ClDevice extends AbstractDevice {
     /** Each cached program's inlined source and options, for {@link ClTrace}. */
     private final Map<cl_program, String[]> sources = new ConcurrentHashMap<>();
     private final AtomicInteger builds = new AtomicInteger();
+    /** OpenCL objects this device holds now: buffers (and sub-buffers) and kernel objects. */
+    private final AtomicInteger openBuffers = new AtomicInteger();
+    private final AtomicInteger openKernels = new AtomicInteger();
 
     ClDevice(DeviceInfo info, cl_platform_id platform, cl_device_id device) {
         super(info);
@@ -149,6 +152,14 @@ public final class ClDevice extends AbstractDevice {
         return conv2dTuning;
     }
 
+    /**
+     * The OpenCL objects this device holds now, by kind ({@code buffers} with sub-buffers,
+     * {@code kernels}, {@code programs}): a soak run checks that they stay flat.
+     */
+    public Map<String, Integer> openObjects() {
+        return Map.of("buffers", openBuffers.get(), "kernels", openKernels.get(), "programs", programs.size());
+    }
+
     /** Programs compiled so far on this device (each source and option set once). */
     public int programBuilds() {
         return builds.get();
@@ -160,6 +171,7 @@ public final class ClDevice extends AbstractDevice {
         cl_mem mem = CL.clCreateBuffer(context, CL_MEM_READ_WRITE, allocation.bytes(), null, err);
         Cl.checkAllocation(err[0], name(), "clCreateBuffer", allocation.bytes(), allocation.owner(),
                 allocator().tree() + allocation.allocator().context());
+        openBuffers.incrementAndGet();
         return new ClBuffer(this, allocation, mem);
     }
 
@@ -175,6 +187,7 @@ public final class ClDevice extends AbstractDevice {
         cl_mem sub = CL.clCreateSubBuffer(mem(parent), CL.CL_MEM_READ_WRITE, CL.CL_BUFFER_CREATE_TYPE_REGION,
                 new cl_buffer_region(offset, bytes), err);
         Cl.check(err[0], name(), "clCreateSubBuffer", owner + ", " + bytes + " B at offset " + offset + " of " + parent.owner());
+        openBuffers.incrementAndGet();
         return new ClBuffer(this, bytes, owner, sub);
     }
 
@@ -261,6 +274,7 @@ public final class ClDevice extends AbstractDevice {
         int[] err = new int[1];
         cl_kernel k = CL.clCreateKernel(program, entry, err);
         Cl.check(err[0], name(), "clCreateKernel", entry);
+        openKernels.incrementAndGet();
         String[] origin = sources.get(program);
         if (origin != null) {
             ClTrace.created(k, origin[0], origin[1], entry);
@@ -325,6 +339,11 @@ public final class ClDevice extends AbstractDevice {
                 "local argument " + index + " of " + bytes + " B");
     }
 
+    /** Counts a kernel object released by its {@link ClKernel}. */
+    void kernelReleased() {
+        openKernels.decrementAndGet();
+    }
+
     /** Local memory per work-group, in bytes. */
     public long localMemoryBytes() {
         return Cl.deviceLong(device, CL.CL_DEVICE_LOCAL_MEM_SIZE);
@@ -371,6 +390,7 @@ public final class ClDevice extends AbstractDevice {
         @Override
         protected void free() {
             CL.clReleaseMemObject(mem);
+            ((ClDevice) device()).openBuffers.decrementAndGet();
         }
     }
 }

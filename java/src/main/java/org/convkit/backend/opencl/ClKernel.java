@@ -66,6 +66,7 @@ abstract class ClKernel extends Kernel {
         for (cl_kernel k : kernels) {
             ClTrace.released(k);
             CL.clReleaseKernel(k);
+            cl.kernelReleased();
         }
         kernels.clear();
     }

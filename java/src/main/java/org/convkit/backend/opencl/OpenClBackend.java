@@ -21,7 +21,9 @@ import org.convkit.backend.Backend;
 import org.convkit.backend.BackendUnavailableException;
 import org.convkit.backend.Device;
 import org.convkit.backend.DeviceInfo;
+import org.convkit.backend.NativeLibraries;
 import org.jocl.CL;
+import org.jocl.LibUtils;
 import org.jocl.cl_device_id;
 import org.jocl.cl_platform_id;
 
@@ -64,8 +66,11 @@ public final class OpenClBackend implements Backend {
         int err;
         try {
             SignalGuard.capture(); // the JVM's signal handlers, before the driver's compiler can replace them
-            CL.setExceptionsEnabled(false);
-            err = CL.clGetPlatformIDs(0, null, count);
+            err = NativeLibraries.whileLoading(() -> {
+                unpackJocl();
+                CL.setExceptionsEnabled(false);
+                return CL.clGetPlatformIDs(0, null, count);
+            });
         } catch (LinkageError e) {
             throw new BackendUnavailableException("the JOCL native library could not be loaded (is an OpenCL ICD loader, "
                     + "libOpenCL.so.1, installed?): " + e.getMessage(), e);
@@ -103,6 +108,23 @@ public final class OpenClBackend implements Backend {
             throw new BackendUnavailableException("OpenCL platforms found (" + platforms.length + ") but no devices");
         }
         return List.copyOf(out);
+    }
+
+    /**
+     * Writes JOCL's JNI library into convkit's private folder (see {@link NativeLibraries}), under
+     * the name JOCL's loader gives it; its version is the jocl module's (the jar's).
+     */
+    private static void unpackJocl() {
+        String version = CL.class.getModule().getDescriptor() != null
+                ? CL.class.getModule().getDescriptor().rawVersion().orElse(null) : null;
+        if (version == null) {
+            version = CL.class.getPackage().getImplementationVersion();
+        }
+        if (version == null) {
+            return;
+        }
+        String file = LibUtils.createLibraryFileName(LibUtils.createPlatformLibraryName("JOCL_" + version.replace('.', '_')));
+        NativeLibraries.unpack(LibUtils.class.getClassLoader(), "lib/" + file, file);
     }
 
     /** "OpenCL 3.0 PoCL HSTR: ..." becomes "OpenCL 3.0". */

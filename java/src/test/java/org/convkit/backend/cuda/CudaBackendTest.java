@@ -80,7 +80,8 @@ class CudaBackendTest {
                 location(org.jocl.CL.class), jarOf("lib/" + JCudaNatives.libraryFileName()));
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=org.convkit,jocl,jcuda", "--add-modules", "jdk.incubator.vector",
-                "-Djava.io.tmpdir=" + tmp, "-p", String.join(java.io.File.pathSeparator, modulePath),
+                "-Djava.io.tmpdir=" + tmp, "-Dconvkit.native.dir=" + tmp.resolve("native"),
+                "-p", String.join(java.io.File.pathSeparator, modulePath),
                 "-m", "org.convkit/org.convkit.cli.Main", "devices"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out;
@@ -90,7 +91,9 @@ class CudaBackendTest {
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "convkit devices did not finish:\n" + out);
         assertFalse(out.contains("No resource found") || out.contains("jcuda-natives"),
                 "JCuda's own library was not found on the module path:\n" + out);
-        assertTrue(Files.isRegularFile(tmp.resolve(JCudaNatives.libraryFileName())), "unpacked where JCuda looks:\n" + out);
+        assertTrue(Files.isRegularFile(tmp.resolve("native").resolve(JCudaNatives.libraryFileName())),
+                "unpacked in convkit's private folder, where JCuda looks while it loads:\n" + out);
+        assertFalse(Files.exists(tmp.resolve(JCudaNatives.libraryFileName())), "nothing in the shared temp folder");
         if (driverLoadable()) {
             assertTrue(out.contains("cuda:0") || out.contains("cuda: no CUDA device"), out);
         } else {
