@@ -103,8 +103,8 @@ final class ConvkitPeer implements Peer {
     @Override
     public String detail() {
         DeviceInfo i = device.info();
-        return "convkit " + i.model() + ", " + i.computeUnits() + " compute units" + (session != null ? ", planned session (input upload, output download)"
-                : ", kernel on device buffers");
+        return "convkit on " + i.model() + ", " + i.computeUnits() + " compute units; a single layer is its kernel on "
+                + "device buffers, a network a planned session (input uploaded, output downloaded)";
     }
 
     @Override

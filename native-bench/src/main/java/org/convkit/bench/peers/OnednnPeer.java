@@ -193,7 +193,9 @@ final class OnednnPeer implements Peer {
 
     @Override
     public String detail() {
-        return "oneDNN " + impls.replaceFirst(" ", " (") + "), OMP_NUM_THREADS=" + threads
+        String[] f = impls.split(" ", 2);
+        String kernels = f.length < 2 ? "" : String.join(", ", java.util.Arrays.stream(f[1].split(",")).distinct().toList());
+        return "oneDNN " + f[0] + " (" + kernels + "), OMP_NUM_THREADS=" + threads
                 + ", NCHW in and out, activation reorders timed";
     }
 
