@@ -87,10 +87,6 @@ public final class PeersSuite {
             return new Options(devices, Workloads.ids().stream().filter(id -> !id.startsWith("W2_")).toList(), 2, 3, 2, 3,
                     300, 1000);
         }
-
-        public Options withWorkloads(List<String> ids) {
-            return new Options(devices, ids, threads, rounds, warmup, maxPerRound, budgetMs, longMs);
-        }
     }
 
     /**
