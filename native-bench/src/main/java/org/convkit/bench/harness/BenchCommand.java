@@ -23,12 +23,15 @@ import org.convkit.memory.Json;
  * <pre>
  * ./convkit bench [--suite default|peaks|binding|ops|models] [--device D,...] [--quick]
  *                 [--json FILE] [--compare FILE] [--report FILE|none]
+ * ./convkit bench --suite peers [--device D,...] [--workload ID,...] [--quick] [--json FILE] [--compare FILE]
+ *                 [--rounds N] [--warmup N] [--budget-ms MS] [--threads N]
  * </pre>
  *
  * The default suite is peaks + binding overhead + single ops + whole models on every device
  * found; results go to {@code --json} (default {@code hardware/results.json}) and the report to
  * {@code --report} (default {@code hardware.md}, charts beside it in {@code hardware/}).
- * {@code --compare} prints the ratio of every workload to an earlier JSON.
+ * {@code --compare} prints the ratio of every workload to an earlier JSON. The {@code peers} suite
+ * ({@link PeersSuite}) compares convkit with ONNX Runtime and oneDNN on issue 5's workloads.
  */
 public final class BenchCommand {
     static final String USAGE = """
@@ -41,7 +44,23 @@ public final class BenchCommand {
               --json     raw results (default hardware/results.json)
               --compare  an earlier results JSON: prints now / before for every workload and device
               --report   the report to write (default hardware.md for the full default suite; none to skip);
-                         charts go to hardware/ beside it""";
+                         charts go to hardware/ beside it
+
+           ./convkit bench --suite peers [--device D,...] [--workload ID,...] [--quick] [--json FILE] [--compare FILE]
+                                         [--rounds N] [--warmup N] [--budget-ms MS] [--threads N]
+
+              issue 5's workloads on convkit (cpu, opencl:0, cuda:0 when present) and on ONNX Runtime and
+              oneDNN (CPU libraries; same weights and input, NCHW in and out), side by side, with convkit
+              cpu's speedup over each and every output's difference from convkit cpu's (about 5 minutes)
+              --device     engines: cpu, opencl:N, cuda:N, onnxruntime, onednn (default: all of them; cpu always runs)
+              --workload   workload ids (default: all, W1_seed_b1_net ... W5b_lrn5_96_55)
+              --quick      fewer and shorter rounds (--rounds 3, --budget-ms 300, at most 3 runs a round)
+              --json       the records (default hardware/peers.json)
+              --rounds     rounds in which the engines take turns (default 5)
+              --warmup     untimed runs before them, the first included (default 2)
+              --budget-ms  time each engine aims to spend on a workload's rounds (default 2000); a single run
+                           longer than that is its only sample
+              --threads    CPU threads of convkit cpu, ONNX Runtime and oneDNN (default 2)""";
 
     private BenchCommand() {
     }
@@ -72,6 +91,10 @@ public final class BenchCommand {
                 return 2;
             }
         }
+        String suite = o.getOrDefault("suite", "default");
+        if (suite.equals("peers")) {
+            return PeersCommand.run(o, out, err);
+        }
         for (String k : o.keySet()) {
             if (!List.of("suite", "device", "quick", "json", "compare", "report").contains(k)) {
                 err.println("convkit bench: unknown option --" + k
@@ -79,9 +102,8 @@ public final class BenchCommand {
                 return 2;
             }
         }
-        String suite = o.getOrDefault("suite", "default");
         if (!List.of("default", "peaks", "binding", "ops", "models").contains(suite)) {
-            err.println("convkit bench: --suite must be default, peaks, binding, ops or models");
+            err.println("convkit bench: --suite must be default, peaks, binding, ops, models or peers");
             return 2;
         }
         boolean quick = o.containsKey("quick");
