@@ -1,6 +1,11 @@
 package org.convkit.bench.harness;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -84,9 +89,18 @@ final class PeersCommand {
         err.println();
         double minutes = (System.nanoTime() - t0) / 6e10;
         PeersSuite.writeJson(json, records);
-        out.printf(Locale.ROOT, "convkit bench --suite peers: %d workloads x %d engines in %.1f min on %s, %d threads each;"
+        // The tables go to the terminal and beside the JSON (peers.txt), where hardware.md's report picks them up.
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        PrintStream both = new PrintStream(text, true, StandardCharsets.UTF_8);
+        both.printf(Locale.ROOT, "convkit bench --suite peers: %d workloads x %d engines in %.1f min on %s, %d threads each;"
                 + " records in %s%n", total, devices.size(), minutes, LocalDate.now(), opts.threads(), json);
-        PeersSuite.print(out, devices, records);
+        PeersSuite.print(both, devices, records);
+        out.print(text.toString(StandardCharsets.UTF_8));
+        try {
+            Files.writeString(PeersSuite.textBeside(json), text.toString(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         if (o.containsKey("compare")) {
             List<Result> now = new ArrayList<>();
             for (PeersSuite.Record r : records) {

@@ -346,6 +346,14 @@ public final class PeersSuite {
     }
 
     /** Writes {@link #json} to {@code file}, creating its folder. */
+    /** Where the printed tables of a run are kept beside its JSON: {@code peers.json} gives {@code peers.txt}. */
+    static Path textBeside(Path json) {
+        String name = json.getFileName().toString();
+        String base = name.endsWith(".json") ? name.substring(0, name.length() - 5) : name;
+        Path dir = json.toAbsolutePath().getParent();
+        return dir.resolve(base + ".txt");
+    }
+
     static void writeJson(Path file, List<Record> records) {
         try {
             Path parent = file.toAbsolutePath().getParent();

@@ -49,11 +49,30 @@ final class Report {
             binding(md, binding);
             ops(md, charts, devices, peaks, results);
             models(md, charts, results);
+            peers(md, report.toAbsolutePath().getParent().resolve("hardware").resolve("peers.txt"));
             noise(md, results);
             Files.writeString(report, md.toString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * convkit's CPU and OpenCL devices beside ONNX Runtime and oneDNN: the tables of the latest
+     * {@code ./convkit bench --suite peers} run (its own command: the peers take minutes more).
+     */
+    private static void peers(StringBuilder md, Path text) throws IOException {
+        md.append("## Against established CPU libraries\n\n");
+        if (!Files.exists(text)) {
+            md.append("Not measured yet: `./convkit bench --suite peers` writes `hardware/peers.json` and `peers.txt`, which the "
+                    + "next report includes.\n\n");
+            return;
+        }
+        md.append(String.format(Locale.ROOT, "From the latest `./convkit bench --suite peers` (`hardware/peers.json`, written %s; "
+                + "the peers suite is a command of its own as it takes several minutes more). Speedups are convkit cpu's "
+                + "over each peer, from rounds in which the engines took turns.%n%n",
+                Files.getLastModifiedTime(text).toInstant().toString().substring(0, 10)));
+        md.append("```\n").append(Files.readString(text).strip()).append("\n```\n\n");
     }
 
     private static void machine(StringBuilder md, List<String> devices) {
