@@ -141,9 +141,9 @@ public final class BenchCommand {
         long t0 = System.nanoTime();
         List<Peaks> peaks = doPeaks || doOps || doModels ? h.measurePeaks(quick ? 3 : 5) : List.of();
         List<BindingOverhead.Result> binding = doBinding && !clDevices.isEmpty()
-                ? Binding.run(clDevices, quick ? 2 : 3, quick ? 10 : 30, progress::step) : List.of();
-        List<Result> opResults = doOps ? h.ops(ops, quick ? 2 : 3, quick ? 3 : 5) : List.of();
-        List<Result> modelResults = doModels ? h.models(models, quick ? 3 : 10) : List.of();
+                ? Binding.run(clDevices, quick ? 2 : 5, quick ? 10 : 30, progress::step) : List.of();
+        List<Result> opResults = doOps ? h.ops(ops, quick ? 2 : 5, quick ? 3 : 6) : List.of();
+        List<Result> modelResults = doModels ? h.models(models, quick ? 3 : 20) : List.of();
         progress.done();
         double minutes = (System.nanoTime() - t0) / 6e10;
 
