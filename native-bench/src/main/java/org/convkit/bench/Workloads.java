@@ -16,8 +16,8 @@ import org.convkit.tensor.DType;
 import org.convkit.tensor.Shape;
 
 /**
- * The workloads of issue 5 (speed), by the ids its table of established CPU libraries uses, so
- * that every benchmark measuring them (the {@code peers} suite of {@code ./convkit bench},
+ * The speed workloads compared with established CPU libraries (seed networks, ResNet-50 and
+ * Xception layers, pooling, LRN), by id, so that every benchmark measuring them (the {@code peers} suite of {@code ./convkit bench},
  * {@code PeersBench}, and op benchmarks such as {@code Conv2dBench}) runs the same shapes.
  *
  * <p>Single layers run at batch 1 without bias; the seed network (seed.md section 2: three 3x3

@@ -31,7 +31,7 @@ import org.convkit.memory.Json;
  * found; results go to {@code --json} (default {@code hardware/results.json}) and the report to
  * {@code --report} (default {@code hardware.md}, charts beside it in {@code hardware/}).
  * {@code --compare} prints the ratio of every workload to an earlier JSON. The {@code peers} suite
- * ({@link PeersSuite}) compares convkit with ONNX Runtime and oneDNN on issue 5's workloads.
+ * ({@link PeersSuite}) compares convkit with ONNX Runtime and oneDNN on the benchmark workloads ({@link org.convkit.bench.Workloads}).
  */
 public final class BenchCommand {
     static final String USAGE = """
@@ -49,7 +49,7 @@ public final class BenchCommand {
            ./convkit bench --suite peers [--device D,...] [--workload ID,...] [--quick] [--json FILE] [--compare FILE]
                                          [--rounds N] [--warmup N] [--budget-ms MS] [--threads N]
 
-              issue 5's workloads on convkit (cpu, opencl:0, cuda:0 when present) and on ONNX Runtime and
+              the benchmark workloads on convkit (cpu, opencl:0, cuda:0 when present) and on ONNX Runtime and
               oneDNN (CPU libraries; same weights and input, NCHW in and out), side by side, with convkit
               cpu's speedup over each and every output's difference from convkit cpu's (about 5 minutes)
               --device     engines: cpu, opencl:N, cuda:N, onnxruntime, onednn (default: all of them; cpu always runs)

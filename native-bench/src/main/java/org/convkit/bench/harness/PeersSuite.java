@@ -23,7 +23,7 @@ import org.convkit.tensor.DType;
 import org.convkit.tensor.Tensor;
 
 /**
- * The {@code peers} suite: issue 5's workloads ({@link Workloads}) on convkit's devices and on
+ * The {@code peers} suite: the benchmark workloads ({@link Workloads}) on convkit's devices and on
  * established CPU libraries (ONNX Runtime, oneDNN), same weights, same input, NCHW in and out,
  * in one run, with convkit's CPU time compared to each peer's.
  *
