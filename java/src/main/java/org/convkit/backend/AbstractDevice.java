@@ -232,6 +232,13 @@ public abstract class AbstractDevice implements Device {
      * Counts an operation (transfer or launch) for fault injection and refuses it once the device
      * is lost. Called before every native operation.
      */
+    /** {@link #beforeOperation} for a launch: nothing to do, and no description made, while no fault is armed. */
+    final void beforeLaunch(Kernel kernel) {
+        if (faults != null || lostAt != null) {
+            beforeOperation("launch", kernel.describe());
+        }
+    }
+
     final void beforeOperation(String call, String what) {
         FaultInjection f = faults;
         if (lostAt == null && f != null && f.hit(FaultInjection.Point.OPERATION)) {

@@ -2,9 +2,7 @@ package org.convkit.backend;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Set;
 
 import org.convkit.ops.Op;
 import org.convkit.tensor.DType;
@@ -21,6 +19,8 @@ public abstract class Kernel implements AutoCloseable {
     private final List<Shape> inputShapes;
     private final List<Shape> argumentShapes;
     private final Shape outputShape;
+    /** {@link #describe()}, made on first use: formatting it on every launch cost microseconds. */
+    private String description;
 
     protected Kernel(AbstractDevice device, Op op, List<Shape> inputShapes) {
         this.device = device;
@@ -56,7 +56,12 @@ public abstract class Kernel implements AutoCloseable {
 
     /** The case this kernel computes, e.g. {@code conv2d(n=1,c=3,...)}. */
     public final String describe() {
-        return op.describe(inputShapes);
+        String d = description;
+        if (d == null) {
+            d = op.describe(inputShapes);
+            description = d;
+        }
+        return d;
     }
 
     /**
@@ -79,45 +84,68 @@ public abstract class Kernel implements AutoCloseable {
      * argument; {@code workspace} holds at least {@link #workspaceBytes()} (null when that is 0).
      */
     public final void run(List<DeviceBuffer> args, DeviceBuffer output, DeviceBuffer workspace) {
-        String where = device.name() + " " + describe();
+        // The checks build no string unless one fails: this runs before every launch.
         if (args.size() != argumentShapes.size()) {
-            throw new IllegalArgumentException(where + ": expected " + argumentShapes.size() + " argument buffers "
+            throw new IllegalArgumentException(where() + ": expected " + argumentShapes.size() + " argument buffers "
                     + argumentShapes + ", got " + args.size());
         }
-        Set<DeviceBuffer> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         for (int i = 0; i < args.size(); i++) {
             DeviceBuffer b = args.get(i);
-            device.checkBuffer(where + " argument " + i, b);
+            if (!usable(b)) {
+                device.checkBuffer(where() + " argument " + i, b);
+            }
             long need = argumentShapes.get(i).byteSize(DType.F32);
             if (b.bytes() < need) {
-                throw new IllegalArgumentException(where + ": argument " + i + " of shape " + argumentShapes.get(i)
+                throw new IllegalArgumentException(where() + ": argument " + i + " of shape " + argumentShapes.get(i)
                         + " needs " + need + " B, buffer " + b.owner() + " has " + b.bytes() + " B");
             }
-            seen.add(b);
         }
-        device.checkBuffer(where + " output", output);
+        if (!usable(output)) {
+            device.checkBuffer(where() + " output", output);
+        }
         long need = outputShape.byteSize(DType.F32);
         if (output.bytes() < need) {
-            throw new IllegalArgumentException(where + ": output of shape " + outputShape + " needs " + need
+            throw new IllegalArgumentException(where() + ": output of shape " + outputShape + " needs " + need
                     + " B, buffer " + output.owner() + " has " + output.bytes() + " B");
         }
-        if (seen.contains(output)) {
-            throw new IllegalArgumentException(where + ": output buffer " + output.owner() + " is also an argument");
+        if (isAmong(output, args)) {
+            throw new IllegalArgumentException(where() + ": output buffer " + output.owner() + " is also an argument");
         }
         long scratch = workspaceBytes();
         if (scratch > 0) {
-            device.checkBuffer(where + " workspace", workspace);
-            if (workspace.bytes() < scratch || seen.contains(workspace) || workspace == output) {
-                throw new IllegalArgumentException(where + ": workspace needs " + scratch + " B of its own, buffer "
+            if (!usable(workspace)) {
+                device.checkBuffer(where() + " workspace", workspace);
+            }
+            if (workspace.bytes() < scratch || isAmong(workspace, args) || workspace == output) {
+                throw new IllegalArgumentException(where() + ": workspace needs " + scratch + " B of its own, buffer "
                         + workspace.owner() + " has " + workspace.bytes() + " B");
             }
         }
-        device.beforeOperation("launch", describe());
+        device.beforeLaunch(this);
         output.markWritten();
         if (scratch > 0) {
             workspace.markWritten();
         }
         launch(args, output, scratch > 0 ? workspace : null);
+    }
+
+    private String where() {
+        return device.name() + " " + describe();
+    }
+
+    /** What {@link AbstractDevice#checkBuffer} accepts, without building its message. */
+    private boolean usable(DeviceBuffer b) {
+        return b != null && !b.isClosed() && b.device() == device;
+    }
+
+    /** Identity search: a kernel has a handful of arguments, so no set is built. */
+    private static boolean isAmong(DeviceBuffer b, List<DeviceBuffer> args) {
+        for (int i = 0; i < args.size(); i++) {
+            if (args.get(i) == b) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Queues the work; arguments are already checked; {@code workspace} is null when none is needed. */
