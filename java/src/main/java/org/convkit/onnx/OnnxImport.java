@@ -446,7 +446,12 @@ public final class OnnxImport {
                         throw new OnnxImportException(node, "shape " + java.util.Arrays.toString(target)
                                 + " has a negative entry or more than one -1");
                     } else {
-                        known = Math.multiplyExact(known, target[i]);
+                        try {
+                            known = Math.multiplyExact(known, target[i]);
+                        } catch (ArithmeticException e) {
+                            throw new OnnxImportException(node, "shape " + java.util.Arrays.toString(target)
+                                    + " has more elements than a long counts");
+                        }
                     }
                 }
                 if (infer >= 0) {
