@@ -2,6 +2,7 @@ package org.convkit.backend.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 
@@ -10,7 +11,7 @@ import org.convkit.ops.Pool2d;
 import org.convkit.tensor.Shape;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -39,8 +40,9 @@ final class CpuPool2d extends CpuKernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    /** Even lanes of two vectors (indices past the first select from the second). */
-    private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> 2 * i);
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /** Even lanes of two vectors, as indices for selectFrom (past the first vector: the second). */
+    private static final FloatVector EVEN = FloatVector.zero(S).addIndex(2);
 
     private final Pool2d.Geometry g;
     private final boolean direct;
@@ -49,16 +51,15 @@ final class CpuPool2d extends CpuKernel {
     private final int[] rowLo;
     private final int[] rowHi;
     private final int[] rowCount;
-    /** Per output column: first and past-last kernel column inside the input, divisor factor. */
-    private final int[] colLo;
-    private final int[] colHi;
+    /** Per output column: divisor factor. */
     private final int[] colCount;
     /** Per kernel column s: the output columns [spanLo, spanHi) whose tap s lies inside the input. */
     private final int[] spanLo;
     private final int[] spanHi;
-    /** Output columns [cLo, cHi) read only columns inside the input: the row pass's vector range. */
-    private final int cLo;
-    private final int cHi;
+    /** Floats of the padded column-pass row: the row pass reads whole vectors of taps without bounds tests. */
+    private final int wp;
+    /** The image's columns in whole vectors. */
+    private final int wv;
     /** Pitch of the row pass's partial rows: OW in whole vectors. */
     private final int owv;
     /** The column divisor factors as floats, whole vectors (1 past OW). */
@@ -67,9 +68,9 @@ final class CpuPool2d extends CpuKernel {
     private final int[] strideMap;
     private final int rowsPerItem;
     private final int inRows;
-    /** Per thread: the input rows of one band, their partial rows, and the band's outputs. */
+    /** Per thread: the input rows of one band, the padded column-pass row, and the band's outputs. */
     private final ThreadLocal<float[]> rows;
-    private final ThreadLocal<float[]> partials;
+    private final ThreadLocal<float[]> padded;
     private final ThreadLocal<float[]> outRows;
 
     CpuPool2d(CpuDevice device, Pool2d pool, Shape input) {
@@ -85,10 +86,9 @@ final class CpuPool2d extends CpuKernel {
         rowHi = new int[g.oh()];
         rowCount = new int[g.oh()];
         tabulate(g.oh(), g.sh(), g.padTop(), g.padBottom(), g.kh(), g.dh(), g.h(), rowLo, rowHi, rowCount);
-        colLo = new int[g.ow()];
-        colHi = new int[g.ow()];
         colCount = new int[g.ow()];
-        tabulate(g.ow(), g.sw(), g.padLeft(), g.padRight(), g.kw(), g.dw(), g.w(), colLo, colHi, colCount);
+        tabulate(g.ow(), g.sw(), g.padLeft(), g.padRight(), g.kw(), g.dw(), g.w(), new int[g.ow()], new int[g.ow()],
+                colCount);
         spanLo = new int[g.kw()];
         spanHi = new int[g.kw()];
         for (int t = 0; t < g.kw(); t++) {
@@ -96,10 +96,11 @@ final class CpuPool2d extends CpuKernel {
             spanLo[t] = (int) Math.min(g.ow(), offset >= 0 ? 0 : Math.ceilDiv(-offset, g.sw()));
             spanHi[t] = (int) Math.max(spanLo[t], Math.min(g.ow(), Math.floorDiv(g.w() - 1 - offset, g.sw()) + 1));
         }
-        cLo = (int) Math.min(g.ow(), Math.ceilDiv((long) g.padLeft(), g.sw()));
-        long lastStart = (long) g.w() - 1 - (long) (g.kw() - 1) * g.dw() + g.padLeft();
-        cHi = (int) Math.max(cLo, Math.min(g.ow(), lastStart < 0 ? 0 : lastStart / g.sw() + 1));
         owv = Math.ceilDiv(g.ow(), L) * L;
+        // The row pass reads padded columns up to (owv - 1) * sw + (kw - 1) * dw, and a stride-2 load one more.
+        long reach = (long) (owv - 1) * g.sw() + (long) (g.kw() - 1) * g.dw() + 2;
+        wv = Math.ceilDiv(g.w(), L) * L;
+        long pitch = Math.max((long) g.padLeft() + wv, reach);
         colDivisor = new float[owv];
         Arrays.fill(colDivisor, 1f);
         for (int c = 0; c < g.ow(); c++) {
@@ -112,16 +113,22 @@ final class CpuPool2d extends CpuKernel {
         this.rowsPerItem = rowsPerBand((long) g.n() * g.c(), g.oh());
         // Input rows one band can read: (rowsPerItem - 1) strides plus one dilated window.
         this.inRows = (int) Math.min(g.h(), (long) (rowsPerItem - 1) * g.sh() + (long) (g.kh() - 1) * g.dh() + 1);
-        // Slack: a stride-2 vector reads one float past its last even lane.
-        long inSize = (long) inRows * g.w() + 2L * L;
-        long partialSize = (long) inRows * owv;
+        // Slack: the column pass reads the last row in whole vectors.
+        long inSize = (long) inRows * g.w() + L;
         long outSize = (long) rowsPerItem * g.ow() + owv;
-        if (inSize > Integer.MAX_VALUE || outSize > Integer.MAX_VALUE || partialSize > Integer.MAX_VALUE) {
+        if (inSize > Integer.MAX_VALUE || outSize > Integer.MAX_VALUE || pitch > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("cpu " + describe() + ": a band of " + rowsPerItem + " output rows needs "
                     + inSize + " input elements, more than a Java array holds");
         }
         this.rows = ThreadLocal.withInitial(() -> new float[(int) inSize]);
-        this.partials = ThreadLocal.withInitial(() -> new float[direct ? 0 : (int) partialSize]);
+        this.wp = (int) pitch;
+        // The pads are written once, here: a band overwrites only the image's columns.
+        float padValue = max ? Float.NEGATIVE_INFINITY : 0f;
+        this.padded = ThreadLocal.withInitial(() -> {
+            float[] a = new float[direct ? 0 : (int) pitch];
+            Arrays.fill(a, padValue);
+            return a;
+        });
         this.outRows = ThreadLocal.withInitial(() -> new float[(int) outSize]);
     }
 
@@ -170,84 +177,77 @@ final class CpuPool2d extends CpuKernel {
         return first;
     }
 
-    /** The vectorised path: the row pass over the band's input rows, then the column pass. */
+    /** The vectorised path: per output row, the column pass into the padded row, then the row pass. */
     private void band(MemorySegment x, MemorySegment y, long plane, int oh0, int oh1) {
         final int ow = g.ow();
-        float[] in = rows.get();
-        float[] part = partials.get();
+        final int w = g.w();
+        final int padLeft = g.padLeft();
+        float[] row = padded.get();
         float[] out = outRows.get();
-        int first = loadRows(x, plane, oh0, oh1, in);
-        int last = Math.min(g.h(), (oh1 - 1) * g.sh() - g.padTop() + (g.kh() - 1) * g.dh() + 1);
-        for (int i = 0; i < last - first; i++) {
-            rowPass(in, i * g.w(), part, i * owv);
-        }
+        final long planeAt = plane * g.h() * w * Float.BYTES;
+        final long pStep = (long) g.dh() * w * Float.BYTES;
+        final int whole = w / L * L;
         for (int oh = oh0; oh < oh1; oh++) {
-            int o0 = (oh - oh0) * ow;
-            int p0 = (oh * g.sh() - g.padTop() - first + rowLo[oh] * g.dh()) * owv;
-            int pStep = g.dh() * owv;
+            long p0 = planeAt + (long) (oh * g.sh() - g.padTop() + rowLo[oh] * g.dh()) * w * Float.BYTES;
             int taps = rowHi[oh] - rowLo[oh];
-            float rowDivisor = rowCount[oh];
-            // Whole vectors: the lanes past OW land on the next row's start, written after, or in the slack.
-            for (int c = 0; c < ow; c += L) {
-                FloatVector acc = FloatVector.fromArray(S, part, p0 + c);
-                for (int r = 1, p = p0 + pStep + c; r < taps; r++, p += pStep) {
-                    FloatVector v = FloatVector.fromArray(S, part, p);
-                    acc = max ? acc.max(v) : acc.add(v);
-                }
-                if (!max) {
-                    acc = acc.div(FloatVector.fromArray(S, colDivisor, c).mul(rowDivisor));
-                }
-                acc.intoArray(out, o0 + c);
+            for (int j = 0; j < whole; j += L) {
+                columns(x, p0 + (long) j * Float.BYTES, pStep, taps, null).intoArray(row, padLeft + j);
             }
+            if (whole < w) {
+                // The last columns, masked: a whole vector could run past the end of the input.
+                VectorMask<Float> m = S.indexInRange(whole, w);
+                columns(x, p0 + (long) whole * Float.BYTES, pStep, taps, m).intoArray(row, padLeft + whole, m);
+            }
+            rowPass(row, out, (oh - oh0) * ow, rowCount[oh]);
         }
         MemorySegment.copy(out, 0, y, F, (plane * g.oh() + oh0) * ow * Float.BYTES, (oh1 - oh0) * ow);
     }
 
-    /** Reduces the input row at {@code in[src]} over the kernel's columns into {@code part[dst]}, OW results. */
-    private void rowPass(float[] in, int src, float[] part, int dst) {
+    /** The column pass: reduces {@code taps} rows {@code pStep} bytes apart at byte {@code at}, 16 columns (or those of {@code m}). */
+    private FloatVector columns(MemorySegment x, long at, long pStep, int taps, VectorMask<Float> m) {
+        FloatVector acc = load(x, at, m);
+        for (int r = 1; r < taps; r++) {
+            at += pStep;
+            FloatVector v = load(x, at, m);
+            acc = max ? acc.max(v) : acc.add(v);
+        }
+        return acc;
+    }
+
+    private static FloatVector load(MemorySegment x, long at, VectorMask<Float> m) {
+        return m == null ? FloatVector.fromMemorySegment(S, x, at, ORDER) : FloatVector.fromMemorySegment(S, x, at, ORDER, m);
+    }
+
+    /**
+     * Reduces the padded row over the kernel's columns into {@code out[o0]}: OW results, and up to
+     * the next whole vector lanes that land on the next output row's start (written after) or in
+     * the slack. Averages are divided by their tap count here.
+     */
+    private void rowPass(float[] row, float[] out, int o0, float rowDivisor) {
         final int sw = g.sw();
         final int dw = g.dw();
         final int kw = g.kw();
-        final int base = src - g.padLeft();
-        int vecEnd = cLo;
-        if (cHi - cLo >= L) {
-            for (int c = cLo; c < cHi; c += L) {
-                // The last vector overlaps the one before: same results, no scalar tail.
-                int cc = Math.min(c, cHi - L);
-                int at = base + cc * sw;
-                FloatVector acc = tap(in, at);
-                for (int t = 1; t < kw; t++) {
-                    FloatVector v = tap(in, at + t * dw);
-                    acc = max ? acc.max(v) : acc.add(v);
-                }
-                acc.intoArray(part, dst + cc);
+        for (int c = 0; c < owv; c += L) {
+            int at = c * sw;
+            FloatVector acc = tap(row, at);
+            for (int t = 1; t < kw; t++) {
+                FloatVector v = tap(row, at + t * dw);
+                acc = max ? acc.max(v) : acc.add(v);
             }
-            vecEnd = cHi;
+            if (!max) {
+                acc = acc.div(FloatVector.fromArray(S, colDivisor, c).mul(rowDivisor));
+            }
+            acc.intoArray(out, o0 + c);
         }
-        scalarColumns(in, base, part, dst, 0, cLo);
-        scalarColumns(in, base, part, dst, vecEnd, g.ow());
     }
 
-    /** The 16 input elements {@code sw} apart from {@code in[at]}. */
-    private FloatVector tap(float[] in, int at) {
+    /** The 16 elements {@code sw} apart from {@code row[at]}. */
+    private FloatVector tap(float[] row, int at) {
         return switch (g.sw()) {
-            case 1 -> FloatVector.fromArray(S, in, at);
-            case 2 -> FloatVector.fromArray(S, in, at).rearrange(EVEN, FloatVector.fromArray(S, in, at + L));
-            default -> FloatVector.fromArray(S, in, at, strideMap, 0);
+            case 1 -> FloatVector.fromArray(S, row, at);
+            case 2 -> EVEN.selectFrom(FloatVector.fromArray(S, row, at), FloatVector.fromArray(S, row, at + L));
+            default -> FloatVector.fromArray(S, row, at, strideMap, 0);
         };
-    }
-
-    /** Output columns [c0, c1) of the row pass, taps tested against the row's ends. */
-    private void scalarColumns(float[] in, int base, float[] part, int dst, int c0, int c1) {
-        for (int c = c0; c < c1; c++) {
-            int at = base + c * g.sw();
-            float acc = max ? Float.NEGATIVE_INFINITY : 0f;
-            for (int t = colLo[c]; t < colHi[c]; t++) {
-                float v = in[at + t * g.dw()];
-                acc = max ? Math.max(acc, v) : acc + v;
-            }
-            part[dst + c] = acc;
-        }
     }
 
     private void maxBand(MemorySegment x, MemorySegment y, long plane, int oh0, int oh1) {
