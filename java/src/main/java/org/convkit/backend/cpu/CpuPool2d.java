@@ -15,23 +15,24 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * maxpool2d and avgpool2d on the CPU. Work item = (plane, band of output rows); it copies the
- * input rows its band reads into a float array in one piece, computes, and copies its outputs
- * back in one piece. Windows are separable: the kernel rows inside the input and the divisor
+ * maxpool2d and avgpool2d on the CPU. Work item = (plane, band of output rows); it computes its
+ * outputs into a float array and copies them out in one piece. Windows are separable: the kernel rows inside the input and the divisor
  * factors depend on the output row or the output column alone, and are tabulated.
  *
- * <p>The vectorised path (the default) reduces each window in two passes. The row pass reduces
- * every input row of the band over the kernel's columns into a row of OW partial results, 16
- * output columns at a time: at stride 1 each tap is a plain shifted load, at stride 2 the even
- * lanes of two loads, at larger strides a gather. Output columns whose window reaches into the
- * left or right padding are done by scalar code; the last vector of the interior overlaps the one
- * before rather than falling back to scalar code. The column pass then reduces, for each output
- * row, the partial rows of its kernel rows inside the input, whole vectors at a time. Max
- * pooling stays exact: a maximum is one of its inputs whatever the order (Math.max semantics in
- * both passes, so NaN propagates and -0 is below +0). Averages sum in float (at most kh + kw
- * terms per sum) and divide by the tap count, with or without padded taps, as the plain loops do.
+ * <p>The vectorised path (the default) reduces each window in two passes per output row. The
+ * column pass reduces the output row's kernel rows inside the input, 16 input columns at a time
+ * straight from the input (the last columns masked), into one row padded on both sides with the
+ * reduction's identity (-inf or 0, written once per thread). The row pass then reduces that row
+ * over the kernel's columns, 16 output columns at a time: at stride 1 each tap is a plain shifted
+ * load, at stride 2 the even lanes of two loads, at larger strides a gather; lanes past OW are
+ * written into the next output row (written after) or the tile's slack. Reducing rows first
+ * leaves the strided pass OH rows, not H. Max pooling stays exact: a maximum is one of its
+ * inputs whatever the order, and both passes use Math.max's semantics (NaN propagates, -0 is
+ * below +0). Averages sum in float (at most kh + kw - 1 additions per output) and divide by the
+ * tap count, with or without padded taps, as the plain loops do.
  *
- * <p>The plain loops ({@code direct}) run tap by tap over a whole output row: for kernel tap
+ * <p>The plain loops ({@code direct}) copy the input rows a band reads into a float array in one
+ * piece, then run tap by tap over a whole output row: for kernel tap
  * (r, s) the output columns whose input column lies inside the image form one span, tabulated
  * once per kernel. The system property {@value CpuConv2d#PATH_PROPERTY}{@code =direct}, read
  * when a kernel is prepared, selects them: the baseline the benchmarks compare with.
@@ -67,7 +68,6 @@ final class CpuPool2d extends CpuKernel {
     /** Lane i reads column i * sw: the gather of strides above 2. */
     private final int[] strideMap;
     private final int rowsPerItem;
-    private final int inRows;
     /** Per thread: the input rows of one band, the padded column-pass row, and the band's outputs. */
     private final ThreadLocal<float[]> rows;
     private final ThreadLocal<float[]> padded;
@@ -112,15 +112,14 @@ final class CpuPool2d extends CpuKernel {
         }
         this.rowsPerItem = rowsPerBand((long) g.n() * g.c(), g.oh());
         // Input rows one band can read: (rowsPerItem - 1) strides plus one dilated window.
-        this.inRows = (int) Math.min(g.h(), (long) (rowsPerItem - 1) * g.sh() + (long) (g.kh() - 1) * g.dh() + 1);
-        // Slack: the column pass reads the last row in whole vectors.
-        long inSize = (long) inRows * g.w() + L;
+        int inRows = (int) Math.min(g.h(), (long) (rowsPerItem - 1) * g.sh() + (long) (g.kh() - 1) * g.dh() + 1);
+        long inSize = (long) inRows * g.w();
         long outSize = (long) rowsPerItem * g.ow() + owv;
         if (inSize > Integer.MAX_VALUE || outSize > Integer.MAX_VALUE || pitch > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("cpu " + describe() + ": a band of " + rowsPerItem + " output rows needs "
                     + inSize + " input elements, more than a Java array holds");
         }
-        this.rows = ThreadLocal.withInitial(() -> new float[(int) inSize]);
+        this.rows = ThreadLocal.withInitial(() -> new float[direct ? (int) inSize : 0]);
         this.wp = (int) pitch;
         // The pads are written once, here: a band overwrites only the image's columns.
         float padValue = max ? Float.NEGATIVE_INFINITY : 0f;
