@@ -98,6 +98,9 @@ class LrnConsistencyTest extends OnEveryDevice {
         add(out, Lrn.onnx(2, 1f, 0.5f, 1f), Shape.of(4, 9));
         add(out, Lrn.onnx(6, 1f, 0.75f, 0.5f), Shape.of(2, 11, 13));
         add(out, Lrn.tensorflow(2, 1f, 0.3f, 0.75f), Shape.of(2, 10, 3, 4, 5));
+        // The CPU's tiles of 1024 positions: several with a tail, for the square-root betas and pow.
+        add(out, Lrn.onnx(5, 1e-4f, 0.75f, 2f), Shape.nchw(2, 20, 37, 61));
+        add(out, Lrn.onnx(3, 0.2f, 2f, 1f), Shape.nchw(1, 12, 33, 35));
         float[] alphas = {1e-4f, 1e-3f, 0.01f, 0.1f, 0.5f, 1f, 2f};
         float[] betas = {0.25f, 0.5f, 0.75f, 1f, 2f};
         float[] biases = {0.5f, 1f, 2f, 3f};

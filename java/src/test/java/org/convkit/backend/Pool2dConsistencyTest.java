@@ -113,6 +113,16 @@ class Pool2dConsistencyTest extends OnEveryDevice {
         // Channels that are not multiples of 16, and many of them.
         add(out, Pool2d.max(3).stride(2).padding(Padding.SAME).build(), 1, 33, 6, 5);
         add(out, Pool2d.avg(2).build(), 1, 65, 7, 9);
+        // The CPU's vector paths: widths at, below and above one and two vectors of 16 (masked
+        // last columns), strides 1, 2 (even lanes) and 3 (a gather), pads on every side, batch 2.
+        add(out, Pool2d.max(3).stride(2).padding(Padding.explicit(1)).build(), 2, 3, 33, 47);
+        add(out, Pool2d.max(3).stride(2).padding(Padding.explicit(1)).ceilMode(true).build(), 1, 2, 16, 32);
+        add(out, Pool2d.max(3).stride(3).padding(Padding.explicit(1, 2, 2, 1)).build(), 2, 2, 20, 50);
+        add(out, Pool2d.max(2).padding(Padding.SAME).build(), 1, 3, 16, 16);
+        add(out, Pool2d.max(3).dilation(2).stride(2).padding(Padding.SAME_LOWER).build(), 1, 2, 19, 35);
+        add(out, Pool2d.avg(3).stride(2).padding(Padding.explicit(2, 1, 1, 2)).countIncludePad(true).build(), 2, 2, 17, 40);
+        add(out, Pool2d.avg(5).stride(2).dilation(2).ceilMode(true).build(), 1, 2, 25, 37);
+        add(out, Pool2d.avg(3, 5).stride(1, 3).padding(Padding.SAME).build(), 1, 2, 9, 17);
 
         SplittableRandom r = new SplittableRandom(20261129);
         int[] channels = {1, 2, 3, 4, 5, 7, 8, 12, 16, 17, 24, 31, 33};
