@@ -397,14 +397,15 @@ final class CpuConv2d extends CpuKernel {
                 float[] in = s.floats(CpuDevice.Scratch.SLAB, rows.inputLength());
                 float[] stage = s.floats(CpuDevice.Scratch.STAGE, rows.stageLength());
                 float[] tile = s.floats(CpuDevice.Scratch.TILE, rows.tileLength());
-                float[] out = s.floats(CpuDevice.Scratch.PLANE, (int) plane);
                 float[] taps = s.floats(CpuDevice.Scratch.TAPS, g.kh() * g.kw());
+                float[] out = s.floats(CpuDevice.Scratch.PLANE, rows.planeLength());
+                rows.begin(in);
                 for (int c = ranges.start(item % count); c < ranges.start(item % count + 1); c++) {
                     rows.load(x, n, c, 0, g.oh(), in, stage);
                     for (int j = 0; j < mult; j++) {
                         int o = c * mult + j;
-                        rows.compute(in, ws, bv == null ? 0f : bv[o], o, 0, g.oh(), out, 0, tile, taps);
-                        MemorySegment.copy(out, 0, y, F, ((long) n * g.oc() + o) * plane * Float.BYTES, (int) plane);
+                        rows.store(in, ws, bv == null ? 0f : bv[o], o, y, ((long) n * g.oc() + o) * plane, tile, taps,
+                                out);
                     }
                 }
             });

@@ -179,6 +179,7 @@ final class CpuSeparableConv2d extends CpuKernel {
                 float[] tile = s.floats(CpuDevice.Scratch.TILE, depthwise.tileLength());
                 float[] taps = s.floats(CpuDevice.Scratch.TAPS, g.kh() * g.kw());
                 float[] d = s.floats(CpuDevice.Scratch.PLANE, cm * ld);
+                depthwise.begin(in);
                 for (int c = 0; c < g.c(); c++) {
                     depthwise.load(x, n, c, oh0, oh0 + rows, in, stage);
                     for (int j = 0; j < mult; j++) {

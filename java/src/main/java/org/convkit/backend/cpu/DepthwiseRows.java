@@ -2,21 +2,37 @@ package org.convkit.backend.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 import org.convkit.ops.Activation;
 import org.convkit.ops.Conv2d;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Depthwise convolution (groups = input channels, any channel multiplier, stride, dilation and
- * padding) as vectorised row loops, one input channel at a time ({@link #load}), then each of
- * its output channels ({@link #compute}), written as compact rows (OW apart). The channel is
- * laid out as a one-channel {@link PhaseSlab}, where each tap is a contiguous run of flattened
- * positions; four vectors of positions are summed at a time (four accumulation chains hide the
- * FMA latency) into a tile, from which the valid positions are packed. (Masked loads straight
- * from the unpadded rows, tried for stride 1 to save the padded copy, ran twice as slow.)
+ * padding) as vectorised loops over flattened positions, one input channel at a time
+ * ({@link #load}), then each of its output channels ({@link #compute} into heap rows,
+ * {@link #store} into the output tensor). Small planes make the overheads the cost (a 19x19
+ * channel is about 250 vector FMAs), so each step is a few bulk moves and straight vector loops.
+ * Two layouts of the loaded channel:
+ * <ul>
+ *   <li>Compact (stride 1 and OW = W, e.g. SAME padding): the input rows as they are, one bulk
+ *       copy out of native memory, between zero rows (the padding above and below, zeroed once
+ *       per work item by {@link #begin}). Output position p = oh * W + ow reads tap (r, s) at
+ *       {@code p + r*dh*W + s*dw}: every tap is a contiguous run, and the outputs come out in the
+ *       tensor's own layout, so the plane is one stream of positions with nothing to compact
+ *       afterwards. A tap column s that falls left or right of the image reads the neighbouring
+ *       row's pixel instead of a zero; a per-position mask (computed once per shape) leaves
+ *       those products out, one masked add per column. A 19x19 plane is 23 vectors this way.</li>
+ *   <li>Slab (the rest: strides, VALID-like widths): a one-channel {@link PhaseSlab}, where each
+ *       tap is a contiguous run of positions of pitch {@code wq} (a few columns more than OW);
+ *       the positions land in a tile whose rows are then compacted with vector moves.</li>
+ * </ul>
+ * 3x3 kernels keep their nine weights in registers across the stream; two vectors of positions
+ * are summed at a time, each column of taps in its own chain (six chains hide the FMA latency).
  */
 final class DepthwiseRows {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -26,38 +42,80 @@ final class DepthwiseRows {
     private final Conv2d.Geometry g;
     private final boolean relu;
     private final int taps;
+    private final int rowsMax;
+    /** Stride 1 and OW = W: the compact layout (see the class comment); otherwise the slab. */
+    private final boolean compact;
     private final PhaseSlab slab;
+    /** Offset of each tap (r * kw + s) from the position, in the loaded channel. */
     private final int[] tap;
+    /** Compact layout: per tap column s, whether position p reads inside the image ({@code null}: everywhere). */
+    private final boolean[][] inside;
+    /** Compact layout: floats of the loaded channel. */
+    private final int compactLength;
 
     DepthwiseRows(Conv2d.Geometry g, int rowsMax) {
         this.g = g;
         this.relu = g.activation() == Activation.RELU;
         this.taps = g.kh() * g.kw();
+        this.rowsMax = rowsMax;
         this.slab = new PhaseSlab(g, rowsMax);
         if ((long) rowsMax * slab.wq + L > Integer.MAX_VALUE / 4) {
             throw new IllegalArgumentException("cpu conv2d: depthwise band too large for heap arrays");
         }
+        this.compact = g.sh() == 1 && g.sw() == 1 && g.ow() == g.w();
         this.tap = new int[taps];
+        this.inside = new boolean[g.kw()][];
+        int w = g.w();
+        int positions = Math.ceilDiv(rowsMax * w, L) * L;
+        if (compact) {
+            long length = g.padLeft() + (long) (rowsMax + (g.kh() - 1) * g.dh()) * w + (g.kw() - 1) * g.dw() + 2L * L;
+            if (length > Integer.MAX_VALUE / 4) {
+                throw new IllegalArgumentException("cpu conv2d: depthwise band too large for heap arrays");
+            }
+            this.compactLength = (int) length;
+            for (int s = 0; s < g.kw(); s++) {
+                int shift = s * g.dw() - g.padLeft();
+                if (shift >= 0 && w - 1 + shift < w) {
+                    continue;
+                }
+                boolean[] m = new boolean[positions];
+                for (int p = 0; p < positions; p++) {
+                    int iw = p % w + shift;
+                    m[p] = iw >= 0 && iw < w;
+                }
+                inside[s] = m;
+            }
+        } else {
+            this.compactLength = 0;
+        }
         for (int r = 0; r < g.kh(); r++) {
             for (int s = 0; s < g.kw(); s++) {
-                tap[r * g.kw() + s] = slab.tap(0, r, s);
+                tap[r * g.kw() + s] = compact ? r * g.dh() * w + s * g.dw() : slab.tap(0, r, s);
             }
         }
     }
 
-    /** Floats of the slab {@link #load} fills. */
+    /** Floats of the channel {@link #load} lays out. */
     int inputLength() {
-        return slab.length(1);
+        return compact ? compactLength : slab.length(1);
     }
 
     /** Floats of the staging buffer {@link #load} needs. */
     int stageLength() {
-        return slab.stageLength();
+        return compact ? 0 : slab.stageLength();
     }
 
-    /** Floats of the tile {@link #compute} needs: a band's positions, in whole vectors. */
+    /**
+     * Floats of the tile {@link #compute} needs: a band's positions in the slab, in whole vectors
+     * and one more, which the compaction of the last row may load whole.
+     */
     int tileLength() {
-        return Math.ceilDiv(slab.positions(slab.rowsMax), L) * L;
+        return compact ? 0 : Math.ceilDiv(slab.positions(slab.rowsMax), L) * L + L;
+    }
+
+    /** Floats of the plane {@link #store} needs: OH x OW and the vector that the last one may run past it. */
+    int planeLength() {
+        return g.oh() * g.ow() + L;
     }
 
     /** Output channels per input channel. */
@@ -65,29 +123,153 @@ final class DepthwiseRows {
         return g.oc() / g.c();
     }
 
-    /** Lays out input channel c of image n for output rows [oh0, oh1) into {@code in} ({@link #inputLength()}). */
+    /**
+     * Readies {@code in} ({@link #inputLength()}) for the {@link #load}s of one work item (one
+     * band of rows): in the compact layout those write only where the image is, so the padding
+     * is zeroed here, once.
+     */
+    void begin(float[] in) {
+        if (compact) {
+            Arrays.fill(in, 0, compactLength, 0f);
+        }
+    }
+
+    /**
+     * Lays out input channel c of image n for output rows [oh0, oh1) into {@code in}
+     * ({@link #inputLength()}; {@link #begin} called on it in this work item, for this band).
+     */
     void load(MemorySegment x, int n, int c, int oh0, int oh1, float[] in, float[] stage) {
-        slab.fill(x, ((long) n * g.c() + c) * g.h() * g.w(), 1, oh0, oh1, in, 0, stage);
+        long plane = ((long) n * g.c() + c) * g.h() * g.w();
+        if (!compact) {
+            slab.fill(x, plane, 1, oh0, oh1, in, 0, stage);
+            return;
+        }
+        // Loaded row i is input row oh0 - padTop + i; those inside the image move in one piece.
+        int rows = oh1 - oh0 + (g.kh() - 1) * g.dh();
+        int top = oh0 - g.padTop();
+        int first = Math.max(0, -top);
+        int last = Math.min(rows, g.h() - top);
+        if (last > first) {
+            MemorySegment.copy(x, F, (plane + (long) (top + first) * g.w()) * Float.BYTES, in,
+                    g.padLeft() + first * g.w(), (last - first) * g.w());
+        }
     }
 
     /**
      * Output channel o, rows [oh0, oh1), from the loaded input channel into {@code dst} from
-     * {@code at}, rows OW apart: bias, taps, then ReLU if the op has it. {@code tile} and
-     * {@code wv} are scratch ({@link #tileLength()} and kh * kw floats).
+     * {@code at}, rows OW apart: bias, taps, then ReLU if the op has it. Up to a vector past the
+     * band's last output may be overwritten. {@code tile} and {@code wv} are scratch
+     * ({@link #tileLength()} and kh * kw floats).
      */
     void compute(float[] in, MemorySegment w, float bias, int o, int oh0, int oh1, float[] dst, int at, float[] tile,
             float[] wv) {
         MemorySegment.copy(w, F, (long) o * taps * Float.BYTES, wv, 0, taps);
-        positions(in, bias, oh1 - oh0, tile, wv);
+        int rows = oh1 - oh0;
+        if (compact) {
+            int end = Math.ceilDiv(rows * g.w(), L) * L;
+            if (taps == 9 && g.kw() == 3) {
+                compact9(in, bias, end, dst, at, wv);
+            } else {
+                compactAny(in, bias, end, dst, at, wv);
+            }
+            return;
+        }
+        int end = Math.ceilDiv(slab.positions(rows), L) * L;
+        if (taps == 9) {
+            slab9(in, bias, end, tile, wv);
+        } else {
+            slabAny(in, bias, end, tile, wv);
+        }
+        compactRows(tile, rows, dst, at);
+    }
+
+    /**
+     * As {@link #compute} for the whole plane (the channel loaded for rows [0, OH)), into
+     * {@code y} from element {@code at} (NCHW) by way of {@code plane} ({@link #planeLength()}):
+     * one bulk copy into native memory costs less than a vector store into it per row.
+     */
+    void store(float[] in, MemorySegment w, float bias, int o, MemorySegment y, long at, float[] tile, float[] wv,
+            float[] plane) {
+        compute(in, w, bias, o, 0, g.oh(), plane, 0, tile, wv);
+        MemorySegment.copy(plane, 0, y, F, at * Float.BYTES, g.oh() * g.ow());
+    }
+
+    /** Slab rows (pitch wq) to rows OW apart; a row's last vector overlaps the one before, or runs into the next row. */
+    private void compactRows(float[] tile, int rows, float[] dst, int at) {
         int ow = g.ow();
-        for (int i = 0; i < oh1 - oh0; i++) {
-            System.arraycopy(tile, i * slab.wq, dst, at + i * ow, ow);
+        int wq = slab.wq;
+        if (ow >= L) {
+            int last = ow - L;
+            for (int i = 0; i < rows; i++) {
+                int t = i * wq;
+                int d = at + i * ow;
+                for (int j = 0; j < last; j += L) {
+                    FloatVector.fromArray(S, tile, t + j).intoArray(dst, d + j);
+                }
+                FloatVector.fromArray(S, tile, t + last).intoArray(dst, d + last);
+            }
+        } else {
+            // Each row runs into the next, written after it; the last runs into the caller's slack.
+            for (int i = 0; i < rows; i++) {
+                FloatVector.fromArray(S, tile, i * wq).intoArray(dst, at + i * ow);
+            }
         }
     }
 
-    /** Flattened slab positions, four vectors at a time, into the tile. */
-    private void positions(float[] x, float bias, int rows, float[] tile, float[] wv) {
-        int end = Math.ceilDiv(slab.positions(rows), L) * L;
+    private FloatVector finish(FloatVector a) {
+        return relu ? a.max(0f) : a;
+    }
+
+    /** Compact layout, 3x3: per tap column its three rows, then the columns added where they read inside the image. */
+    private void compact9(float[] x, float bias, int end, float[] dst, int at, float[] wv) {
+        FloatVector w0 = FloatVector.broadcast(S, wv[0]), w1 = FloatVector.broadcast(S, wv[1]);
+        FloatVector w2 = FloatVector.broadcast(S, wv[2]), w3 = FloatVector.broadcast(S, wv[3]);
+        FloatVector w4 = FloatVector.broadcast(S, wv[4]), w5 = FloatVector.broadcast(S, wv[5]);
+        FloatVector w6 = FloatVector.broadcast(S, wv[6]), w7 = FloatVector.broadcast(S, wv[7]);
+        FloatVector w8 = FloatVector.broadcast(S, wv[8]);
+        int t0 = tap[0], t1 = tap[1], t2 = tap[2], t3 = tap[3], t4 = tap[4], t5 = tap[5], t6 = tap[6], t7 = tap[7];
+        int t8 = tap[8];
+        boolean[] m0 = inside[0], m1 = inside[1], m2 = inside[2];
+        FloatVector b = FloatVector.broadcast(S, bias);
+        for (int q = 0; q < end; q += L) {
+            FloatVector c0 = FloatVector.fromArray(S, x, q + t0).mul(w0);
+            FloatVector c1 = FloatVector.fromArray(S, x, q + t1).mul(w1);
+            FloatVector c2 = FloatVector.fromArray(S, x, q + t2).mul(w2);
+            c0 = FloatVector.fromArray(S, x, q + t3).fma(w3, c0);
+            c1 = FloatVector.fromArray(S, x, q + t4).fma(w4, c1);
+            c2 = FloatVector.fromArray(S, x, q + t5).fma(w5, c2);
+            c0 = FloatVector.fromArray(S, x, q + t6).fma(w6, c0);
+            c1 = FloatVector.fromArray(S, x, q + t7).fma(w7, c1);
+            c2 = FloatVector.fromArray(S, x, q + t8).fma(w8, c2);
+            FloatVector a = m1 == null ? b.add(c1) : b.add(c1, VectorMask.fromArray(S, m1, q));
+            a = m0 == null ? a.add(c0) : a.add(c0, VectorMask.fromArray(S, m0, q));
+            a = m2 == null ? a.add(c2) : a.add(c2, VectorMask.fromArray(S, m2, q));
+            finish(a).intoArray(dst, at + q);
+        }
+    }
+
+    /** Compact layout, any kernel: column by column. */
+    private void compactAny(float[] x, float bias, int end, float[] dst, int at, float[] wv) {
+        int kh = g.kh();
+        int kw = g.kw();
+        FloatVector b = FloatVector.broadcast(S, bias);
+        for (int q = 0; q < end; q += L) {
+            FloatVector a = b;
+            for (int s = 0; s < kw; s++) {
+                FloatVector c = FloatVector.zero(S);
+                for (int r = 0; r < kh; r++) {
+                    int t = r * kw + s;
+                    c = FloatVector.fromArray(S, x, q + tap[t]).fma(FloatVector.broadcast(S, wv[t]), c);
+                }
+                boolean[] m = inside[s];
+                a = m == null ? a.add(c) : a.add(c, VectorMask.fromArray(S, m, q));
+            }
+            finish(a).intoArray(dst, at + q);
+        }
+    }
+
+    /** Slab layout, any kernel: four vectors of positions at a time, the weights broadcast as they are used. */
+    private void slabAny(float[] x, float bias, int end, float[] tile, float[] wv) {
         int q = 0;
         FloatVector b = FloatVector.broadcast(S, bias);
         for (; q + 4 * L <= end; q += 4 * L) {
@@ -100,23 +282,65 @@ final class DepthwiseRows {
                 a2 = FloatVector.fromArray(S, x, xo + 2 * L).fma(v, a2);
                 a3 = FloatVector.fromArray(S, x, xo + 3 * L).fma(v, a3);
             }
-            if (relu) {
-                a0 = a0.max(0f);
-                a1 = a1.max(0f);
-                a2 = a2.max(0f);
-                a3 = a3.max(0f);
-            }
-            a0.intoArray(tile, q);
-            a1.intoArray(tile, q + L);
-            a2.intoArray(tile, q + 2 * L);
-            a3.intoArray(tile, q + 3 * L);
+            finish(a0).intoArray(tile, q);
+            finish(a1).intoArray(tile, q + L);
+            finish(a2).intoArray(tile, q + 2 * L);
+            finish(a3).intoArray(tile, q + 3 * L);
         }
         for (; q < end; q += L) {
             FloatVector a = b;
             for (int t = 0; t < taps; t++) {
                 a = FloatVector.fromArray(S, x, tap[t] + q).fma(FloatVector.broadcast(S, wv[t]), a);
             }
-            (relu ? a.max(0f) : a).intoArray(tile, q);
+            finish(a).intoArray(tile, q);
+        }
+    }
+
+    /** Slab layout, 3x3: the nine weights in registers, two vectors of positions at a time in four chains. */
+    private void slab9(float[] x, float bias, int end, float[] tile, float[] wv) {
+        FloatVector w0 = FloatVector.broadcast(S, wv[0]), w1 = FloatVector.broadcast(S, wv[1]);
+        FloatVector w2 = FloatVector.broadcast(S, wv[2]), w3 = FloatVector.broadcast(S, wv[3]);
+        FloatVector w4 = FloatVector.broadcast(S, wv[4]), w5 = FloatVector.broadcast(S, wv[5]);
+        FloatVector w6 = FloatVector.broadcast(S, wv[6]), w7 = FloatVector.broadcast(S, wv[7]);
+        FloatVector w8 = FloatVector.broadcast(S, wv[8]);
+        int t0 = tap[0], t1 = tap[1], t2 = tap[2], t3 = tap[3], t4 = tap[4], t5 = tap[5], t6 = tap[6], t7 = tap[7];
+        int t8 = tap[8];
+        FloatVector b = FloatVector.broadcast(S, bias);
+        int q = 0;
+        for (; q + 2 * L <= end; q += 2 * L) {
+            int p = q + L;
+            FloatVector a0 = FloatVector.fromArray(S, x, q + t0).fma(w0, b);
+            FloatVector a1 = FloatVector.fromArray(S, x, p + t0).fma(w0, b);
+            FloatVector c0 = FloatVector.fromArray(S, x, q + t1).mul(w1);
+            FloatVector c1 = FloatVector.fromArray(S, x, p + t1).mul(w1);
+            a0 = FloatVector.fromArray(S, x, q + t2).fma(w2, a0);
+            a1 = FloatVector.fromArray(S, x, p + t2).fma(w2, a1);
+            c0 = FloatVector.fromArray(S, x, q + t3).fma(w3, c0);
+            c1 = FloatVector.fromArray(S, x, p + t3).fma(w3, c1);
+            a0 = FloatVector.fromArray(S, x, q + t4).fma(w4, a0);
+            a1 = FloatVector.fromArray(S, x, p + t4).fma(w4, a1);
+            c0 = FloatVector.fromArray(S, x, q + t5).fma(w5, c0);
+            c1 = FloatVector.fromArray(S, x, p + t5).fma(w5, c1);
+            a0 = FloatVector.fromArray(S, x, q + t6).fma(w6, a0);
+            a1 = FloatVector.fromArray(S, x, p + t6).fma(w6, a1);
+            c0 = FloatVector.fromArray(S, x, q + t7).fma(w7, c0);
+            c1 = FloatVector.fromArray(S, x, p + t7).fma(w7, c1);
+            a0 = FloatVector.fromArray(S, x, q + t8).fma(w8, a0);
+            a1 = FloatVector.fromArray(S, x, p + t8).fma(w8, a1);
+            finish(a0.add(c0)).intoArray(tile, q);
+            finish(a1.add(c1)).intoArray(tile, p);
+        }
+        if (q < end) {
+            FloatVector a = FloatVector.fromArray(S, x, q + t0).fma(w0, b);
+            FloatVector c = FloatVector.fromArray(S, x, q + t1).mul(w1);
+            a = FloatVector.fromArray(S, x, q + t2).fma(w2, a);
+            c = FloatVector.fromArray(S, x, q + t3).fma(w3, c);
+            a = FloatVector.fromArray(S, x, q + t4).fma(w4, a);
+            c = FloatVector.fromArray(S, x, q + t5).fma(w5, c);
+            a = FloatVector.fromArray(S, x, q + t6).fma(w6, a);
+            c = FloatVector.fromArray(S, x, q + t7).fma(w7, c);
+            a = FloatVector.fromArray(S, x, q + t8).fma(w8, a);
+            finish(a.add(c)).intoArray(tile, q);
         }
     }
 }
