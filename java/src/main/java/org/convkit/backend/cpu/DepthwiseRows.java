@@ -38,6 +38,9 @@ final class DepthwiseRows {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    /** Lane indices of the even and odd lanes of two vectors, for {@code selectFrom} (past the first: the second). */
+    private static final FloatVector EVEN = FloatVector.fromArray(S, lanes(0), 0);
+    private static final FloatVector ODD = FloatVector.fromArray(S, lanes(1), 0);
 
     private final Conv2d.Geometry g;
     private final boolean relu;
@@ -52,6 +55,12 @@ final class DepthwiseRows {
     private final boolean[][] inside;
     /** Compact layout: floats of the loaded channel. */
     private final int compactLength;
+    /** Slab layout, stride 2 on both axes with every phase used: filled here from staged rows (see {@link #loadHalves}). */
+    private final boolean halves;
+    /** Halves: per column phase, which elements of a phase row lie inside the image (the rest is padding). */
+    private final boolean[][] halfInside;
+    /** Halves: which elements of a vector-rounded phase row are in the row (pitch wq). */
+    private final boolean[] halfRow;
 
     DepthwiseRows(Conv2d.Geometry g, int rowsMax) {
         this.g = g;
@@ -62,7 +71,7 @@ final class DepthwiseRows {
         if ((long) rowsMax * slab.wq + L > Integer.MAX_VALUE / 4) {
             throw new IllegalArgumentException("cpu conv2d: depthwise band too large for heap arrays");
         }
-        this.compact = g.sh() == 1 && g.sw() == 1 && g.ow() == g.w();
+        this.compact = compact(g);
         this.tap = new int[taps];
         this.inside = new boolean[g.kw()][];
         int w = g.w();
@@ -88,11 +97,34 @@ final class DepthwiseRows {
         } else {
             this.compactLength = 0;
         }
+        this.halves = halves(g);
+        int wq = slab.wq;
+        int rounded = Math.ceilDiv(wq, L) * L;
+        this.halfInside = new boolean[2][rounded];
+        this.halfRow = new boolean[rounded];
+        for (int j = 0; j < rounded; j++) {
+            halfRow[j] = j < wq;
+            for (int px = 0; px < 2; px++) {
+                int iw = 2 * j + px - g.padLeft();
+                halfInside[px][j] = j < wq && iw >= 0 && iw < w;
+            }
+        }
         for (int r = 0; r < g.kh(); r++) {
             for (int s = 0; s < g.kw(); s++) {
                 tap[r * g.kw() + s] = compact ? r * g.dh() * w + s * g.dw() : slab.tap(0, r, s);
             }
         }
+    }
+
+    /** Whether a shape takes the compact layout (see the class comment). */
+    static boolean compact(Conv2d.Geometry g) {
+        return g.sh() == 1 && g.sw() == 1 && g.ow() == g.w();
+    }
+
+    /** Whether a shape's slab is filled by halves: stride 2 on both axes, every phase used (dilation 1, kernel at least 2). */
+    static boolean halves(Conv2d.Geometry g) {
+        return g.sh() == 2 && g.sw() == 2 && g.dh() == 1 && g.dw() == 1 && g.kh() >= 2 && g.kw() >= 2
+                && g.padLeft() <= L;
     }
 
     /** Floats of the channel {@link #load} lays out. */
@@ -102,6 +134,10 @@ final class DepthwiseRows {
 
     /** Floats of the staging buffer {@link #load} needs. */
     int stageLength() {
+        if (halves) {
+            // The image's rows from a vector in, and two vectors and two phase rows of slack.
+            return L + g.h() * g.w() + 2 * slab.wq + 3 * L;
+        }
         return compact ? 0 : slab.stageLength();
     }
 
@@ -131,6 +167,8 @@ final class DepthwiseRows {
     void begin(float[] in) {
         if (compact) {
             Arrays.fill(in, 0, compactLength, 0f);
+        } else if (halves) {
+            Arrays.fill(in, 0, slab.length(1), 0f);
         }
     }
 
@@ -140,6 +178,10 @@ final class DepthwiseRows {
      */
     void load(MemorySegment x, int n, int c, int oh0, int oh1, float[] in, float[] stage) {
         long plane = ((long) n * g.c() + c) * g.h() * g.w();
+        if (halves) {
+            loadHalves(x, plane, oh0, oh1, in, stage);
+            return;
+        }
         if (!compact) {
             slab.fill(x, plane, 1, oh0, oh1, in, 0, stage);
             return;
@@ -152,6 +194,42 @@ final class DepthwiseRows {
         if (last > first) {
             MemorySegment.copy(x, F, (plane + (long) (top + first) * g.w()) * Float.BYTES, in,
                     g.padLeft() + first * g.w(), (last - first) * g.w());
+        }
+    }
+
+    /**
+     * Stride 2 (both axes, every phase used): the slab's four phase planes, each input row read
+     * once from the staged rows (one bulk copy) and split into its even and odd columns a vector
+     * at a time, padding lanes zeroed; rows above and below the image stay as {@link #begin} left
+     * them. Plane (py, px) row i is padded input row 2 * (oh0 + i) + py.
+     */
+    private void loadHalves(MemorySegment x, long plane, int oh0, int oh1, float[] in, float[] stage) {
+        int w = g.w();
+        int wq = slab.wq;
+        int rows = oh1 - oh0 + (g.kh() - 1) / 2;
+        int first = Math.max(0, 2 * oh0 - g.padTop());
+        int last = Math.min(g.h(), 2 * (oh0 + rows) - g.padTop());
+        if (last <= first) {
+            return;
+        }
+        MemorySegment.copy(x, F, (plane + (long) first * w) * Float.BYTES, stage, L, (last - first) * w);
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector even = EVEN;
+        FloatVector odd = ODD;
+        boolean[] in0 = halfInside[0], in1 = halfInside[1];
+        for (int ih = first; ih < last; ih++) {
+            int py = (ih + g.padTop()) & 1;
+            int i = (ih + g.padTop() - py) / 2 - oh0;
+            int src = L + (ih - first) * w - g.padLeft();
+            int d0 = py * 2 * slab.plane + i * wq;
+            int d1 = d0 + slab.plane;
+            for (int j = 0; j < wq; j += L) {
+                FloatVector a = FloatVector.fromArray(S, stage, src + 2 * j);
+                FloatVector b = FloatVector.fromArray(S, stage, src + 2 * j + L);
+                VectorMask<Float> row = VectorMask.fromArray(S, halfRow, j);
+                zero.blend(even.selectFrom(a, b), VectorMask.fromArray(S, in0, j)).intoArray(in, d0 + j, row);
+                zero.blend(odd.selectFrom(a, b), VectorMask.fromArray(S, in1, j)).intoArray(in, d1 + j, row);
+            }
         }
     }
 
@@ -214,6 +292,14 @@ final class DepthwiseRows {
                 FloatVector.fromArray(S, tile, i * wq).intoArray(dst, at + i * ow);
             }
         }
+    }
+
+    private static float[] lanes(int first) {
+        float[] a = new float[L];
+        for (int i = 0; i < L; i++) {
+            a[i] = 2 * i + first;
+        }
+        return a;
     }
 
     private FloatVector finish(FloatVector a) {
