@@ -397,15 +397,18 @@ final class CpuConv2d extends CpuKernel {
                 float[] in = s.floats(CpuDevice.Scratch.SLAB, rows.inputLength());
                 float[] stage = s.floats(CpuDevice.Scratch.STAGE, rows.stageLength());
                 float[] tile = s.floats(CpuDevice.Scratch.TILE, rows.tileLength());
-                float[] taps = s.floats(CpuDevice.Scratch.TAPS, g.kh() * g.kw());
+                int c0 = ranges.start(item % count);
+                int c1 = ranges.start(item % count + 1);
+                float[] wv = s.floats(CpuDevice.Scratch.TAPS, ranges.sizeMax() * mult * rows.taps());
                 float[] out = s.floats(CpuDevice.Scratch.PLANE, rows.planeLength());
                 rows.begin(in);
-                for (int c = ranges.start(item % count); c < ranges.start(item % count + 1); c++) {
+                rows.weights(ws, c0 * mult, c1 * mult, wv);
+                for (int c = c0; c < c1; c++) {
                     rows.load(x, n, c, 0, g.oh(), in, stage);
                     for (int j = 0; j < mult; j++) {
                         int o = c * mult + j;
-                        rows.store(in, ws, bv == null ? 0f : bv[o], o, y, ((long) n * g.oc() + o) * plane, tile, taps,
-                                out);
+                        rows.store(in, wv, (o - c0 * mult) * rows.taps(), bv == null ? 0f : bv[o], y,
+                                ((long) n * g.oc() + o) * plane, tile, out);
                     }
                 }
             });

@@ -233,30 +233,38 @@ final class DepthwiseRows {
         }
     }
 
+    /** Copies the weights of output channels [o0, o1) into {@code wv} from 0, kh * kw floats each. */
+    void weights(MemorySegment w, int o0, int o1, float[] wv) {
+        MemorySegment.copy(w, F, (long) o0 * taps * Float.BYTES, wv, 0, (o1 - o0) * taps);
+    }
+
+    /** Floats of kh * kw weights. */
+    int taps() {
+        return taps;
+    }
+
     /**
-     * Output channel o, rows [oh0, oh1), from the loaded input channel into {@code dst} from
-     * {@code at}, rows OW apart: bias, taps, then ReLU if the op has it. Up to a vector past the
-     * band's last output may be overwritten. {@code tile} and {@code wv} are scratch
-     * ({@link #tileLength()} and kh * kw floats).
+     * One output channel, rows [oh0, oh1), from the loaded input channel into {@code dst} from
+     * {@code at}, rows OW apart: bias, taps (their weights in {@code wv} from {@code wAt}, see
+     * {@link #weights}), then ReLU if the op has it. Up to a vector past the band's last output
+     * may be overwritten. {@code tile} is scratch ({@link #tileLength()}).
      */
-    void compute(float[] in, MemorySegment w, float bias, int o, int oh0, int oh1, float[] dst, int at, float[] tile,
-            float[] wv) {
-        MemorySegment.copy(w, F, (long) o * taps * Float.BYTES, wv, 0, taps);
+    void compute(float[] in, float[] wv, int wAt, float bias, int oh0, int oh1, float[] dst, int at, float[] tile) {
         int rows = oh1 - oh0;
         if (compact) {
             int end = Math.ceilDiv(rows * g.w(), L) * L;
             if (taps == 9 && g.kw() == 3) {
-                compact9(in, bias, end, dst, at, wv);
+                compact9(in, bias, end, dst, at, wv, wAt);
             } else {
-                compactAny(in, bias, end, dst, at, wv);
+                compactAny(in, bias, end, dst, at, wv, wAt);
             }
             return;
         }
         int end = Math.ceilDiv(slab.positions(rows), L) * L;
         if (taps == 9) {
-            slab9(in, bias, end, tile, wv);
+            slab9(in, bias, end, tile, wv, wAt);
         } else {
-            slabAny(in, bias, end, tile, wv);
+            slabAny(in, bias, end, tile, wv, wAt);
         }
         compactRows(tile, rows, dst, at);
     }
@@ -266,9 +274,8 @@ final class DepthwiseRows {
      * {@code y} from element {@code at} (NCHW) by way of {@code plane} ({@link #planeLength()}):
      * one bulk copy into native memory costs less than a vector store into it per row.
      */
-    void store(float[] in, MemorySegment w, float bias, int o, MemorySegment y, long at, float[] tile, float[] wv,
-            float[] plane) {
-        compute(in, w, bias, o, 0, g.oh(), plane, 0, tile, wv);
+    void store(float[] in, float[] wv, int wAt, float bias, MemorySegment y, long at, float[] tile, float[] plane) {
+        compute(in, wv, wAt, bias, 0, g.oh(), plane, 0, tile);
         MemorySegment.copy(plane, 0, y, F, at * Float.BYTES, g.oh() * g.ow());
     }
 
@@ -307,12 +314,12 @@ final class DepthwiseRows {
     }
 
     /** Compact layout, 3x3: per tap column its three rows, then the columns added where they read inside the image. */
-    private void compact9(float[] x, float bias, int end, float[] dst, int at, float[] wv) {
-        FloatVector w0 = FloatVector.broadcast(S, wv[0]), w1 = FloatVector.broadcast(S, wv[1]);
-        FloatVector w2 = FloatVector.broadcast(S, wv[2]), w3 = FloatVector.broadcast(S, wv[3]);
-        FloatVector w4 = FloatVector.broadcast(S, wv[4]), w5 = FloatVector.broadcast(S, wv[5]);
-        FloatVector w6 = FloatVector.broadcast(S, wv[6]), w7 = FloatVector.broadcast(S, wv[7]);
-        FloatVector w8 = FloatVector.broadcast(S, wv[8]);
+    private void compact9(float[] x, float bias, int end, float[] dst, int at, float[] wv, int wAt) {
+        FloatVector w0 = FloatVector.broadcast(S, wv[wAt + 0]), w1 = FloatVector.broadcast(S, wv[wAt + 1]);
+        FloatVector w2 = FloatVector.broadcast(S, wv[wAt + 2]), w3 = FloatVector.broadcast(S, wv[wAt + 3]);
+        FloatVector w4 = FloatVector.broadcast(S, wv[wAt + 4]), w5 = FloatVector.broadcast(S, wv[wAt + 5]);
+        FloatVector w6 = FloatVector.broadcast(S, wv[wAt + 6]), w7 = FloatVector.broadcast(S, wv[wAt + 7]);
+        FloatVector w8 = FloatVector.broadcast(S, wv[wAt + 8]);
         int t0 = tap[0], t1 = tap[1], t2 = tap[2], t3 = tap[3], t4 = tap[4], t5 = tap[5], t6 = tap[6], t7 = tap[7];
         int t8 = tap[8];
         boolean[] m0 = inside[0], m1 = inside[1], m2 = inside[2];
@@ -335,7 +342,7 @@ final class DepthwiseRows {
     }
 
     /** Compact layout, any kernel: column by column. */
-    private void compactAny(float[] x, float bias, int end, float[] dst, int at, float[] wv) {
+    private void compactAny(float[] x, float bias, int end, float[] dst, int at, float[] wv, int wAt) {
         int kh = g.kh();
         int kw = g.kw();
         FloatVector b = FloatVector.broadcast(S, bias);
@@ -345,7 +352,7 @@ final class DepthwiseRows {
                 FloatVector c = FloatVector.zero(S);
                 for (int r = 0; r < kh; r++) {
                     int t = r * kw + s;
-                    c = FloatVector.fromArray(S, x, q + tap[t]).fma(FloatVector.broadcast(S, wv[t]), c);
+                    c = FloatVector.fromArray(S, x, q + tap[t]).fma(FloatVector.broadcast(S, wv[wAt + t]), c);
                 }
                 boolean[] m = inside[s];
                 a = m == null ? a.add(c) : a.add(c, VectorMask.fromArray(S, m, q));
@@ -355,13 +362,13 @@ final class DepthwiseRows {
     }
 
     /** Slab layout, any kernel: four vectors of positions at a time, the weights broadcast as they are used. */
-    private void slabAny(float[] x, float bias, int end, float[] tile, float[] wv) {
+    private void slabAny(float[] x, float bias, int end, float[] tile, float[] wv, int wAt) {
         int q = 0;
         FloatVector b = FloatVector.broadcast(S, bias);
         for (; q + 4 * L <= end; q += 4 * L) {
             FloatVector a0 = b, a1 = b, a2 = b, a3 = b;
             for (int t = 0; t < taps; t++) {
-                FloatVector v = FloatVector.broadcast(S, wv[t]);
+                FloatVector v = FloatVector.broadcast(S, wv[wAt + t]);
                 int xo = tap[t] + q;
                 a0 = FloatVector.fromArray(S, x, xo).fma(v, a0);
                 a1 = FloatVector.fromArray(S, x, xo + L).fma(v, a1);
@@ -376,19 +383,19 @@ final class DepthwiseRows {
         for (; q < end; q += L) {
             FloatVector a = b;
             for (int t = 0; t < taps; t++) {
-                a = FloatVector.fromArray(S, x, tap[t] + q).fma(FloatVector.broadcast(S, wv[t]), a);
+                a = FloatVector.fromArray(S, x, tap[t] + q).fma(FloatVector.broadcast(S, wv[wAt + t]), a);
             }
             finish(a).intoArray(tile, q);
         }
     }
 
     /** Slab layout, 3x3: the nine weights in registers, two vectors of positions at a time in four chains. */
-    private void slab9(float[] x, float bias, int end, float[] tile, float[] wv) {
-        FloatVector w0 = FloatVector.broadcast(S, wv[0]), w1 = FloatVector.broadcast(S, wv[1]);
-        FloatVector w2 = FloatVector.broadcast(S, wv[2]), w3 = FloatVector.broadcast(S, wv[3]);
-        FloatVector w4 = FloatVector.broadcast(S, wv[4]), w5 = FloatVector.broadcast(S, wv[5]);
-        FloatVector w6 = FloatVector.broadcast(S, wv[6]), w7 = FloatVector.broadcast(S, wv[7]);
-        FloatVector w8 = FloatVector.broadcast(S, wv[8]);
+    private void slab9(float[] x, float bias, int end, float[] tile, float[] wv, int wAt) {
+        FloatVector w0 = FloatVector.broadcast(S, wv[wAt + 0]), w1 = FloatVector.broadcast(S, wv[wAt + 1]);
+        FloatVector w2 = FloatVector.broadcast(S, wv[wAt + 2]), w3 = FloatVector.broadcast(S, wv[wAt + 3]);
+        FloatVector w4 = FloatVector.broadcast(S, wv[wAt + 4]), w5 = FloatVector.broadcast(S, wv[wAt + 5]);
+        FloatVector w6 = FloatVector.broadcast(S, wv[wAt + 6]), w7 = FloatVector.broadcast(S, wv[wAt + 7]);
+        FloatVector w8 = FloatVector.broadcast(S, wv[wAt + 8]);
         int t0 = tap[0], t1 = tap[1], t2 = tap[2], t3 = tap[3], t4 = tap[4], t5 = tap[5], t6 = tap[6], t7 = tap[7];
         int t8 = tap[8];
         FloatVector b = FloatVector.broadcast(S, bias);
