@@ -29,10 +29,14 @@ import jdk.incubator.vector.VectorSpecies;
  *       those products out, one masked add per column. A 19x19 plane is 23 vectors this way.</li>
  *   <li>Slab (the rest: strides, VALID-like widths): a one-channel {@link PhaseSlab}, where each
  *       tap is a contiguous run of positions of pitch {@code wq} (a few columns more than OW);
- *       the positions land in a tile whose rows are then compacted with vector moves.</li>
+ *       the positions land in a tile whose rows are then compacted with vector moves. Stride 2
+ *       (MobileNet's downsampling layers) fills the slab here ({@link #loadHalves}): one bulk copy,
+ *       then each row split into its even and odd columns a vector at a time; the general fill
+ *       went element by element on rows shorter than two vectors and cost twice the taps.</li>
  * </ul>
- * 3x3 kernels keep their nine weights in registers across the stream; two vectors of positions
- * are summed at a time, each column of taps in its own chain (six chains hide the FMA latency).
+ * 3x3 kernels keep their nine weights in registers across the stream, each column of taps in its
+ * own chain. (A second vector per iteration in the compact loop, tried for more chains, ran 2.5
+ * times slower.)
  */
 final class DepthwiseRows {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -45,7 +49,6 @@ final class DepthwiseRows {
     private final Conv2d.Geometry g;
     private final boolean relu;
     private final int taps;
-    private final int rowsMax;
     /** Stride 1 and OW = W: the compact layout (see the class comment); otherwise the slab. */
     private final boolean compact;
     private final PhaseSlab slab;
@@ -66,7 +69,6 @@ final class DepthwiseRows {
         this.g = g;
         this.relu = g.activation() == Activation.RELU;
         this.taps = g.kh() * g.kw();
-        this.rowsMax = rowsMax;
         this.slab = new PhaseSlab(g, rowsMax);
         if ((long) rowsMax * slab.wq + L > Integer.MAX_VALUE / 4) {
             throw new IllegalArgumentException("cpu conv2d: depthwise band too large for heap arrays");
