@@ -148,6 +148,24 @@ public class Conv2dConsistencyTest extends OnEveryDevice {
         add(out, Conv2d.builder(23).kernel(3).groups(23).padding(same).bias(false).build(), 1, 23, 17, 19);
         add(out, Conv2d.builder(18).kernel(3).stride(2).groups(9).padding(same).activation(Activation.RELU).build(), 2, 9, 15, 13);
         add(out, Conv2d.builder(12).kernel(5).dilation(2).groups(4).padding(Padding.explicit(3, 1, 0, 4)).build(), 1, 4, 14, 37);
+        // Depthwise, compact layout (stride 1, OW = W): widths below, at and above a vector, two
+        // vectors and one more; the image's columns cut on the left, the right or neither; dilated;
+        // a kernel one row high; batches and multipliers.
+        add(out, Conv2d.builder(5).kernel(3).groups(5).padding(same).activation(Activation.RELU).build(), 2, 5, 7, 7);
+        add(out, Conv2d.builder(12).kernel(3).groups(6).padding(same).build(), 1, 6, 5, 16);
+        add(out, Conv2d.builder(4).kernel(3).groups(4).padding(Padding.explicit(0, 2, 2, 0)).build(), 1, 4, 6, 17);
+        add(out, Conv2d.builder(3).kernel(3).groups(3).padding(Padding.explicit(2, 0, 0, 2)).bias(false).build(), 3, 3, 5, 33);
+        add(out, Conv2d.builder(9).kernel(5).dilation(2).groups(3).padding(same).build(), 1, 3, 9, 15);
+        add(out, Conv2d.builder(7).kernel(1, 3).groups(7).padding(same).build(), 2, 7, 4, 19);
+        // Depthwise, stride 2 split into halves: even and odd widths and heights (padding on the
+        // left or not), phase rows below and above a vector, 2x2 VALID, 5x5 with uneven pads.
+        add(out, Conv2d.builder(6).kernel(3).stride(2).groups(6).padding(same).build(), 1, 6, 14, 14);
+        add(out, Conv2d.builder(3).kernel(3).stride(2).groups(3).padding(same).activation(Activation.RELU).build(), 2, 3, 13, 15);
+        add(out, Conv2d.builder(8).kernel(3).stride(2).groups(4).padding(same).build(), 2, 4, 9, 40);
+        add(out, Conv2d.builder(2).kernel(3).stride(2).groups(2).padding(same).build(), 1, 2, 3, 3);
+        add(out, Conv2d.builder(5).kernel(2).stride(2).groups(5).build(), 1, 5, 8, 35);
+        add(out, Conv2d.builder(6).kernel(5).stride(2).groups(3).padding(Padding.explicit(1, 3, 2, 0)).bias(false).build(), 1, 3,
+                11, 37);
     }
 
     private static int divisorOf(int c, SplittableRandom r) {

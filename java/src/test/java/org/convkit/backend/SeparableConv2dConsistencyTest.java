@@ -77,6 +77,12 @@ public class SeparableConv2dConsistencyTest extends OnEveryDevice {
         add(out, SeparableConv2d.builder(10).depthwiseBias(true).build(), 1, 6, 33, 41);
         add(out, SeparableConv2d.builder(4).kernel(5).padding(Padding.SAME_LOWER).build(), 1, 3, 40, 50);
         add(out, SeparableConv2d.builder(7).stride(2).multiplier(2).between(Activation.RELU).build(), 2, 5, 29, 31);
+        // The depthwise half's layouts in bands of rows: compact (stride 1, rows narrower than a
+        // vector, and wider), halves (stride 2, padding on the left or not).
+        add(out, SeparableConv2d.builder(20).multiplier(2).build(), 2, 9, 30, 7);
+        add(out, SeparableConv2d.builder(12).padding(Padding.explicit(2, 0, 0, 2)).build(), 1, 10, 27, 21);
+        add(out, SeparableConv2d.builder(9).stride(2).build(), 1, 8, 40, 34);
+        add(out, SeparableConv2d.builder(9).stride(2).depthwiseBias(true).build(), 1, 8, 31, 15);
         return out;
     }
 

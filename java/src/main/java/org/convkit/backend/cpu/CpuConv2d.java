@@ -397,14 +397,18 @@ final class CpuConv2d extends CpuKernel {
                 float[] in = s.floats(CpuDevice.Scratch.SLAB, rows.inputLength());
                 float[] stage = s.floats(CpuDevice.Scratch.STAGE, rows.stageLength());
                 float[] tile = s.floats(CpuDevice.Scratch.TILE, rows.tileLength());
-                float[] out = s.floats(CpuDevice.Scratch.PLANE, (int) plane);
-                float[] taps = s.floats(CpuDevice.Scratch.TAPS, g.kh() * g.kw());
-                for (int c = ranges.start(item % count); c < ranges.start(item % count + 1); c++) {
+                int c0 = ranges.start(item % count);
+                int c1 = ranges.start(item % count + 1);
+                float[] wv = s.floats(CpuDevice.Scratch.TAPS, ranges.sizeMax() * mult * rows.taps());
+                float[] out = s.floats(CpuDevice.Scratch.PLANE, rows.planeLength());
+                rows.begin(in);
+                rows.weights(ws, c0 * mult, c1 * mult, wv);
+                for (int c = c0; c < c1; c++) {
                     rows.load(x, n, c, 0, g.oh(), in, stage);
                     for (int j = 0; j < mult; j++) {
                         int o = c * mult + j;
-                        rows.compute(in, ws, bv == null ? 0f : bv[o], o, 0, g.oh(), out, 0, tile, taps);
-                        MemorySegment.copy(out, 0, y, F, ((long) n * g.oc() + o) * plane * Float.BYTES, (int) plane);
+                        rows.store(in, wv, (o - c0 * mult) * rows.taps(), bv == null ? 0f : bv[o], y,
+                                ((long) n * g.oc() + o) * plane, tile, out);
                     }
                 }
             });

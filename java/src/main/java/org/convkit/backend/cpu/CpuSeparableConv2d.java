@@ -177,14 +177,16 @@ final class CpuSeparableConv2d extends CpuKernel {
                 float[] in = s.floats(CpuDevice.Scratch.SLAB, depthwise.inputLength());
                 float[] stage = s.floats(CpuDevice.Scratch.STAGE, depthwise.stageLength());
                 float[] tile = s.floats(CpuDevice.Scratch.TILE, depthwise.tileLength());
-                float[] taps = s.floats(CpuDevice.Scratch.TAPS, g.kh() * g.kw());
+                float[] wv = s.floats(CpuDevice.Scratch.TAPS, cm * depthwise.taps());
                 float[] d = s.floats(CpuDevice.Scratch.PLANE, cm * ld);
+                depthwise.begin(in);
+                depthwise.weights(dw, 0, cm, wv);
                 for (int c = 0; c < g.c(); c++) {
                     depthwise.load(x, n, c, oh0, oh0 + rows, in, stage);
                     for (int j = 0; j < mult; j++) {
                         int o = c * mult + j;
-                        depthwise.compute(in, dw, db == null ? 0f : depthwiseBias[o], o, oh0, oh0 + rows, d, o * ld,
-                                tile, taps);
+                        depthwise.compute(in, wv, o * depthwise.taps(), db == null ? 0f : depthwiseBias[o], oh0, oh0 + rows,
+                                d, o * ld, tile);
                     }
                 }
                 SpatialGemm.Output out = new SpatialGemm.Output(y, ((long) n * oc * g.oh() + oh0) * ow,

@@ -110,6 +110,17 @@ class CpuConv2dPathsTest {
         atLeast(depthwise, 10, g -> g.oc() > g.c(), "depthwise, multiplier > 1", counts);
         atLeast(depthwise, 10, g -> g.sh() > 1 || g.sw() > 1, "depthwise, strided", counts);
         atLeast(depthwise, 3, g -> g.dh() > 1 || g.dw() > 1, "depthwise, dilated", counts);
+        atLeast(depthwise, 2, g -> DepthwiseRows.compact(g) && g.ow() < l, "depthwise compact, OW < 16", counts);
+        atLeast(depthwise, 1, g -> DepthwiseRows.compact(g) && g.ow() == l, "depthwise compact, OW = 16", counts);
+        atLeast(depthwise, 3, g -> DepthwiseRows.compact(g) && g.ow() > l, "depthwise compact, OW > 16", counts);
+        atLeast(depthwise, 2, g -> DepthwiseRows.compact(g) && g.kh() * g.kw() != 9, "depthwise compact, not 3x3", counts);
+        atLeast(depthwise, 2, g -> DepthwiseRows.compact(g) && g.padLeft() != g.padRight(), "depthwise compact, uneven columns", counts);
+        atLeast(depthwise, 2, g -> DepthwiseRows.compact(g) && g.n() > 1, "depthwise compact, batch > 1", counts);
+        atLeast(depthwise, 2, g -> DepthwiseRows.halves(g) && g.padLeft() == 0, "depthwise halves, no left padding", counts);
+        atLeast(depthwise, 2, g -> DepthwiseRows.halves(g) && g.padLeft() > 0, "depthwise halves, left padding", counts);
+        atLeast(depthwise, 1, g -> DepthwiseRows.halves(g) && g.ow() >= l, "depthwise halves, phase rows of a vector or more", counts);
+        atLeast(depthwise, 2, g -> DepthwiseRows.halves(g) && g.oc() > g.c(), "depthwise halves, multiplier > 1", counts);
+        atLeast(depthwise, 1, g -> DepthwiseRows.halves(g) && g.n() > 1, "depthwise halves, batch > 1", counts);
         atLeast(by.getOrDefault(CpuConv2d.Path.DIRECT, List.of()), 10, g -> g.groups() > 1 && g.groups() < g.c(),
                 "direct, grouped", counts);
     }
