@@ -22,9 +22,14 @@
  *                       CONV2D_GRAD_WEIGHT_WG-th (n, a, b) in order, then a fixed halving tree in local
  *                       memory (error <= (N*SH*SW / WG + log2 WG) unit roundoffs times the sum of
  *                       |terms|). Deterministic: no atomics.
+ *   conv2d_grad_weight_tiled, conv2d_grad_large_tiled: the same sums as _weight and _large as
+ *                       tiled, register-blocked GEMMs through local memory (see their section
+ *                       below); the host (GradLaunches) plans them when the GEMM has at least 8
+ *                       rows and columns (so not for depthwise convolutions) and keeps the entries
+ *                       above as the fallback.
  * Grids: 1-D; _large roundup(N*LC*LH*LW, WG), _small roundup(N*SC*SH*SW, WG), _weight
- * SC*(LC/G)*KH*KW*CONV2D_GRAD_WEIGHT_WG. Indices are 32-bit: the host refuses tensors of 2^31
- * elements or more.
+ * SC*(LC/G)*KH*KW*CONV2D_GRAD_WEIGHT_WG; the tiled entries' below. Indices are 32-bit: the host
+ * refuses tensors of 2^31 elements or more.
  */
 #include "common/convkit.h"
 

@@ -7,8 +7,12 @@
  *   conv2d_grad_small:  the gradient on S (conv_transpose2d's input), a thread per element;
  *   conv2d_grad_weight: a block per weight element, every CONV2D_GRAD_WEIGHT_WG-th (n, a, b) per thread
  *                       in order, then the .cl's halving tree (ck_block_tree): the same bits.
+ *   conv2d_grad_weight_tiled, conv2d_grad_large_tiled: the .cl's tiled GEMMs, the same tiles and
+ *                       order of terms (a thread's 8 x 16 block as scalars; sm_90: 170 and 184
+ *                       registers, no spills, 48 KiB of shared memory).
  * smask / lmask: a fused ReLU's output masking the output gradient, or NULL.
- * Built with (the host launches with exactly these): CONV2D_GRAD_WG 256, CONV2D_GRAD_WEIGHT_WG 64.
+ * Built with (the host launches with exactly these): CONV2D_GRAD_WG 256, CONV2D_GRAD_WEIGHT_WG 64,
+ * CONV2D_GRAD_TM 64, CONV2D_GRAD_TN 64, CONV2D_GRAD_KC 64.
  * Indices are 32-bit: the host refuses tensors of 2^31 elements or more.
  */
 #include "common/cuda_compat.h"
