@@ -5,7 +5,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import org.convkit.backend.DeviceBuffer;
@@ -152,7 +151,12 @@ final class CpuConv2dGrad extends CpuKernel {
         for (int bound = SPECIES.loopBound(len); k < bound; k += SPECIES.length()) {
             sum = FloatVector.fromArray(SPECIES, a, i + k).fma(FloatVector.fromArray(SPECIES, b, j + k), sum);
         }
-        float total = sum.reduceLanes(VectorOperators.ADD);
+        // The lanes in index order: reduceLanes(ADD) leaves the order open, and it differed between
+        // the interpreted and the compiled code of one run (a last-bit change between two calls).
+        float total = 0f;
+        for (float lane : sum.toArray()) {
+            total += lane;
+        }
         for (; k < len; k++) {
             total = Math.fma(a[i + k], b[j + k], total);
         }

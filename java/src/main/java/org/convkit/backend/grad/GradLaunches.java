@@ -42,6 +42,12 @@ public final class GradLaunches {
     static final int WG = 256;
     /** Work-group size of conv2d_grad_weight (the source's default): fewer barrier steps per weight. */
     static final int WEIGHT_WG = 64;
+    /**
+     * System property that, set to {@code naive} while a kernel is prepared, plans the convolution
+     * gradients on the one-element-per-work-item kernels alone (the fallback of the tiled ones):
+     * for before/after measurements in one process (native-bench ConvGradCompare).
+     */
+    public static final String CONV_PROPERTY = "convkit.grad.conv";
     /** Sums of at least this many terms get a work-group each in broadcast_sum; shorter ones a work-item. */
     static final long GROUP_REDUCE = 32;
 
@@ -188,26 +194,61 @@ public final class GradLaunches {
         return out;
     }
 
+    /** Rows x columns of a conv2d_grad tiled work-group's block (the source's CONV2D_GRAD_TM, _TN). */
+    static final int GRAD_TM = 64;
+    static final int GRAD_TN = 64;
+    /** A work-item's register block: rows x columns (CONV2D_GRAD_RM, CONV2D_GRAD_RN). */
+    static final int GRAD_RM = 8;
+    static final int GRAD_RN = 16;
+    /**
+     * The tiled forms are planned when the GEMM has at least this many rows and columns; below it
+     * most of a tile would be padding (depthwise convolutions, for instance), and the naive kernels,
+     * which spread every output element over work-items, serve better.
+     */
+    static final int GRAD_MIN_SIDE = 8;
+    /** CUDA's limit on a grid's y and z dimensions. */
+    static final long GRID_YZ = 65_535;
+
     private static List<Launch> conv2d(Conv2dGrad c) {
         Conv2dGrad.Relation r = c.relation();
         int[] sizes = {r.n(), r.sc(), r.sh(), r.sw(), r.lc(), r.lh(), r.lw(), r.kh(), r.kw(), r.strideH(), r.strideW(),
                 r.dilationH(), r.dilationW(), r.padTop(), r.padLeft(), r.groups()};
         String module = "conv2d_grad/conv2d_grad";
         int other = c.masked() ? 2 : 1;
+        boolean naive = "naive".equals(System.getProperty(CONV_PROPERTY));
+        long[] local = {GRAD_TN / GRAD_RN, GRAD_TM / GRAD_RM, 1};
         Launch.Builder b = switch (c.form()) {
-            case LARGE -> Launch.flat(module, "conv2d_grad_large", r.largeShape().elementCount(), WG)
-                    .input(0).inputOrNone(c.masked(), 1).input(other);
+            case LARGE -> {
+                long tilesU = ceil(ceil(r.lh(), r.strideH()), local[0]);
+                long tilesV = ceil(ceil(r.lw(), r.strideW()), GRAD_RN);
+                long[] global = {tilesU * tilesV * local[0], ceil(r.lcPerGroup(), GRAD_TM) * local[1],
+                        (long) r.n() * r.groups() * r.strideH() * r.strideW()};
+                boolean tiled = !naive && r.lcPerGroup() >= GRAD_MIN_SIDE && r.scPerGroup() >= GRAD_MIN_SIDE
+                        && global[1] / local[1] <= GRID_YZ && global[2] <= GRID_YZ;
+                yield (tiled ? Launch.of(module, "conv2d_grad_large_tiled", global, local)
+                        : Launch.flat(module, "conv2d_grad_large", r.largeShape().elementCount(), WG))
+                        .input(0).inputOrNone(c.masked(), 1).input(other);
+            }
             case SMALL -> Launch.flat(module, "conv2d_grad_small", r.smallShape().elementCount(), WG)
                     .input(0).inputOrNone(c.masked(), 1).input(other);
             case WEIGHT -> {
-                Launch.Builder w = Launch.of(module, "conv2d_grad_weight",
-                        new long[] {r.weightShape().elementCount() * WEIGHT_WG}, new long[] {WEIGHT_WG});
+                long jn = (long) r.lcPerGroup() * r.kh() * r.kw();
+                long[] global = {ceil(jn, GRAD_TN) * local[0], ceil(r.scPerGroup(), GRAD_TM) * local[1], r.groups()};
+                boolean tiled = !naive && r.scPerGroup() >= GRAD_MIN_SIDE && jn >= GRAD_MIN_SIDE
+                        && global[1] / local[1] <= GRID_YZ && global[2] <= GRID_YZ;
+                Launch.Builder w = tiled ? Launch.of(module, "conv2d_grad_weight_tiled", global, local)
+                        : Launch.of(module, "conv2d_grad_weight",
+                                new long[] {r.weightShape().elementCount() * WEIGHT_WG}, new long[] {WEIGHT_WG});
                 // dy is S for a convolution, L for a transposed one; the forward input is the other.
                 yield c.transposed() ? w.input(other).none().input(0).inputOrNone(c.masked(), 1)
                         : w.input(0).inputOrNone(c.masked(), 1).input(other).none();
             }
         };
         return List.of(b.output().ints(sizes).build());
+    }
+
+    private static long ceil(long a, long b) {
+        return (a + b - 1) / b;
     }
 
     private static List<Launch> dense(DenseGrad d) {

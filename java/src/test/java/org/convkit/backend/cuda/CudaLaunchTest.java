@@ -275,6 +275,11 @@ class CudaLaunchTest {
                 .activation(Activation.RELU).build(), List.of(img)));
         ops.addAll(terms(ConvTranspose2d.builder(4).kernel(3).stride(2).padding(Padding.explicit(1, 0, 2, 1))
                 .activation(Activation.RELU).build(), List.of(img)));
+        // The tiled conv2d_grad entries (at least 8 channels a side).
+        ops.addAll(terms(Conv2d.builder(18).kernel(3).stride(2).padding(Padding.SAME).activation(Activation.RELU)
+                .build(), List.of(Shape.nchw(2, 9, 9, 20))));
+        ops.addAll(terms(ConvTranspose2d.builder(10).kernel(3).stride(2).padding(Padding.SAME)
+                .activation(Activation.RELU).build(), List.of(Shape.nchw(2, 12, 5, 6))));
         ops.addAll(terms(Dense.builder(9).transA(true).bias(Shape.of(5, 1)).alpha(0.5f).beta(2f)
                 .activation(Activation.RELU).build(), List.of(Shape.of(6, 5))));
         ops.addAll(terms(Dense.linear(9, true, Activation.NONE), List.of(Shape.of(5, 6))));

@@ -50,6 +50,23 @@ class Conv2dGradTest extends GradSweep {
                 .build(), 1, 2, 7, 8, maxMacs);
         add(convs, inputs, Conv2d.builder(2).kernel(3).stride(3, 2).dilation(2, 1).padding(Padding.SAME).bias(false).build(),
                 2, 1, 9, 7, maxMacs);
+        // The tiled GEMM kernels of the GPU plans (at least 8 channels a side): blocks past the tile
+        // edges (channels, taps x channels and phase columns not multiples of the tiles), chunks of K
+        // across images and rows, stride 1 and 2, both stride phases of uneven sizes, asymmetric pads,
+        // dilation, groups, a fused ReLU. Larger than the random cases, so only in the device sweep.
+        long tiled = maxMacs >= 100_000 ? 2_000_000 : maxMacs;
+        add(convs, inputs, Conv2d.builder(19).kernel(3).stride(2).padding(Padding.SAME).activation(Activation.RELU)
+                .build(), 2, 9, 11, 37, tiled);
+        add(convs, inputs, Conv2d.builder(70).kernel(3).padding(Padding.explicit(1, 0, 2, 1)).build(), 1, 10, 6, 21,
+                tiled);
+        add(convs, inputs, Conv2d.builder(16).kernel(5).stride(2).dilation(2).padding(Padding.SAME)
+                .activation(Activation.RELU).build(), 1, 8, 9, 17, tiled);
+        add(convs, inputs, Conv2d.builder(8).kernel(2, 3).stride(3, 2).padding(Padding.explicit(1, 2, 0, 1)).build(), 3,
+                12, 10, 35, tiled);
+        add(convs, inputs, Conv2d.builder(32).kernel(3).stride(2).groups(2).padding(Padding.SAME)
+                .activation(Activation.RELU).bias(false).build(), 2, 16, 8, 18, tiled);
+        add(convs, inputs, Conv2d.builder(24).kernel(3).padding(Padding.SAME).activation(Activation.RELU).build(), 2, 20,
+                5, 40, tiled);
         SplittableRandom r = new SplittableRandom(seed);
         while (convs.size() < count) {
             int k1 = 1 + r.nextInt(7);
