@@ -31,7 +31,8 @@ import org.convkit.tensor.Tensor;
  * uploaded or reordered, sessions created: none of it timed). Each runs once; that output is
  * compared with convkit's CPU output (max absolute difference, with the largest |y| for scale).
  * A first run of {@link Options#longMs} or more is the engine's only sample (a multi-second run
- * has nothing left to warm up); otherwise {@code warmup - 1} more warm-up runs, the last of which
+ * has nothing left to warm up); otherwise at least {@code warmup - 1} more warm-up runs, and more
+ * until half the budget (at least 0.5 s) has gone into warming up, the last of which
  * sets the plan: up to {@code rounds} rounds of up to {@link Options#maxPerRound} timed runs,
  * as many as fit the budget. In each round the engines take turns (in an order rotated from
  * round to round), so that a slow spell of the shared machine hits them all; a turn starts with an untimed lead-in run where the budget has
@@ -188,6 +189,7 @@ public final class PeersSuite {
                     for (String d : order) {
                         int[] p = plan.get(d);
                         if (r < p[0]) {
+                            settle();
                             if (p[2] == 1) {
                                 // A lead-in run: threads that slept while the others ran are awake and
                                 // on a core again, so the timed runs measure steady inference, not wake-up.
@@ -222,6 +224,24 @@ public final class PeersSuite {
      * convkit's first run of a kernel is partly interpreted Java, and oneDNN's first touches its
      * buffers.
      */
+    /**
+     * A pause before each turn: ONNX Runtime's pool threads (and OpenMP's) spin for a while after
+     * a run before they sleep, so without it the engine whose turn comes next shared the two
+     * cores with them (convkit's W3a measured 1.05 ms after ONNX Runtime's turns, 0.70 ms alone).
+     */
+    private static void settle() {
+        try {
+            Thread.sleep(SETTLE_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static final long SETTLE_MS = 50;
+
+    /** Warm-up runs at most, however short the runs. */
+    private static final int MAX_WARMUP_RUNS = 2000;
+
     private int[] warmUp(Peer p, Map<String, List<Double>> samples, Map<String, List<Double>> rounds,
             Map<String, float[]> outputs) {
         List<Double> own = new ArrayList<>();
@@ -235,8 +255,14 @@ public final class PeersSuite {
             ownRounds.add(estimate);
             return new int[] {0, 0, 0};
         }
-        for (int i = 1; i < options.warmup(); i++) {
+        // Warm-up by count and by time: a JVM engine's vector kernels reach their compiled form only
+        // after a few thousand calls of their inner methods (tens of runs of a small layer); a fixed
+        // two runs timed convkit's cpu kernels half interpreted, at 2-4x their steady time.
+        double warmMs = Math.max(500, options.budgetMs() / 2);
+        double spent = estimate;
+        for (int i = 1; (i < options.warmup() || spent < warmMs) && i < MAX_WARMUP_RUNS; i++) {
             estimate = p.time(1)[0];
+            spent += estimate;
         }
         double budget = options.budgetMs();
         int r = (int) Math.max(1, Math.min(options.rounds(), Math.floor(budget / estimate)));
