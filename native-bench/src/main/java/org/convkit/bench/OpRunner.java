@@ -79,6 +79,16 @@ public final class OpRunner implements AutoCloseable {
         return out;
     }
 
+    /** The first half of {@link #run()}: the launch queued, not waited for. */
+    public void queue() {
+        kernel.run(args, out, workspace);
+    }
+
+    /** The second half of {@link #run()}: the wait for the device. */
+    public void waitForDevice() {
+        device.synchronize();
+    }
+
     /** Downloads the output (after a {@link #run()}). */
     public float[] output() {
         try (Tensor t = Tensor.allocate(kernel.outputShape(), DType.F32, Allocator.host(), "bench output")) {

@@ -22,7 +22,8 @@ import org.convkit.bench.OpRunner;
  * C program {@code clreplay} (native-bench/c/clreplay.c, built here with gcc) then launches the
  * very same kernels with the same arguments and work sizes through the OpenCL C API. Rounds
  * alternate Java and C so that both see the same machine; each reports the per-iteration wall
- * time from queueing the launches to the end of clFinish.
+ * time from queueing the launches to the end of clFinish. The Java side is warmed up for a second
+ * first, so that both sides are measured compiled.
  */
 public final class BindingOverhead {
     /**
@@ -44,6 +45,9 @@ public final class BindingOverhead {
             return (java.median() - c.median()) * 1000 / launches;
         }
     }
+
+    /** The least time each case runs in Java before it is measured. */
+    private static final long WARMUP_NANOS = 1_000_000_000L;
 
     private final Path work;
     private final Path replayer;
@@ -79,7 +83,11 @@ public final class BindingOverhead {
         List<Double> native_ = new ArrayList<>();
         int launches;
         try (OpRunner runner = OpRunner.open(device, c)) {
-            for (int i = 0; i < 3; i++) {
+            // Warm-up by count and by time: the JIT compiles the launch path only after some
+            // thousands of launches, and 3 runs left the measured ones interpreted (an empty launch
+            // then took 20-30 us more than in C; LaunchOverhead shows the curve).
+            long warmEnd = System.nanoTime() + WARMUP_NANOS;
+            for (int i = 0; i < 3 || System.nanoTime() < warmEnd; i++) {
                 runner.run();
             }
             ClTrace.start();
