@@ -29,7 +29,7 @@ public final class LaunchOverhead {
             long[] queue = new long[block];
             long[] wait = new long[block];
             int done = 0;
-            System.out.println("launches so far   whole us (median, min)   queue us   wait us");
+            System.out.println("launches so far   whole us (median, min)   queue us (median, min)   wait us (median, min)");
             for (int b = 0; b < blocks; b++) {
                 for (int i = 0; i < block; i++) {
                     long t0 = System.nanoTime();
@@ -44,8 +44,8 @@ public final class LaunchOverhead {
                     wait[i] = t3 - t2;
                 }
                 done += 2 * block;
-                System.out.printf("%15d   %8.2f %8.2f        %8.2f   %8.2f%n", done, median(whole), min(whole) / 1e3,
-                        median(queue), median(wait));
+                System.out.printf("%15d   %8.2f %8.2f        %8.2f %8.2f        %8.2f %8.2f%n", done, median(whole),
+                        min(whole) / 1e3, median(queue), min(queue) / 1e3, median(wait), min(wait) / 1e3);
             }
         }
     }
