@@ -122,14 +122,14 @@ final class ChannelGemm {
      * Output pixels [p0, p1) (row-major in the output plane) of image n: {@code x} and {@code y}
      * the input and output segments, {@code w} packed by {@link #pack}, {@code bias} null or m
      * values; {@code slab}, {@code tile}, {@code pix} and {@code row} per-thread scratch of
-     * {@link #slabLength()}, {@link #tileLength()}, {@link #pixelsMax()} and
-     * {@link #pixelsMax()} elements.
+     * {@link #slabLength()}, {@link #tileLength()}, {@link #pixelsMax()},
+     * {@link #pixelsMax()} and {@link #stageLength()} elements.
      */
     void range(MemorySegment x, MemorySegment y, float[] w, float[] bias, int n, int p0, int p1, float[] slab,
-            float[] tile, int[] pix, float[] row) {
+            float[] tile, int[] pix, float[] row, float[] stage) {
         int ow = g.ow();
         int oh0 = p0 / ow;
-        fillSlab(x, n, oh0, (p1 - 1) / ow + 1, slab);
+        fillSlab(x, n, oh0, (p1 - 1) / ow + 1, slab, stage);
         int pixels = p1 - p0;
         int rounded = Math.ceilDiv(pixels, NP) * NP;
         for (int j = 0; j < rounded; j++) {
@@ -178,26 +178,54 @@ final class ChannelGemm {
         }
     }
 
-    /** The zero-padded input rows that output rows [oh0, oh1) read, every channel, pitch wp. */
-    private void fillSlab(MemorySegment x, int n, int oh0, int oh1, float[] slab) {
+    /** Floats of the staging buffer {@link #range} needs: one channel's input rows of a range. */
+    int stageLength() {
+        return rp() * g.w();
+    }
+
+    private int rp() {
+        return plane / wp;
+    }
+
+    /**
+     * The zero-padded input rows that output rows [oh0, oh1) read, every channel, pitch wp. Each
+     * channel's rows inside the image are one block of the input, fetched with one segment copy
+     * (straight into the slab when the slab's rows are the input's, through {@code stage}
+     * otherwise): a segment copy costs far more than a heap copy of one short row.
+     */
+    private void fillSlab(MemorySegment x, int n, int oh0, int oh1, float[] slab, float[] stage) {
         int rows = (oh1 - oh0 - 1) * g.sh() + (g.kh() - 1) * g.dh() + 1;
         int h = g.h();
         int w = g.w();
         int pad = g.padLeft();
         int lo = Math.min(wp, pad);
         int hi = Math.max(lo, Math.min(wp, w + pad));
+        int top = oh0 * g.sh() - g.padTop();
+        int i0 = Math.min(rows, Math.max(0, -top));
+        int i1 = Math.max(i0, Math.min(rows, h - top));
+        boolean direct = lo == 0 && hi == wp && wp == w;
         for (int c = 0; c < g.c(); c++) {
-            long src = ((long) n * g.c() + c) * h * w;
-            for (int i = 0; i < rows; i++) {
-                int ih = oh0 * g.sh() + i - g.padTop();
-                int d = c * plane + i * wp;
-                if (ih < 0 || ih >= h) {
-                    Arrays.fill(slab, d, d + wp, 0f);
-                } else {
-                    Arrays.fill(slab, d, d + lo, 0f);
-                    MemorySegment.copy(x, F, (src + (long) ih * w + lo - pad) * Float.BYTES, slab, d + lo, hi - lo);
-                    Arrays.fill(slab, d + hi, d + wp, 0f);
-                }
+            long src = (((long) n * g.c() + c) * h + top + i0) * w;
+            int d = c * plane;
+            Arrays.fill(slab, d, d + i0 * wp, 0f);
+            Arrays.fill(slab, d + i1 * wp, d + rows * wp, 0f);
+            if (i0 >= i1) {
+                continue;
+            }
+            if (hi == lo) {
+                Arrays.fill(slab, d + i0 * wp, d + i1 * wp, 0f);
+                continue;
+            }
+            if (direct) {
+                MemorySegment.copy(x, F, src * Float.BYTES, slab, d + i0 * wp, (i1 - i0) * w);
+                continue;
+            }
+            MemorySegment.copy(x, F, src * Float.BYTES, stage, 0, (i1 - i0) * w);
+            for (int i = i0; i < i1; i++) {
+                int r = c * plane + i * wp;
+                Arrays.fill(slab, r, r + lo, 0f);
+                System.arraycopy(stage, (i - i0) * w + lo - pad, slab, r + lo, hi - lo);
+                Arrays.fill(slab, r + hi, r + wp, 0f);
             }
         }
     }
