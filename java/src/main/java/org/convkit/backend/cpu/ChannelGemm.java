@@ -79,6 +79,11 @@ final class ChannelGemm {
         }
     }
 
+    /** Blocks of output channels. */
+    int blocks() {
+        return blocks;
+    }
+
     /** Floats of the packed weights: whole blocks, the last possibly narrower. */
     int packedLength() {
         return ((blocks - 1) * BLOCK + lastWidth) * k;
@@ -119,13 +124,15 @@ final class ChannelGemm {
     }
 
     /**
-     * Output pixels [p0, p1) (row-major in the output plane) of image n: {@code x} and {@code y}
+     * Output pixels [p0, p1) (row-major in the output plane) of image n, output channels of
+     * blocks [b0, b1) ({@link #blocks()} in all): {@code x} and {@code y}
      * the input and output segments, {@code w} packed by {@link #pack}, {@code bias} null or m
      * values; {@code slab}, {@code tile}, {@code pix} and {@code row} per-thread scratch of
      * {@link #slabLength()}, {@link #tileLength()}, {@link #pixelsMax()},
      * {@link #pixelsMax()} and {@link #stageLength()} elements.
      */
-    void range(MemorySegment x, MemorySegment y, float[] w, float[] bias, int n, int p0, int p1, float[] slab,
+    void range(MemorySegment x, MemorySegment y, float[] w, float[] bias, int n, int p0, int p1, int b0, int b1,
+            float[] slab,
             float[] tile, int[] pix, float[] row, float[] stage) {
         int ow = g.ow();
         int oh0 = p0 / ow;
@@ -136,7 +143,7 @@ final class ChannelGemm {
             int p = p0 + Math.min(j, pixels - 1);
             pix[j] = (p / ow - oh0) * g.sh() * wp + (p % ow) * g.sw();
         }
-        for (int b = 0; b < blocks; b++) {
+        for (int b = b0; b < b1; b++) {
             int width = width(b);
             int t = b * BLOCK * rounded;
             for (int j = 0; j < rounded; j++, t += width) {
@@ -148,7 +155,7 @@ final class ChannelGemm {
         }
         for (int k0 = 0; k0 < k; k0 += KC) {
             int k1 = Math.min(k, k0 + KC);
-            for (int b = 0; b < blocks; b++) {
+            for (int b = b0; b < b1; b++) {
                 int width = width(b);
                 int wb = b * BLOCK * k;
                 int t = b * BLOCK * rounded;
@@ -165,7 +172,7 @@ final class ChannelGemm {
         }
         boolean relu = g.activation() == Activation.RELU;
         long plane = (long) g.oh() * ow;
-        for (int o = 0; o < m; o++) {
+        for (int o = b0 * BLOCK; o < Math.min(m, b1 * BLOCK); o++) {
             int b = o / BLOCK;
             int width = width(b);
             int t = b * BLOCK * rounded + o % BLOCK;
