@@ -1,6 +1,7 @@
 package org.convkit.backend.cpu;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
@@ -24,7 +25,8 @@ import jdk.incubator.vector.VectorSpecies;
  * weights chunk stays in the L1 cache while it is used for every pixel of the range; the
  * accumulators live in a per-range tile between chunks (initialised to the bias). The last
  * channel block is 1, 2 or 4 vectors wide (zero weights fill it); pixels left over repeat the
- * range's last pixel. The tile is then transposed into NCHW, channel row by channel row.
+ * range's last pixel. The tile is then transposed into NCHW, a vector of pixels of one channel
+ * at a time (a gather from the tile).
  */
 final class ChannelGemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -51,6 +53,9 @@ final class ChannelGemm {
     private final int plane;
     private final int pixelsMax;
     private final int[] tap;
+    /** Gather offsets of one channel's consecutive pixels in a full block's tile ([pixel][BLOCK]), and in the last block's. */
+    private final int[] fullGather;
+    private final int[] lastGather;
 
     /** For ranges of at most {@code pixelsMax} pixels, which span at most {@code rowsMax} output rows. */
     ChannelGemm(Conv2d.Geometry g, int pixelsMax, int rowsMax) {
@@ -69,6 +74,12 @@ final class ChannelGemm {
         }
         this.plane = (int) planeLong;
         this.tap = new int[k];
+        this.fullGather = new int[L];
+        this.lastGather = new int[L];
+        for (int i = 0; i < L; i++) {
+            fullGather[i] = i * BLOCK;
+            lastGather[i] = i * lastWidth;
+        }
         int p = 0;
         for (int c = 0; c < g.c(); c++) {
             for (int r = 0; r < g.kh(); r++) {
@@ -127,13 +138,13 @@ final class ChannelGemm {
      * Output pixels [p0, p1) (row-major in the output plane) of image n, output channels of
      * blocks [b0, b1) ({@link #blocks()} in all): {@code x} and {@code y}
      * the input and output segments, {@code w} packed by {@link #pack}, {@code bias} null or m
-     * values; {@code slab}, {@code tile}, {@code pix} and {@code row} per-thread scratch of
-     * {@link #slabLength()}, {@link #tileLength()}, {@link #pixelsMax()},
-     * {@link #pixelsMax()} and {@link #stageLength()} elements.
+     * values; {@code slab}, {@code tile}, {@code pix} and {@code stage} per-thread scratch of
+     * {@link #slabLength()}, {@link #tileLength()}, {@link #pixelsMax()} and
+     * {@link #stageLength()} elements.
      */
     void range(MemorySegment x, MemorySegment y, float[] w, float[] bias, int n, int p0, int p1, int b0, int b1,
             float[] slab,
-            float[] tile, int[] pix, float[] row, float[] stage) {
+            float[] tile, int[] pix, float[] stage) {
         int ow = g.ow();
         int oh0 = p0 / ow;
         fillSlab(x, n, oh0, (p1 - 1) / ow + 1, slab, stage);
@@ -172,16 +183,32 @@ final class ChannelGemm {
         }
         boolean relu = g.activation() == Activation.RELU;
         long plane = (long) g.oh() * ow;
-        for (int o = b0 * BLOCK; o < Math.min(m, b1 * BLOCK); o++) {
-            int b = o / BLOCK;
+        // A block's tile is [pixel][width], tens of KiB: read it a vector of pixels at a time for
+        // every channel of the block, so the lines read stay in L1 across the channels.
+        for (int b = b0; b < b1; b++) {
             int width = width(b);
-            int t = b * BLOCK * rounded + o % BLOCK;
-            for (int j = 0; j < pixels; j++, t += width) {
-                float v = tile[t];
-                row[j] = relu && v < 0f ? 0f : v;
+            int[] gather = b == blocks - 1 ? lastGather : fullGather;
+            int o1 = Math.min(m, b * BLOCK + width);
+            int j = 0;
+            for (; j <= pixels - L; j += L) {
+                int t = b * BLOCK * rounded + j * width;
+                for (int o = b * BLOCK; o < o1; o++, t++) {
+                    FloatVector v = FloatVector.fromArray(S, tile, t, gather, 0);
+                    if (relu) {
+                        v = v.max(0f);
+                    }
+                    v.intoMemorySegment(y, (((long) n * m + o) * plane + p0 + j) * Float.BYTES, ByteOrder.nativeOrder());
+                }
             }
-            long dst = ((long) n * m + o) * plane + p0;
-            MemorySegment.copy(row, 0, y, F, dst * Float.BYTES, pixels);
+            // The last pixels one at a time (a masked gather still checks every lane's index).
+            for (int o = b * BLOCK; o < o1 && j < pixels; o++) {
+                int t = b * BLOCK * rounded + j * width + o - b * BLOCK;
+                long dst = ((long) n * m + o) * plane + p0;
+                for (int q = j; q < pixels; q++, t += width) {
+                    float v = tile[t];
+                    y.setAtIndex(F, dst + q, relu && v < 0f ? 0f : v);
+                }
+            }
         }
     }
 

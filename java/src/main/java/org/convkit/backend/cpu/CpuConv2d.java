@@ -401,8 +401,7 @@ final class CpuConv2d extends CpuKernel {
                     CpuDevice.Scratch s = cpu.scratch();
                     gemm.range(x, y, wp, bv, range / count, p0, p1, b0, b1,
                             s.floats(CpuDevice.Scratch.SLAB, gemm.slabLength()), s.floats(CpuDevice.Scratch.TILE, gemm.tileLength()), s.ints(gemm.pixelsMax()),
-                            s.floats(CpuDevice.Scratch.STAGE, gemm.pixelsMax()),
-                            s.floats(CpuDevice.Scratch.PLANE, gemm.stageLength()));
+                            s.floats(CpuDevice.Scratch.STAGE, gemm.stageLength()));
                 }
             });
         }
