@@ -1,6 +1,7 @@
 package org.convkit.backend.cpu;
 
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
@@ -24,7 +25,8 @@ import jdk.incubator.vector.VectorSpecies;
  * weights chunk stays in the L1 cache while it is used for every pixel of the range; the
  * accumulators live in a per-range tile between chunks (initialised to the bias). The last
  * channel block is 1, 2 or 4 vectors wide (zero weights fill it); pixels left over repeat the
- * range's last pixel. The tile is then transposed into NCHW, channel row by channel row.
+ * range's last pixel. The tile is then transposed into NCHW, a vector of pixels of one channel
+ * at a time (a gather from the tile).
  */
 final class ChannelGemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -51,6 +53,9 @@ final class ChannelGemm {
     private final int plane;
     private final int pixelsMax;
     private final int[] tap;
+    /** Gather offsets of one channel's consecutive pixels in a full block's tile ([pixel][BLOCK]), and in the last block's. */
+    private final int[] fullGather;
+    private final int[] lastGather;
 
     /** For ranges of at most {@code pixelsMax} pixels, which span at most {@code rowsMax} output rows. */
     ChannelGemm(Conv2d.Geometry g, int pixelsMax, int rowsMax) {
@@ -69,6 +74,12 @@ final class ChannelGemm {
         }
         this.plane = (int) planeLong;
         this.tap = new int[k];
+        this.fullGather = new int[L];
+        this.lastGather = new int[L];
+        for (int i = 0; i < L; i++) {
+            fullGather[i] = i * BLOCK;
+            lastGather[i] = i * lastWidth;
+        }
         int p = 0;
         for (int c = 0; c < g.c(); c++) {
             for (int r = 0; r < g.kh(); r++) {
@@ -77,6 +88,11 @@ final class ChannelGemm {
                 }
             }
         }
+    }
+
+    /** Blocks of output channels. */
+    int blocks() {
+        return blocks;
     }
 
     /** Floats of the packed weights: whole blocks, the last possibly narrower. */
@@ -119,24 +135,26 @@ final class ChannelGemm {
     }
 
     /**
-     * Output pixels [p0, p1) (row-major in the output plane) of image n: {@code x} and {@code y}
+     * Output pixels [p0, p1) (row-major in the output plane) of image n, output channels of
+     * blocks [b0, b1) ({@link #blocks()} in all): {@code x} and {@code y}
      * the input and output segments, {@code w} packed by {@link #pack}, {@code bias} null or m
-     * values; {@code slab}, {@code tile}, {@code pix} and {@code row} per-thread scratch of
+     * values; {@code slab}, {@code tile}, {@code pix} and {@code stage} per-thread scratch of
      * {@link #slabLength()}, {@link #tileLength()}, {@link #pixelsMax()} and
-     * {@link #pixelsMax()} elements.
+     * {@link #stageLength()} elements.
      */
-    void range(MemorySegment x, MemorySegment y, float[] w, float[] bias, int n, int p0, int p1, float[] slab,
-            float[] tile, int[] pix, float[] row) {
+    void range(MemorySegment x, MemorySegment y, float[] w, float[] bias, int n, int p0, int p1, int b0, int b1,
+            float[] slab,
+            float[] tile, int[] pix, float[] stage) {
         int ow = g.ow();
         int oh0 = p0 / ow;
-        fillSlab(x, n, oh0, (p1 - 1) / ow + 1, slab);
+        fillSlab(x, n, oh0, (p1 - 1) / ow + 1, slab, stage);
         int pixels = p1 - p0;
         int rounded = Math.ceilDiv(pixels, NP) * NP;
         for (int j = 0; j < rounded; j++) {
             int p = p0 + Math.min(j, pixels - 1);
             pix[j] = (p / ow - oh0) * g.sh() * wp + (p % ow) * g.sw();
         }
-        for (int b = 0; b < blocks; b++) {
+        for (int b = b0; b < b1; b++) {
             int width = width(b);
             int t = b * BLOCK * rounded;
             for (int j = 0; j < rounded; j++, t += width) {
@@ -148,7 +166,7 @@ final class ChannelGemm {
         }
         for (int k0 = 0; k0 < k; k0 += KC) {
             int k1 = Math.min(k, k0 + KC);
-            for (int b = 0; b < blocks; b++) {
+            for (int b = b0; b < b1; b++) {
                 int width = width(b);
                 int wb = b * BLOCK * k;
                 int t = b * BLOCK * rounded;
@@ -165,39 +183,83 @@ final class ChannelGemm {
         }
         boolean relu = g.activation() == Activation.RELU;
         long plane = (long) g.oh() * ow;
-        for (int o = 0; o < m; o++) {
-            int b = o / BLOCK;
+        // A block's tile is [pixel][width], tens of KiB: read it a vector of pixels at a time for
+        // every channel of the block, so the lines read stay in L1 across the channels.
+        for (int b = b0; b < b1; b++) {
             int width = width(b);
-            int t = b * BLOCK * rounded + o % BLOCK;
-            for (int j = 0; j < pixels; j++, t += width) {
-                float v = tile[t];
-                row[j] = relu && v < 0f ? 0f : v;
+            int[] gather = b == blocks - 1 ? lastGather : fullGather;
+            int o1 = Math.min(m, b * BLOCK + width);
+            int j = 0;
+            for (; j <= pixels - L; j += L) {
+                int t = b * BLOCK * rounded + j * width;
+                for (int o = b * BLOCK; o < o1; o++, t++) {
+                    FloatVector v = FloatVector.fromArray(S, tile, t, gather, 0);
+                    if (relu) {
+                        v = v.max(0f);
+                    }
+                    v.intoMemorySegment(y, (((long) n * m + o) * plane + p0 + j) * Float.BYTES, ByteOrder.nativeOrder());
+                }
             }
-            long dst = ((long) n * m + o) * plane + p0;
-            MemorySegment.copy(row, 0, y, F, dst * Float.BYTES, pixels);
+            // The last pixels one at a time (a masked gather still checks every lane's index).
+            for (int o = b * BLOCK; o < o1 && j < pixels; o++) {
+                int t = b * BLOCK * rounded + j * width + o - b * BLOCK;
+                long dst = ((long) n * m + o) * plane + p0;
+                for (int q = j; q < pixels; q++, t += width) {
+                    float v = tile[t];
+                    y.setAtIndex(F, dst + q, relu && v < 0f ? 0f : v);
+                }
+            }
         }
     }
 
-    /** The zero-padded input rows that output rows [oh0, oh1) read, every channel, pitch wp. */
-    private void fillSlab(MemorySegment x, int n, int oh0, int oh1, float[] slab) {
+    /** Floats of the staging buffer {@link #range} needs: one channel's input rows of a range. */
+    int stageLength() {
+        return rp() * g.w();
+    }
+
+    private int rp() {
+        return plane / wp;
+    }
+
+    /**
+     * The zero-padded input rows that output rows [oh0, oh1) read, every channel, pitch wp. Each
+     * channel's rows inside the image are one block of the input, fetched with one segment copy
+     * (straight into the slab when the slab's rows are the input's, through {@code stage}
+     * otherwise): a segment copy costs far more than a heap copy of one short row.
+     */
+    private void fillSlab(MemorySegment x, int n, int oh0, int oh1, float[] slab, float[] stage) {
         int rows = (oh1 - oh0 - 1) * g.sh() + (g.kh() - 1) * g.dh() + 1;
         int h = g.h();
         int w = g.w();
         int pad = g.padLeft();
         int lo = Math.min(wp, pad);
         int hi = Math.max(lo, Math.min(wp, w + pad));
+        int top = oh0 * g.sh() - g.padTop();
+        int i0 = Math.min(rows, Math.max(0, -top));
+        int i1 = Math.max(i0, Math.min(rows, h - top));
+        boolean direct = lo == 0 && hi == wp && wp == w;
         for (int c = 0; c < g.c(); c++) {
-            long src = ((long) n * g.c() + c) * h * w;
-            for (int i = 0; i < rows; i++) {
-                int ih = oh0 * g.sh() + i - g.padTop();
-                int d = c * plane + i * wp;
-                if (ih < 0 || ih >= h) {
-                    Arrays.fill(slab, d, d + wp, 0f);
-                } else {
-                    Arrays.fill(slab, d, d + lo, 0f);
-                    MemorySegment.copy(x, F, (src + (long) ih * w + lo - pad) * Float.BYTES, slab, d + lo, hi - lo);
-                    Arrays.fill(slab, d + hi, d + wp, 0f);
-                }
+            long src = (((long) n * g.c() + c) * h + top + i0) * w;
+            int d = c * plane;
+            Arrays.fill(slab, d, d + i0 * wp, 0f);
+            Arrays.fill(slab, d + i1 * wp, d + rows * wp, 0f);
+            if (i0 >= i1) {
+                continue;
+            }
+            if (hi == lo) {
+                Arrays.fill(slab, d + i0 * wp, d + i1 * wp, 0f);
+                continue;
+            }
+            if (direct) {
+                MemorySegment.copy(x, F, src * Float.BYTES, slab, d + i0 * wp, (i1 - i0) * w);
+                continue;
+            }
+            MemorySegment.copy(x, F, src * Float.BYTES, stage, 0, (i1 - i0) * w);
+            for (int i = i0; i < i1; i++) {
+                int r = c * plane + i * wp;
+                Arrays.fill(slab, r, r + lo, 0f);
+                System.arraycopy(stage, (i - i0) * w + lo - pad, slab, r + lo, hi - lo);
+                Arrays.fill(slab, r + hi, r + wp, 0f);
             }
         }
     }

@@ -101,9 +101,16 @@ class CpuConv2dPathsTest {
         atLeast(channel, 1, g -> g.oc() % ChannelGemm.BLOCK > l && g.oc() % ChannelGemm.BLOCK <= 2 * l, "channel, last block 2 vectors", counts);
         atLeast(channel, 1, g -> g.oc() % ChannelGemm.BLOCK > 2 * l, "channel, last block 4 vectors, partly empty", counts);
         atLeast(channel, 1, g -> g.oc() % ChannelGemm.BLOCK == 0, "channel, full blocks only", counts);
+        atLeast(channel, 1, g -> CpuConv2d.channelGroups(g, Math.ceilDiv(g.oc(), ChannelGemm.BLOCK), 2) > 1
+                && g.oc() % ChannelGemm.BLOCK != 0, "channel, blocks split across threads, last block narrower", counts);
+        atLeast(channel, 1, g -> g.n() > 1, "channel, batch > 1", counts);
+        atLeast(channel, 1, g -> CpuConv2d.channelRanges(g, 2).sizeMax() > ChannelGemm.L
+                && CpuConv2d.channelRanges(g, 2).sizeMax() % ChannelGemm.L != 0, "channel, ranges of vectors and a tail", counts);
         atLeast(channel, 2, g -> g.sh() > 1 || g.sw() > 1, "channel, strided", counts);
         atLeast(channel, 1, g -> g.dh() > 1 || g.dw() > 1, "channel, dilated", counts);
         atLeast(channel, 1, g -> g.n() > 1, "channel, batch > 1", counts);
+        atLeast(channel, 1, g -> CpuConv2d.channelRanges(g, 2).sizeMax() > ChannelGemm.L
+                && CpuConv2d.channelRanges(g, 2).sizeMax() % ChannelGemm.L != 0, "channel, ranges of vectors and a tail", counts);
         // Depthwise: multipliers, strides, dilations; the direct loops: grouped convolutions.
         List<Conv2d.Geometry> depthwise = by.getOrDefault(CpuConv2d.Path.DEPTHWISE, List.of());
         atLeast(depthwise, 30, g -> true, "depthwise", counts);
