@@ -259,6 +259,9 @@ public final class OnnxOps {
         }
         int axis = toInt(n, "axis", n.intAttr("axis", 1));
         int a = axis < 0 ? axis + x.rank() : axis;
+        if (a < 0 || a >= x.rank()) {
+            throw new OnnxImportException(n, "axis " + axis + " is outside the rank " + x.rank() + " of its input " + x);
+        }
         for (int i = a + 1; i < x.rank(); i++) {
             if (x.dim(i) != 1) {
                 throw new OnnxImportException(n, "opset " + c.opset() + " softmax over the flattened dimensions " + a
