@@ -2,17 +2,8 @@ package org.convkit.backend.cpu;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 
-import org.convkit.ConvkitException;
 import org.convkit.backend.AbstractDevice;
 import org.convkit.backend.DeviceBuffer;
 import org.convkit.backend.DeviceInfo;
@@ -58,24 +49,19 @@ import org.convkit.tensor.Tensor;
 
 /**
  * The CPU as a device: buffers are off-heap segments, kernels run synchronously on the calling
- * thread plus {@code computeUnits - 1} pool threads, which take work items dynamically (a noisy
- * machine's slow core takes fewer).
+ * thread plus {@code computeUnits - 1} helper threads ({@link SpinPool}: they spin briefly for
+ * the next call before they park), which take work items dynamically (a noisy machine's slow core
+ * takes fewer).
  */
 public final class CpuDevice extends AbstractDevice {
     private final int threads;
-    private final ExecutorService pool;
+    private final SpinPool pool;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
     CpuDevice(DeviceInfo info) {
         super(info);
         this.threads = info.computeUnits();
-        AtomicInteger count = new AtomicInteger();
-        ThreadFactory factory = r -> {
-            Thread t = new Thread(r, "convkit-cpu-" + count.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
-        this.pool = threads > 1 ? Executors.newFixedThreadPool(threads - 1, factory) : null;
+        this.pool = threads > 1 ? new SpinPool(threads - 1, "convkit-cpu-") : null;
         // Convolutions and the dense layer.
         register(Conv2d.class, (op, inputs) -> new CpuConv2d(this, op, inputs.get(0)));
         register(SeparableConv2d.class, (op, inputs) -> new CpuSeparableConv2d(this, op, inputs));
@@ -205,7 +191,7 @@ public final class CpuDevice extends AbstractDevice {
     @Override
     protected void release() {
         if (pool != null) {
-            pool.shutdownNow();
+            pool.close();
         }
     }
 
@@ -225,40 +211,7 @@ public final class CpuDevice extends AbstractDevice {
             }
             return;
         }
-        AtomicInteger next = new AtomicInteger();
-        Runnable worker = () -> {
-            for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
-                body.accept(i);
-            }
-        };
-        int helpers = Math.min(threads - 1, count - 1);
-        List<Future<?>> futures = new ArrayList<>(helpers);
-        for (int t = 0; t < helpers; t++) {
-            futures.add(pool.submit(worker));
-        }
-        RuntimeException failure = null;
-        try {
-            worker.run();
-        } catch (RuntimeException e) {
-            failure = e;
-            next.set(count);
-        }
-        for (Future<?> f : futures) {
-            try {
-                f.get();
-            } catch (ExecutionException e) {
-                if (failure == null) {
-                    failure = e.getCause() instanceof RuntimeException re ? re
-                            : new ConvkitException("cpu: worker failed", e.getCause());
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new ConvkitException("cpu: interrupted while waiting for workers", e);
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        pool.run(count, body);
     }
 
     /** A buffer in host memory, in an arena of its own; or a slice of one (a view, no arena). */
