@@ -226,8 +226,9 @@ public final class PeersSuite {
      */
     /**
      * A pause before each turn: ONNX Runtime's pool threads (and OpenMP's) spin for a while after
-     * a run before they sleep, so without it the engine whose turn comes next shared the two
-     * cores with them (convkit's W3a measured 1.05 ms after ONNX Runtime's turns, 0.70 ms alone).
+     * a run before they sleep, and the engine whose turn comes next should not share the two
+     * cores with them. (It did not explain convkit's slower runs between other engines' turns:
+     * those were its own parked threads waking up, see the CPU device's SpinPool.)
      */
     private static void settle() {
         try {
