@@ -23,7 +23,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Issue 5's workloads ({@link Workloads}) on convkit and on ONNX Runtime (Java API, in process),
+ * The benchmark workloads ({@link Workloads}) on convkit and on ONNX Runtime (Java API, in process),
  * on the same weights and input: one inference per call, NCHW in and out, waited for. The
  * engines are those of {@code ./convkit bench --suite peers} (which adds oneDNN, round-paired
  * speedups and output checks); 2 CPU threads each.
