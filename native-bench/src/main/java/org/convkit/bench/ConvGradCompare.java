@@ -1,11 +1,11 @@
 package org.convkit.bench;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
 import org.convkit.backend.grad.GradLaunches;
+import org.convkit.bench.harness.Stats;
 import org.convkit.ops.Activation;
 import org.convkit.ops.Conv2d;
 import org.convkit.ops.Padding;
@@ -105,10 +105,8 @@ public final class ConvGradCompare {
     }
 
     private static String stats(double[] ms, double gflop) {
-        double[] s = ms.clone();
-        Arrays.sort(s);
-        double median = s[s.length / 2];
-        return String.format(Locale.ROOT, "%9.1f ms (%.1f..%.1f) %6.1f GFLOP/s", median, s[0], s[s.length - 1],
-                gflop / (median / 1e3));
+        Stats s = Stats.of(ms);
+        return String.format(Locale.ROOT, "%9.1f ms (%.1f..%.1f) %6.1f GFLOP/s", s.median(), s.min(), s.max(),
+                gflop / (s.median() / 1e3));
     }
 }

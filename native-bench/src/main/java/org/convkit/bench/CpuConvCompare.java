@@ -3,7 +3,6 @@ package org.convkit.bench;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -12,6 +11,7 @@ import java.util.function.Supplier;
 
 import org.convkit.backend.Backends;
 import org.convkit.backend.Device;
+import org.convkit.bench.harness.Stats;
 import org.convkit.exec.ExecutionMode;
 import org.convkit.exec.InferenceResult;
 import org.convkit.exec.Session;
@@ -183,7 +183,7 @@ public final class CpuConvCompare {
         int threads = Runtime.getRuntime().availableProcessors();
         double[] peak1 = PeakFma.measure(1, 5);
         System.out.printf(Locale.ROOT, "peak FMA: 1 thread best %.1f GFLOP/s (median %.1f); %d threads probed "
-                + "within each workload%n", max(peak1), PeakFma.median(peak1), threads);
+                + "within each workload%n", Stats.of(peak1).max(), PeakFma.median(peak1), threads);
         System.out.printf(Locale.ROOT, "%-18s %28s %26s %8s %8s %7s %7s | %s | %s%n", "workload", "before ms med [min,max]",
                 "after ms med [min,max]", "speedup", "GFLOP/s", "peak", "%peak",
                 "quiet rounds: n, after ms, GFLOP/s, %peak", "after CPU ms, %1-core peak");
@@ -216,7 +216,7 @@ public final class CpuConvCompare {
                 double[] bs = b.stream().mapToDouble(Double::doubleValue).toArray();
                 double medA = PeakFma.median(a);
                 double gflops = w.flops() / (medA * 1e6);
-                double peak = max(p);
+                double peak = Stats.of(p).max();
                 peaks.add(peak);
                 List<Double> quiet = new ArrayList<>();
                 for (int r = 0; r < rounds; r++) {
@@ -228,19 +228,11 @@ public final class CpuConvCompare {
                 double gflopsQ = w.flops() / (medQ * 1e6);
                 double perCore = w.flops() / (PeakFma.median(cpu) * 1e6);
                 System.out.printf(Locale.ROOT, "%-18s %28s %26s %7.1fx %8.1f %7.0f %6.1f%% | %2d, %8.3f, %6.1f, %5.1f%% | %8.3f %6.1f%%%n",
-                        id, spread(bs), spread(a), PeakFma.median(bs) / medA, gflops, peak, 100 * gflops / peak, quiet.size(),
-                        medQ, gflopsQ, 100 * gflopsQ / peak, PeakFma.median(cpu), 100 * perCore / max(peak1));
+                        id, Stats.of(bs).brief(), Stats.of(a).brief(), PeakFma.median(bs) / medA, gflops, peak, 100 * gflops / peak, quiet.size(),
+                        medQ, gflopsQ, 100 * gflopsQ / peak, PeakFma.median(cpu), 100 * perCore / Stats.of(peak1).max());
             }
         }
         System.out.printf(Locale.ROOT, "peak probes (%d threads, best per workload): %s%n", threads, peaks.stream()
                 .map(v -> String.format(Locale.ROOT, "%.0f", v)).toList());
-    }
-
-    private static double max(double[] v) {
-        return Arrays.stream(v).max().orElse(0);
-    }
-
-    private static String spread(double[] v) {
-        return String.format(Locale.ROOT, "%.3f [%.3f,%.3f]", PeakFma.median(v), Arrays.stream(v).min().orElse(0), max(v));
     }
 }

@@ -1,11 +1,12 @@
 package org.convkit.bench;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+
+import org.convkit.bench.harness.Stats;
 
 /**
  * The CPU pooling and LRN kernels before and after their vectorised paths, in one process,
@@ -85,8 +86,8 @@ public final class PoolLrnCompare {
                 }
                 double gb = c.bytes() / 1e9;
                 double medA = PeakFma.median(a);
-                System.out.printf(Locale.ROOT, "%-20s %28s %28s %7.1fx %9.2f %9.1f %9.1f %s%n", id, spread(b), spread(a),
-                        PeakFma.median(b) / medA, c.bytes() / 1e6, gb / (medA / 1e3), gb / (min(a) / 1e3), agreement);
+                System.out.printf(Locale.ROOT, "%-20s %28s %28s %7.1fx %9.2f %9.1f %9.1f %s%n", id, Stats.of(b).brief(), Stats.of(a).brief(),
+                        PeakFma.median(b) / medA, c.bytes() / 1e6, gb / (medA / 1e3), gb / (Stats.of(a).min() / 1e3), agreement);
             }
         }
     }
@@ -100,14 +101,5 @@ public final class PoolLrnCompare {
             worst = Math.max(worst, Math.abs(x[i] - y[i]) / Math.max(Math.abs(x[i]), Float.MIN_NORMAL));
         }
         return exact ? "bit-exact" : String.format(Locale.ROOT, "max rel diff %.2e", worst);
-    }
-
-    private static double min(double[] v) {
-        return Arrays.stream(v).min().orElse(0);
-    }
-
-    private static String spread(double[] v) {
-        return String.format(Locale.ROOT, "%.3f [%.3f,%.3f]", PeakFma.median(v), min(v),
-                Arrays.stream(v).max().orElse(0));
     }
 }

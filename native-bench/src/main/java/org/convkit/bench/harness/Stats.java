@@ -2,6 +2,7 @@ package org.convkit.bench.harness;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Summary of repeated timings: median, min, max, and whether the spread is wide enough to be
@@ -28,6 +29,11 @@ public record Stats(double median, double min, double max, int count) {
 
     public static Stats of(double... samples) {
         return of(Arrays.stream(samples).boxed().toList());
+    }
+
+    /** {@code "median [min,max]"} with three decimals, as the comparison harnesses print it. */
+    public String brief() {
+        return String.format(Locale.ROOT, "%.3f [%.3f,%.3f]", median, min, max);
     }
 
     /** Whether (max - min) / median exceeds {@link #WIDE}. */
