@@ -164,9 +164,13 @@ final class SignalGuard {
         }
     }
 
+    /** Per thread: where {@link #handler} reads a sigaction into (it runs after every queue wait). */
+    private static final ThreadLocal<MemorySegment> READ = ThreadLocal.withInitial(
+            () -> Arena.ofAuto().allocate(SIGACTION_BYTES, 16));
+
     private static long handler(int sig) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment now = arena.allocate(SIGACTION_BYTES, 16);
+        MemorySegment now = READ.get();
+        try {
             int rc = (int) SIGACTION.invokeExact(sig, MemorySegment.NULL, now);
             return rc == 0 ? now.get(ValueLayout.JAVA_LONG, 0) : 0;
         } catch (Throwable e) {
