@@ -96,6 +96,25 @@ public abstract class AbstractDevice implements Device {
         return v;
     }
 
+    @Override
+    public final DeviceBuffer hostView(Tensor tensor, String owner) {
+        checkOpen();
+        Objects.requireNonNull(tensor, "hostView: tensor");
+        if (!sharesHostMemory()) {
+            throw new UnsupportedOperationException(name() + " does not share host memory: upload " + tensor + " instead");
+        }
+        if (tensor.isClosed()) {
+            throw new IllegalArgumentException(name() + ": host view of a closed tensor " + tensor);
+        }
+        checkAlive("hostView", owner);
+        return createHostView(tensor, owner);
+    }
+
+    /** Wraps a host tensor's memory as a buffer; only devices that share host memory override it. */
+    protected DeviceBuffer createHostView(Tensor tensor, String owner) {
+        throw new UnsupportedOperationException(name() + " does not share host memory");
+    }
+
     /** The buffer a view was cut from and the view's offset in it. */
     private record Origin(DeviceBuffer parent, long offset) {
     }

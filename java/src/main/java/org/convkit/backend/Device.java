@@ -52,6 +52,27 @@ public interface Device extends AutoCloseable {
     /** The alignment, in bytes, of the offsets {@link #view} accepts. */
     long viewAlignment();
 
+    /**
+     * Whether this device's buffers are host memory that kernels read and write in place, so a
+     * host tensor can serve as a kernel argument with nothing copied ({@link #hostView}). True
+     * on the CPU backend; GPU devices copy.
+     */
+    default boolean sharesHostMemory() {
+        return false;
+    }
+
+    /**
+     * A buffer that is {@code tensor}'s own memory, for a device that {@link #sharesHostMemory()}:
+     * kernels given it read and write the tensor directly. Like a {@link #view} it costs nothing
+     * and is not accounted; it must be closed before the tensor is, and its writes are the
+     * tensor's.
+     *
+     * @throws UnsupportedOperationException if the device does not share host memory
+     */
+    default DeviceBuffer hostView(Tensor tensor, String owner) {
+        throw new UnsupportedOperationException(name() + " does not share host memory: upload " + tensor + " instead");
+    }
+
     /** Copies a host tensor into {@code dst} (blocking); {@code dst} must be at least as large. */
     void upload(Tensor src, DeviceBuffer dst);
 

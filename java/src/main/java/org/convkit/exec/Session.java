@@ -173,7 +173,37 @@ public final class Session implements AutoCloseable {
      */
     public InferenceResult run(Tensor input, RunOptions options) {
         checkOpen();
-        return run(main, input, options);
+        return run(main, input, null, options);
+    }
+
+    /** Runs the model on {@code input} into {@code output}, a tensor of the caller's (see below). */
+    public InferenceResult run(Tensor input, Tensor output) {
+        return run(input, output, RunOptions.DEFAULT);
+    }
+
+    /**
+     * Runs the model on {@code input} and writes its output into {@code output}, a host tensor of
+     * the model's output shape (f32) that the caller owns and may reuse from run to run: nothing
+     * is allocated for the output, and the result's {@link InferenceResult#output()} is
+     * {@code output} (closing the result leaves it open). In planned mode on a device whose
+     * buffers are host memory ({@link Device#sharesHostMemory()}, the CPU backend) the first
+     * layers read {@code input} where it lies and the last layer writes straight into
+     * {@code output}: nothing is copied in or out.
+     */
+    public InferenceResult run(Tensor input, Tensor output, RunOptions options) {
+        checkOpen();
+        checkOutput(output);
+        return run(main, input, output, options);
+    }
+
+    private void checkOutput(Tensor output) {
+        Layer last = model.layers().get(model.layers().size() - 1);
+        if (output == null || output.isClosed() || !output.shape().equals(last.outputShape())
+                || output.dtype() != DType.F32) {
+            throw new IllegalArgumentException("model '" + model.name() + "': output must be an open "
+                    + last.outputShape() + " f32 tensor, got " + (output == null ? "null"
+                            : output.shape() + " " + output.dtype().id() + (output.isClosed() ? " (closed)" : "")));
+        }
     }
 
     /**
@@ -209,7 +239,7 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    private InferenceResult run(State state, Tensor input, RunOptions options) {
+    private InferenceResult run(State state, Tensor input, Tensor into, RunOptions options) {
         List<Kernel> kernels = state.kernels;
         Allocator activations = state.activations;
         Map<String, DeviceBuffer> views = state.views;
@@ -217,17 +247,36 @@ public final class Session implements AutoCloseable {
             throw new IllegalArgumentException("model '" + model.name() + "': input must be " + model.inputShape()
                     + " f32, got " + input.shape() + " " + input.dtype().id());
         }
+        if (into == input) {
+            throw new IllegalArgumentException("model '" + model.name() + "': the output tensor is the input tensor");
+        }
         activations.resetPeak();
         boolean planned = mode == ExecutionMode.PLANNED;
+        // In planned mode the arena never changes size, so on a device whose buffers are host
+        // memory the input and output need no copies: the kernels use the host tensors directly.
+        // Eager mode keeps its device allocations, whose peak is what it measures.
+        boolean zeroCopy = planned && device.sharesHostMemory();
         Map<String, DeviceBuffer> live = new HashMap<>();
         List<LayerRun> runs = new ArrayList<>();
+        List<DeviceBuffer> hostViews = new ArrayList<>(2);
+        List<Layer> layers = model.layers();
+        Layer last = layers.get(layers.size() - 1);
         Tensor output = null;
+        boolean ownsOutput = into == null;
         try {
             long start = System.nanoTime();
-            DeviceBuffer in = planned ? views.get(Model.INPUT) : device.allocate(input.byteSize(), activations, Model.INPUT);
+            DeviceBuffer in;
+            if (zeroCopy) {
+                in = device.hostView(input, Model.INPUT);
+                hostViews.add(in);
+            } else {
+                in = planned ? views.get(Model.INPUT) : device.allocate(input.byteSize(), activations, Model.INPUT);
+                device.upload(input, in);
+            }
             live.put(Model.INPUT, in);
-            device.upload(input, in);
-            List<Layer> layers = model.layers();
+            if (zeroCopy) {
+                output = into != null ? into : Tensor.allocate(last.outputShape(), DType.F32, options.hostAllocator(), "output");
+            }
             for (int i = 0; i < layers.size(); i++) {
                 Layer l = layers.get(i);
                 long t0 = System.nanoTime();
@@ -236,8 +285,14 @@ public final class Session implements AutoCloseable {
                     args.add(live.get(name));
                 }
                 args.addAll(parameters.get(l.name()));
-                DeviceBuffer out = planned ? views.get(l.name())
-                        : device.allocate(l.outputShape().byteSize(DType.F32), activations, l.name());
+                DeviceBuffer out;
+                if (zeroCopy && l == last) {
+                    out = device.hostView(output, l.name());
+                    hostViews.add(out);
+                } else {
+                    out = planned ? views.get(l.name())
+                            : device.allocate(l.outputShape().byteSize(DType.F32), activations, l.name());
+                }
                 live.put(l.name(), out);
                 Kernel kernel = kernels.get(i);
                 if (planned) {
@@ -264,26 +319,33 @@ public final class Session implements AutoCloseable {
                     }
                 }
             }
-            Layer last = layers.get(layers.size() - 1);
-            output = download(live.get(last.name()), last.outputShape(), options.hostAllocator(), "output");
+            if (!zeroCopy) {
+                if (into != null) {
+                    device.download(live.get(last.name()), into);
+                    output = into;
+                } else {
+                    output = download(live.get(last.name()), last.outputShape(), options.hostAllocator(), "output");
+                }
+            }
             if (options.captureLayers()) {
                 // The last layer's capture is the output itself.
                 LayerRun lr = runs.remove(runs.size() - 1);
                 runs.add(new LayerRun(lr.layer(), lr.shape(), lr.nanos(), output));
             }
             long total = System.nanoTime() - start;
-            return new InferenceResult(device.name(), output, runs, total, activations.peakBytes());
+            return new InferenceResult(device.name(), output, runs, total, activations.peakBytes(), ownsOutput);
         } catch (RuntimeException e) {
             runs.forEach(r -> {
-                if (r.output() != null) {
+                if (r.output() != null && r.output() != into) {
                     r.output().close();
                 }
             });
-            if (output != null) {
+            if (output != null && ownsOutput) {
                 output.close();
             }
             throw e;
         } finally {
+            hostViews.forEach(DeviceBuffer::close);
             if (!planned) {
                 live.values().forEach(DeviceBuffer::close);
             }
@@ -384,12 +446,23 @@ public final class Session implements AutoCloseable {
 
         /** Runs the model on {@code input} with these options; the caller closes the result. */
         public InferenceResult run(Tensor input, RunOptions options) {
+            checkUsable();
+            return Session.this.run(state, input, null, options);
+        }
+
+        /** Runs the model on {@code input} into {@code output}, as {@link Session#run(Tensor, Tensor, RunOptions)}. */
+        public InferenceResult run(Tensor input, Tensor output, RunOptions options) {
+            checkUsable();
+            checkOutput(output);
+            return Session.this.run(state, input, output, options);
+        }
+
+        private void checkUsable() {
             if (closed) {
                 throw new IllegalStateException("execution " + number + " of model '" + model.name() + "' on "
                         + device.name() + " is closed");
             }
             Session.this.checkOpen();
-            return Session.this.run(state, input, options);
         }
 
         /** The session this execution belongs to. */

@@ -193,4 +193,43 @@ class DeviceContractTest {
             }
         }
     }
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("devices")
+    void hostViewsLetKernelsUseHostTensorsWhereTheDeviceSharesHostMemory(String name) {
+        Conv2d conv = Conv2d.builder(4).kernel(3).padding(Padding.SAME).build();
+        Shape in = Shape.nchw(1, 2, 5, 5);
+        try (Device d = open(name); Kernel k = d.prepare(conv, List.of(in));
+                Tensor x = Tensor.allocate(in, DType.F32, host, "x").fillUniform(3, -1f, 1f);
+                Tensor w = Tensor.allocate(conv.weightShape(in), DType.F32, host, "w").fillUniform(4, -1f, 1f);
+                Tensor b = Tensor.allocate(Shape.of(4), DType.F32, host, "b").fillUniform(5, -1f, 1f);
+                Tensor y = Tensor.allocate(k.outputShape(), DType.F32, host, "y").fill(Float.NaN);
+                Tensor expected = Tensor.allocate(k.outputShape(), DType.F32, host, "expected").fill(Float.NaN)) {
+            if (!d.sharesHostMemory()) {
+                UnsupportedOperationException no = assertThrows(UnsupportedOperationException.class, () -> d.hostView(x, "x"));
+                assertTrue(no.getMessage().contains(name) && no.getMessage().contains("upload"), no.getMessage());
+                return;
+            }
+            try (DeviceBuffer dx = d.allocate(x.byteSize(), "dx"); DeviceBuffer dw = d.allocate(w.byteSize(), "dw");
+                    DeviceBuffer db = d.allocate(b.byteSize(), "db"); DeviceBuffer dy = d.allocate(y.byteSize(), "dy")) {
+                d.upload(x, dx);
+                d.upload(w, dw);
+                d.upload(b, db);
+                k.run(List.of(dx, dw, db), dy);
+                d.download(dy, expected);
+            }
+            long live = d.allocator().liveBytes();
+            try (DeviceBuffer vx = d.hostView(x, "x"); DeviceBuffer vw = d.hostView(w, "w");
+                    DeviceBuffer vb = d.hostView(b, "b"); DeviceBuffer vy = d.hostView(y, "y")) {
+                assertTrue(vy.isView());
+                assertEquals(y.byteSize(), vy.bytes());
+                assertEquals(live, d.allocator().liveBytes(), "a host view is not accounted on the device");
+                k.run(List.of(vx, vw, vb), vy);
+            }
+            assertEquals(0.0, Compare.maxRelativeDifference(y, expected), "the kernel wrote the host tensor in place");
+            Tensor closed = Tensor.allocate(in, DType.F32, host, "closed");
+            closed.close();
+            IllegalArgumentException gone = assertThrows(IllegalArgumentException.class, () -> d.hostView(closed, "x"));
+            assertTrue(gone.getMessage().contains("closed"), gone.getMessage());
+        }
+    }
 }

@@ -1,7 +1,9 @@
 package org.convkit.exec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -76,6 +78,51 @@ class ExecutionModesTest {
             assertEquals(OPTIMAL, eager.allocator().peakBytes());
             assertEquals(OPTIMAL, planned.allocator().peakBytes());
             assertEquals(eager.liveness().peakBytes() + PARAMS, eager.allocator().peakBytes(), "planned == measured");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("devices")
+    void runsIntoTheCallersOutputWithoutAllocatingAndGiveTheSameResult(String name) {
+        RunOptions opts = RunOptions.DEFAULT.withHostAllocator(host);
+        try (Device d = Backends.system().open(name);
+                Tensor second = Tensor.allocate(model.inputShape(), DType.F32, host, "second input").fillUniform(23, -1f, 1f);
+                Tensor out = Tensor.allocate(model.outputShape(), DType.F32, host, "caller's output")) {
+            for (ExecutionMode mode : ExecutionMode.values()) {
+                try (Session s = Session.open(model, d, mode)) {
+                    for (Tensor in : List.of(input, second)) {
+                        out.fill(Float.NaN);
+                        long hostAllocations = host.allocationCount();
+                        long deviceAllocations = d.allocator().allocationCount();
+                        try (InferenceResult r = s.run(in, out, opts)) {
+                            assertSame(out, r.output(), mode + ": the result's output is the caller's tensor");
+                            assertFalse(r.ownsOutput());
+                            assertEquals(hostAllocations, host.allocationCount(), mode + ": nothing allocated on the host");
+                            if (mode == ExecutionMode.PLANNED) {
+                                assertEquals(deviceAllocations, d.allocator().allocationCount(), "planned: nothing on the device");
+                            }
+                        }
+                        assertFalse(out.isClosed(), "closing the result leaves the caller's output open");
+                        try (InferenceResult fresh = s.run(in, opts)) {
+                            assertTrue(fresh.ownsOutput());
+                            assertEquals(0.0, Compare.maxRelativeDifference(fresh.output(), out), mode + " on " + name);
+                        }
+                    }
+                    // The input stays as the caller gave it (on the CPU the kernels read it in place).
+                    try (Tensor copy = Tensor.allocate(model.inputShape(), DType.F32, host, "copy").fillUniform(22, -1f, 1f)) {
+                        assertEquals(0.0, Compare.maxRelativeDifference(copy, input));
+                    }
+                }
+            }
+            try (Session s = Session.open(model, d, ExecutionMode.PLANNED)) {
+                IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class, () -> s.run(input, input));
+                assertTrue(wrong.getMessage().contains(model.outputShape().toString())
+                        && wrong.getMessage().contains(model.inputShape().toString()), wrong.getMessage());
+                Tensor closed = Tensor.allocate(model.outputShape(), DType.F32, host, "closed");
+                closed.close();
+                assertTrue(assertThrows(IllegalArgumentException.class, () -> s.run(input, closed)).getMessage()
+                        .contains("closed"));
+            }
         }
     }
 

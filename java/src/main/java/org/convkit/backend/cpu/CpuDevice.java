@@ -173,6 +173,17 @@ public final class CpuDevice extends AbstractDevice {
         return new CpuBuffer(this, bytes, owner, segment(parent).asSlice(offset, bytes));
     }
 
+    /** Buffers are host memory segments: a tensor's segment is a buffer as it stands. */
+    @Override
+    public boolean sharesHostMemory() {
+        return true;
+    }
+
+    @Override
+    protected DeviceBuffer createHostView(Tensor tensor, String owner) {
+        return new CpuBuffer(this, tensor.byteSize(), owner, tensor.segment());
+    }
+
     @Override
     protected void copyToDevice(Tensor src, DeviceBuffer dst) {
         MemorySegment.copy(src.segment(), 0, segment(dst), 0, src.byteSize());

@@ -11,8 +11,6 @@ import org.convkit.backend.Kernel;
 import org.convkit.backend.cpu.CpuBackend;
 import org.convkit.bench.Workloads.Workload;
 import org.convkit.exec.ExecutionMode;
-import org.convkit.exec.InferenceResult;
-import org.convkit.exec.RunOptions;
 import org.convkit.exec.Session;
 import org.convkit.graph.Layer;
 import org.convkit.graph.Model;
@@ -24,8 +22,9 @@ import org.convkit.tensor.Tensor;
  * convkit on one of its devices. A single layer runs as its kernel on arguments already on the
  * device (as the op benchmarks run it: on the CPU backend the device's buffers are host memory,
  * so this is NCHW in and out with nothing copied); a network runs through a planned
- * {@link Session}, whose run uploads the NCHW input and downloads the NCHW output, as a caller
- * of the library sees it.
+ * {@link Session} into an output tensor allocated once, as ONNX Runtime's output is bound to a
+ * buffer of ours (on the CPU the session's kernels then read the NCHW input and write the NCHW
+ * output where they lie; on a GPU device the run uploads the input and downloads the output).
  */
 final class ConvkitPeer implements Peer {
     private final String name;
@@ -37,8 +36,9 @@ final class ConvkitPeer implements Peer {
     private final List<DeviceBuffer> args = new ArrayList<>();
     private DeviceBuffer out;
     private DeviceBuffer workspace;
-    /** Network: the session. */
+    /** Network: the session and the output it writes into. */
     private Session session;
+    private Tensor result;
 
     ConvkitPeer(String deviceName, Workload workload, Model model, Tensor input, int threads) {
         this.name = deviceName;
@@ -52,6 +52,7 @@ final class ConvkitPeer implements Peer {
         try {
             if (workload.network()) {
                 session = Session.open(model, device, ExecutionMode.PLANNED);
+                result = Tensor.allocate(model.outputShape(), DType.F32, host, "peer output");
             } else {
                 Layer l = model.layers().get(0);
                 kernel = device.prepare(l.op(), l.inputShapes());
@@ -80,7 +81,7 @@ final class ConvkitPeer implements Peer {
     @Override
     public void run() {
         if (session != null) {
-            session.run(input, RunOptions.DEFAULT.withHostAllocator(host)).close();
+            session.run(input, result).close();
         } else {
             kernel.run(args, out, workspace);
             device.synchronize();
@@ -90,9 +91,9 @@ final class ConvkitPeer implements Peer {
     @Override
     public float[] output() {
         if (session != null) {
-            try (InferenceResult r = session.run(input, RunOptions.DEFAULT.withHostAllocator(host))) {
-                return r.output().toFloatArray();
-            }
+            result.fill(Float.NaN);
+            session.run(input, result).close();
+            return result.toFloatArray();
         }
         try (Tensor t = Tensor.allocate(kernel.outputShape(), DType.F32, host, "peer output")) {
             device.download(out, t);
@@ -104,13 +105,16 @@ final class ConvkitPeer implements Peer {
     public String detail() {
         DeviceInfo i = device.info();
         return "convkit on " + i.model() + ", " + i.computeUnits() + " compute units; a single layer is its kernel on "
-                + "device buffers, a network a planned session (input uploaded, output downloaded)";
+                + "device buffers, a network a planned session run into an output allocated once";
     }
 
     @Override
     public void close() {
         if (session != null) {
             session.close();
+        }
+        if (result != null) {
+            result.close();
         }
         if (workspace != null) {
             workspace.close();
