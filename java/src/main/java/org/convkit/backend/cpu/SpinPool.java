@@ -66,8 +66,9 @@ final class SpinPool {
                     next.set(count);
                 }
             };
+            Runnable[] tasks = new Runnable[used];
             for (int t = 0; t < used; t++) {
-                helpers[t].submit(() -> {
+                tasks[t] = () -> {
                     try {
                         work.run();
                     } finally {
@@ -75,9 +76,18 @@ final class SpinPool {
                             LockSupport.unpark(caller);
                         }
                     }
-                });
+                };
+                helpers[t].submit(tasks[t]);
             }
             work.run();
+            // Every index is taken. A helper that has not picked its task up yet (the OS has not
+            // run it: another process holds the core) would only find nothing left to do, so
+            // the task is withdrawn rather than waited for; only helpers inside an index count.
+            for (int t = 0; t < used; t++) {
+                if (helpers[t].withdraw(tasks[t])) {
+                    pending.decrementAndGet();
+                }
+            }
             long spinUntil = System.nanoTime() + SPIN_NANOS;
             while (pending.get() > 0) {
                 if (System.nanoTime() < spinUntil) {
@@ -111,11 +121,12 @@ final class SpinPool {
 
     private final class Helper {
         private Thread thread;
-        private volatile Runnable task;
+        /** The task submitted and not yet taken: the helper takes it, or the caller withdraws it. */
+        private final AtomicReference<Runnable> task = new AtomicReference<>();
         private volatile boolean parked;
 
         void submit(Runnable r) {
-            task = r;
+            task.set(r);
             // Dekker pairing with loop(): the helper sets parked, then reads task; here task is
             // written, then parked read: one of the two sees the other's write.
             if (parked) {
@@ -123,19 +134,23 @@ final class SpinPool {
             }
         }
 
+        /** Takes {@code r} back if the helper has not started it; true if it will not run. */
+        boolean withdraw(Runnable r) {
+            return task.compareAndSet(r, null);
+        }
+
         void loop() {
             long spinUntil = 0;
             while (!closed) {
-                Runnable r = task;
-                if (r != null) {
-                    task = null;
+                Runnable r = task.get();
+                if (r != null && task.compareAndSet(r, null)) {
                     r.run();
                     spinUntil = System.nanoTime() + SPIN_NANOS;
                 } else if (System.nanoTime() < spinUntil) {
                     Thread.onSpinWait();
                 } else {
                     parked = true;
-                    if (task == null && !closed) {
+                    if (task.get() == null && !closed) {
                         LockSupport.park(this);
                     }
                     parked = false;
