@@ -2,6 +2,7 @@ package org.convkit.exec;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.Objects;
 
 import org.convkit.ConvkitException;
@@ -73,12 +74,25 @@ public final class FallbackSession implements AutoCloseable {
 
     /** Runs {@code input} with these options, on the next device if the current one is lost. */
     public InferenceResult run(Tensor input, RunOptions options) {
+        return retrying(s -> s.run(input, options));
+    }
+
+    /**
+     * Runs {@code input} into {@code output}, a tensor of the caller's (see
+     * {@link Session#run(Tensor, Tensor, RunOptions)}), on the next device if the current one is lost.
+     */
+    public InferenceResult run(Tensor input, Tensor output, RunOptions options) {
+        return retrying(s -> s.run(input, output, options));
+    }
+
+    /** Runs on the current session, moving on to the next device each time one is lost. */
+    private InferenceResult retrying(Function<Session, InferenceResult> run) {
         if (session == null) {
             throw new IllegalStateException("fallback session of model '" + model.name() + "' is closed");
         }
         while (true) {
             try {
-                return session.run(input, options);
+                return run.apply(session);
             } catch (DeviceLostException e) {
                 Session failed = session;
                 session = null;

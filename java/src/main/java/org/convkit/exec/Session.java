@@ -265,15 +265,15 @@ public final class Session implements AutoCloseable {
         boolean ownsOutput = into == null;
         try {
             long start = System.nanoTime();
-            DeviceBuffer in;
             if (zeroCopy) {
-                in = device.hostView(input, Model.INPUT);
+                DeviceBuffer in = device.hostView(input, Model.INPUT);
                 hostViews.add(in);
+                live.put(Model.INPUT, in);
             } else {
-                in = planned ? views.get(Model.INPUT) : device.allocate(input.byteSize(), activations, Model.INPUT);
+                DeviceBuffer in = planned ? views.get(Model.INPUT) : device.allocate(input.byteSize(), activations, Model.INPUT);
+                live.put(Model.INPUT, in);
                 device.upload(input, in);
             }
-            live.put(Model.INPUT, in);
             if (zeroCopy) {
                 output = into != null ? into : Tensor.allocate(last.outputShape(), DType.F32, options.hostAllocator(), "output");
             }
