@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import org.convkit.bench.PeakFma;
 import org.convkit.bench.Workloads;
 import org.convkit.bench.peers.Peer;
 
@@ -85,7 +86,15 @@ final class PeersCommand {
             err.printf(Locale.ROOT, "\r[%d/%d] %-70.70s", index[0], total, msg);
             err.flush();
         });
+        // The FMA peak, probed before and after, for the convolutions' share of it in this run.
+        err.print("\rprobing the FMA peak");
+        double[] before = PeakFma.measure(opts.threads(), 5);
         List<PeersSuite.Record> records = suite.run();
+        err.print("\rprobing the FMA peak" + " ".repeat(60));
+        double[] after = PeakFma.measure(opts.threads(), 5);
+        double[] probes = new double[before.length + after.length];
+        System.arraycopy(before, 0, probes, 0, before.length);
+        System.arraycopy(after, 0, probes, before.length, after.length);
         err.println();
         double minutes = (System.nanoTime() - t0) / 6e10;
         PeersSuite.writeJson(json, records);
@@ -95,6 +104,8 @@ final class PeersCommand {
         both.printf(Locale.ROOT, "convkit bench --suite peers: %d workloads x %d engines in %.1f min on %s, %d threads each;"
                 + " records in %s%n", total, devices.size(), minutes, LocalDate.now(), opts.threads(), json);
         PeersSuite.print(both, devices, records);
+        both.println();
+        PeersSuite.printPeakShare(both, records, probes);
         out.print(text.toString(StandardCharsets.UTF_8));
         try {
             Files.writeString(PeersSuite.textBeside(json), text.toString(StandardCharsets.UTF_8));

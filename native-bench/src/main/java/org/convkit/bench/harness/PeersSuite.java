@@ -500,4 +500,26 @@ public final class PeersSuite {
     private static String ratio(double v) {
         return String.format(Locale.ROOT, v >= 10 ? "%.0fx" : v >= 1 ? "%.2fx" : "%.3fx", v);
     }
+    /**
+     * convkit cpu's convolutions as a share of the CPU's FMA peak probed in the same run
+     * ({@code probes}, GFLOP/s, PeakFma on the suite's threads): the rate at the median run and
+     * at the best run, over the best probe (noise only lowers a probe, so the best is the peak).
+     */
+    static void printPeakShare(PrintStream out, List<Record> records, double[] probes) {
+        Stats p = Stats.of(probes);
+        out.printf(Locale.ROOT, "FMA peak probed in this run (%d probes, before and after the workloads): best %.0f GFLOP/s, "
+                + "median %.0f%n", probes.length, p.max(), p.median());
+        out.println("convkit cpu's convolutions as a share of it (a Winograd path does fewer multiplies than it is "
+                + "credited with, so it can pass 100%):");
+        out.printf(Locale.ROOT, "%-22s %14s %14s%n", "workload", "median run", "best run");
+        for (Record r : records) {
+            Workload w = Workloads.find(r.workload());
+            if (!r.device().equals("cpu") || !r.measured() || w.rate() != Workloads.Rate.GFLOPS) {
+                continue;
+            }
+            Stats s = r.stats();
+            out.printf(Locale.ROOT, "%-22s %13.0f%% %13.0f%%%n", r.workload(), 100 * w.flops() / (s.median() * 1e6) / p.max(),
+                    100 * w.flops() / (s.min() * 1e6) / p.max());
+        }
+    }
 }

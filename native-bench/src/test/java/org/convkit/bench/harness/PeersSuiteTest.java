@@ -67,6 +67,21 @@ class PeersSuiteTest {
     }
 
     @Test
+    void theConvolutionsShareOfTheProbedPeakUsesTheBestProbe() {
+        // W3a is 0.231 GFLOP: 1 ms is 231.2 GFLOP/s, 0.5 ms 462.4; the best probe is 462.4.
+        double gflop = Workloads.find("W3a_3x3_64_56").flops() / 1e9;
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        PeersSuite.printPeakShare(new PrintStream(text, true, StandardCharsets.UTF_8),
+                List.of(record("cpu", 1, 0.5, 2), record("onnxruntime", 0.1), new PeersSuite.Record("W5a_maxpool3s2_64_112",
+                        "cpu", List.of(1.0), List.of(1.0), 1, 1, 0, 1, "test", null)),
+                new double[] {gflop * 1000, gflop * 2000, gflop * 1500});
+        String s = text.toString(StandardCharsets.UTF_8);
+        assertTrue(s.contains("3 probes") && s.contains(String.format(java.util.Locale.ROOT, "best %.0f GFLOP/s", gflop * 2000)), s);
+        assertTrue(s.matches("(?s).*W3a_3x3_64_56 +50% +100%.*"), "median 1 ms, best 0.5 ms of a peak of 0.5 ms:\n" + s);
+        assertFalse(s.contains("W5a") || s.contains("onnxruntime"), "only convkit cpu's convolutions:\n" + s);
+    }
+
+    @Test
     void aQuickRunMeasuresEveryEngineAndEveryPeerAgreesWithConvkit(@TempDir Path dir) {
         List<String> devices = new ArrayList<>(List.of("cpu"));
         if (Backends.system().has("opencl")) {
