@@ -38,7 +38,7 @@ final class PeersCommand {
                 String name = d.trim().toLowerCase(Locale.ROOT);
                 if (!name.matches("cpu|(opencl|cuda):[0-9]+|" + Peer.ONNXRUNTIME + "|" + Peer.ONEDNN)) {
                     err.println("convkit bench: --device '" + d + "' is none of cpu, opencl:N, cuda:N, "
-                            + Peer.ONNXRUNTIME + ", " + Peer.ONEDNN);
+                            + Peer.ONNXRUNTIME + ", " + Peer.ONEDNN + ", " + Peer.CLBLAST);
                     return 2;
                 }
                 if (!devices.contains(name)) {
