@@ -49,10 +49,12 @@ public final class BenchCommand {
            ./convkit bench --suite peers [--device D,...] [--workload ID,...] [--quick] [--json FILE] [--compare FILE]
                                          [--rounds N] [--warmup N] [--budget-ms MS] [--threads N]
 
-              the benchmark workloads on convkit (cpu, opencl:0, cuda:0 when present) and on ONNX Runtime and
-              oneDNN (CPU libraries; same weights and input, NCHW in and out), side by side, with convkit
-              cpu's speedup over each and every output's difference from convkit cpu's (about 5 minutes)
-              --device     engines: cpu, opencl:N, cuda:N, onnxruntime, onednn (default: all of them; cpu always runs)
+              the benchmark workloads on convkit (cpu, opencl:0, cuda:0 when present), on ONNX Runtime and
+              oneDNN (CPU libraries) and on im2col + CLBlast SGEMM (OpenCL device; same weights and input,
+              NCHW in and out), side by side, with convkit cpu's speedup over each CPU library, opencl:0's
+              over CLBlast, and every output's difference from convkit cpu's (about 5 minutes)
+              --device     engines: cpu, opencl:N, cuda:N, onnxruntime, onednn, clblast (default: all of them;
+                           cpu always runs)
               --workload   workload ids (default: all, W1_seed_b1_net ... W5b_lrn5_96_55)
               --quick      fewer and shorter rounds (--rounds 3, --budget-ms 300, at most 3 runs a round)
               --json       the records (default hardware/peers.json)

@@ -37,9 +37,9 @@ final class PeersCommand {
         if (o.containsKey("device")) {
             for (String d : o.get("device").split(",")) {
                 String name = d.trim().toLowerCase(Locale.ROOT);
-                if (!name.matches("cpu|(opencl|cuda):[0-9]+|" + Peer.ONNXRUNTIME + "|" + Peer.ONEDNN)) {
+                if (!name.matches("cpu|(opencl|cuda):[0-9]+|" + Peer.ONNXRUNTIME + "|" + Peer.ONEDNN + "|" + Peer.CLBLAST)) {
                     err.println("convkit bench: --device '" + d + "' is none of cpu, opencl:N, cuda:N, "
-                            + Peer.ONNXRUNTIME + ", " + Peer.ONEDNN);
+                            + Peer.ONNXRUNTIME + ", " + Peer.ONEDNN + ", " + Peer.CLBLAST);
                     return 2;
                 }
                 if (!devices.contains(name)) {

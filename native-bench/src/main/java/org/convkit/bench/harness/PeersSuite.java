@@ -24,8 +24,9 @@ import org.convkit.tensor.Tensor;
 
 /**
  * The {@code peers} suite: the benchmark workloads ({@link Workloads}) on convkit's devices and on
- * established CPU libraries (ONNX Runtime, oneDNN), same weights, same input, NCHW in and out,
- * in one run, with convkit's CPU time compared to each peer's.
+ * established CPU libraries (ONNX Runtime, oneDNN), and im2col + CLBlast's SGEMM on the OpenCL
+ * device, same weights, same input, NCHW in and out, in one run, with convkit's CPU time compared
+ * to each CPU peer's and convkit's OpenCL time ({@code opencl:0}) to CLBlast's.
  *
  * <p><b>How a workload is measured.</b> Every engine is prepared first (kernels built, weights
  * uploaded or reordered, sessions created: none of it timed). Each runs once; that output is
@@ -50,7 +51,7 @@ public final class PeersSuite {
      * What to run and how long.
      *
      * @param devices engines, in table order: convkit devices ({@code cpu}, {@code opencl:N},
-     *     {@code cuda:N}), {@code onnxruntime}, {@code onednn}; {@code cpu} is always among them
+     *     {@code cuda:N}), {@code onnxruntime}, {@code onednn}, {@code clblast}; {@code cpu} is always among them
      * @param workloads workload ids
      * @param threads CPU threads of every CPU engine (convkit cpu, ONNX Runtime intra-op, oneDNN's OpenMP)
      * @param rounds rounds of timed runs at most
@@ -116,8 +117,9 @@ public final class PeersSuite {
     }
 
     /**
-     * A speedup of convkit's CPU over a peer: the peer's median over convkit's, and the
-     * smallest and largest of the round-paired ratios.
+     * A speedup of a convkit device over a peer (convkit's CPU over a CPU library, convkit's
+     * OpenCL device over CLBlast): the peer's median over convkit's, and the smallest and largest
+     * of the round-paired ratios.
      */
     public record Speedup(double median, double min, double max) {
     }
@@ -318,12 +320,15 @@ public final class PeersSuite {
         return m;
     }
 
-    /** convkit CPU's speedup over {@code peer} (peer time / convkit time), or null when either did not run. */
-    static Speedup speedup(Record cpu, Record peer) {
-        if (!cpu.measured() || !peer.measured()) {
+    /** The convkit device each engine of the table is compared with: CLBlast runs on the OpenCL device. */
+    static final String OPENCL = "opencl:0";
+
+    /** {@code convkit}'s speedup over {@code peer} (peer time / convkit time), or null when either did not run. */
+    static Speedup speedup(Record convkit, Record peer) {
+        if (convkit == null || peer == null || !convkit.measured() || !peer.measured()) {
             return null;
         }
-        List<Double> a = cpu.roundMedians();
+        List<Double> a = convkit.roundMedians();
         List<Double> b = peer.roundMedians();
         double min = Double.POSITIVE_INFINITY;
         double max = 0;
@@ -340,16 +345,19 @@ public final class PeersSuite {
                 }
             }
         }
-        return new Speedup(peer.stats().median() / cpu.stats().median(), min, max);
+        return new Speedup(peer.stats().median() / convkit.stats().median(), min, max);
     }
 
     /** The records as the JSON array of the issue: one object per workload and engine. */
     static String json(List<Record> records) {
         List<String> objects = new ArrayList<>();
         Map<String, Record> cpu = new LinkedHashMap<>();
+        Map<String, Record> opencl = new LinkedHashMap<>();
         for (Record r : records) {
             if (r.device().equals("cpu")) {
                 cpu.put(r.workload(), r);
+            } else if (r.device().equals(OPENCL)) {
+                opencl.put(r.workload(), r);
             }
         }
         for (Record r : records) {
@@ -365,6 +373,11 @@ public final class PeersSuite {
             Speedup sp = r.device().equals("cpu") || cpu.get(r.workload()) == null ? null : speedup(cpu.get(r.workload()), r);
             if (sp != null) {
                 j.field("cpu_speedup", sp.median()).field("cpu_speedup_min", sp.min()).field("cpu_speedup_max", sp.max());
+            }
+            Speedup ocl = r.device().equals(Peer.CLBLAST) ? speedup(opencl.get(r.workload()), r) : null;
+            if (ocl != null) {
+                j.field("opencl_speedup", ocl.median()).field("opencl_speedup_min", ocl.min())
+                        .field("opencl_speedup_max", ocl.max());
             }
             j.field("detail", r.detail()).field("unavailable", r.unavailable());
             objects.add(j.endObject().toString());
@@ -401,14 +414,16 @@ public final class PeersSuite {
         }
         List<String> peers = devices.stream().filter(d -> d.equals(Peer.ONNXRUNTIME) || d.equals(Peer.ONEDNN)).toList();
         out.println();
+        boolean clblast = devices.contains(OPENCL) && devices.contains(Peer.CLBLAST);
         out.println("median ms per run (GFLOP/s, or GB/s for pooling and LRN); convkit cpu's speedup over each peer = "
-                + "peer ms / cpu ms,");
+                + "peer ms / cpu ms" + (clblast ? " (opencl:0's over CLBlast = CLBlast ms / opencl:0 ms)" : "") + ",");
         out.println("median [min-max of round pairs]; * = spread (max-min)/median over 25%; # = one timed run (runs "
                 + "that long leave no time for more)");
-        table(out, devices, peers, byWorkload, false);
+        table(out, devices, peers, clblast, byWorkload, false);
         out.println();
-        out.println("best run, ms (what each engine reaches when the shared machine lets it); speedup = peer best / cpu best");
-        table(out, devices, peers, byWorkload, true);
+        out.println("best run, ms (what each engine reaches when the shared machine lets it); speedup = peer best / cpu best"
+                + (clblast ? " (CLBlast best / opencl:0 best)" : ""));
+        table(out, devices, peers, clblast, byWorkload, true);
         out.println();
         out.println("max |y - y_cpu| against convkit cpu's output (max |y_cpu| for scale):");
         StringBuilder eh = new StringBuilder(String.format(Locale.ROOT, "%-22s %11s", "workload", "max |y_cpu|"));
@@ -441,7 +456,7 @@ public final class PeersSuite {
         reasons.forEach((why, ws) -> out.println("not run: " + why + " (" + ws + ")"));
     }
 
-    private static void table(PrintStream out, List<String> devices, List<String> peers,
+    private static void table(PrintStream out, List<String> devices, List<String> peers, boolean clblast,
             Map<String, Map<String, Record>> byWorkload, boolean best) {
         StringBuilder h = new StringBuilder(String.format(Locale.ROOT, "%-22s", "workload"));
         for (String d : devices) {
@@ -449,6 +464,9 @@ public final class PeersSuite {
         }
         for (String p : peers) {
             h.append(String.format(Locale.ROOT, best ? " %14s" : " %24s", "cpu vs " + label(p)));
+        }
+        if (clblast) {
+            h.append(String.format(Locale.ROOT, best ? " %20s" : " %24s", OPENCL + " vs " + label(Peer.CLBLAST)));
         }
         out.println(h);
         for (Map.Entry<String, Map<String, Record>> e : byWorkload.entrySet()) {
@@ -459,24 +477,31 @@ public final class PeersSuite {
             }
             Record cpu = e.getValue().get("cpu");
             for (String p : peers) {
-                Record peer = e.getValue().get(p);
-                if (best) {
-                    line.append(String.format(Locale.ROOT, " %14s", peer == null || !peer.measured() ? "-"
-                            : ratio(peer.stats().min() / cpu.stats().min())));
-                } else {
-                    Speedup s = speedup(cpu, peer);
-                    line.append(String.format(Locale.ROOT, " %24s", s == null ? "-"
-                            : String.format(Locale.ROOT, "%s [%s-%s]", ratio(s.median()), ratio(s.min()), ratio(s.max()))));
-                }
+                line.append(String.format(Locale.ROOT, best ? " %14s" : " %24s", versus(cpu, e.getValue().get(p), best)));
+            }
+            if (clblast) {
+                line.append(String.format(Locale.ROOT, best ? " %20s" : " %24s",
+                        versus(e.getValue().get(OPENCL), e.getValue().get(Peer.CLBLAST), best)));
             }
             out.println(line);
         }
+    }
+
+    /** A speedup cell: peer best / convkit best, or the median ratio with its round-pair range. */
+    private static String versus(Record convkit, Record peer, boolean best) {
+        if (best) {
+            return convkit == null || peer == null || !convkit.measured() || !peer.measured() ? "-"
+                    : ratio(peer.stats().min() / convkit.stats().min());
+        }
+        Speedup s = speedup(convkit, peer);
+        return s == null ? "-" : String.format(Locale.ROOT, "%s [%s-%s]", ratio(s.median()), ratio(s.min()), ratio(s.max()));
     }
 
     private static String label(String device) {
         return switch (device) {
             case Peer.ONNXRUNTIME -> "ORT";
             case Peer.ONEDNN -> "oneDNN";
+            case Peer.CLBLAST -> "CLBlast";
             default -> device;
         };
     }

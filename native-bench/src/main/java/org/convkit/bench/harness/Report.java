@@ -58,7 +58,7 @@ final class Report {
     }
 
     /**
-     * convkit's CPU and OpenCL devices beside ONNX Runtime and oneDNN: the tables of the latest
+     * convkit's CPU and OpenCL devices beside ONNX Runtime, oneDNN and CLBlast: the tables of the latest
      * {@code ./convkit bench --suite peers} run (its own command: the peers take minutes more).
      */
     private static void peers(StringBuilder md, Path text) throws IOException {
@@ -70,7 +70,7 @@ final class Report {
         }
         md.append(String.format(Locale.ROOT, "From the latest `./convkit bench --suite peers` (`hardware/peers.json`, written %s; "
                 + "the peers suite is a command of its own as it takes several minutes more). Speedups are convkit cpu's "
-                + "over each peer, from rounds in which the engines took turns.%n%n",
+                + "over each CPU library (and opencl:0's over im2col + CLBlast), from rounds in which the engines took turns.%n%n",
                 Files.getLastModifiedTime(text).toInstant().toString().substring(0, 10)));
         md.append("```\n").append(Files.readString(text).strip()).append("\n```\n\n");
     }

@@ -1,231 +1,36 @@
 package org.convkit.bench.peers;
 
-import java.io.BufferedReader;
-import java.io.BufferedWriter;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.UncheckedIOException;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Comparator;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
+import java.util.Map;
 
-import org.convkit.graph.Layer;
 import org.convkit.graph.Model;
-import org.convkit.ops.Activation;
-import org.convkit.ops.Conv2d;
-import org.convkit.ops.Lrn;
-import org.convkit.ops.Pool2d;
-import org.convkit.tensor.Shape;
 import org.convkit.tensor.Tensor;
 
 /**
- * oneDNN through its driver process ({@link OnednnDriver}): the model's layers, weights and
- * input are written to a folder the driver reads (see the header of {@code onednn_bench.cpp}),
- * then the driver is told to time iterations and to write its output. It runs with
- * {@code OMP_NUM_THREADS=threads}. Its iterations are timed in the driver, so the pipe between
- * the processes is not part of the times. Convolutions (with fused bias and ReLU), pooling
+ * oneDNN through its driver process ({@link NativeDriver#ONEDNN}, protocol in {@link DriverPeer}),
+ * run with {@code OMP_NUM_THREADS=threads}. Convolutions (with fused bias and ReLU), pooling
  * without ceil mode and LRN are written; another layer makes the workload unavailable here.
  */
-final class OnednnPeer implements Peer {
-    private final Path dir;
-    private final Process process;
-    private final BufferedReader from;
-    private final BufferedWriter to;
-    private final String impls;
+final class OnednnPeer extends DriverPeer {
     private final int threads;
 
     OnednnPeer(Model model, Tensor input, int threads) {
+        super(ONEDNN, spec(model), model, input, List.of(NativeDriver.ONEDNN.binary().toString()),
+                Map.of("OMP_NUM_THREADS", Integer.toString(threads)));
         this.threads = threads;
-        String spec = spec(model);
-        Path bin = OnednnDriver.binary();
-        try {
-            dir = Files.createTempDirectory("convkit-onednn-run");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        Process started = null;
-        try {
-            Files.writeString(dir.resolve("spec.txt"), spec);
-            write(dir.resolve("input.bin"), input);
-            for (int i = 0; i < model.layers().size(); i++) {
-                List<Tensor> ps = model.parameters(model.layers().get(i).name());
-                String[] names = {"_w.bin", "_b.bin"};
-                for (int p = 0; p < ps.size(); p++) {
-                    write(dir.resolve("L" + i + names[p]), ps.get(p));
-                }
-            }
-            ProcessBuilder pb = new ProcessBuilder(bin.toString(), dir.toString())
-                    .redirectError(dir.resolve("stderr.txt").toFile());
-            pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
-            started = pb.start();
-            from = new BufferedReader(new InputStreamReader(started.getInputStream(), StandardCharsets.UTF_8));
-            to = new BufferedWriter(new OutputStreamWriter(started.getOutputStream(), StandardCharsets.UTF_8));
-            String ready = from.readLine();
-            if (ready == null || !ready.startsWith("ready ")) {
-                String err = Files.readString(dir.resolve("stderr.txt")).strip();
-                throw new Unavailable("onednn: the driver did not start: " + ready + (err.isEmpty() ? "" : " " + err));
-            }
-            impls = ready.substring("ready ".length());
-            process = started;
-        } catch (IOException | RuntimeException e) {
-            if (started != null) {
-                started.destroyForcibly();
-            }
-            deleteDir();
-            if (e instanceof IOException io) {
-                throw new UncheckedIOException(io);
-            }
-            throw (RuntimeException) e;
-        }
     }
 
     /** The driver's description of the model (spec.txt); throws {@link Unavailable} for a layer it has no form for. */
     static String spec(Model model) {
-        StringBuilder s = new StringBuilder();
-        Shape in = model.inputShape();
-        if (in.rank() != 4) {
-            throw new Unavailable("onednn: the driver takes NCHW inputs, got " + in);
-        }
-        s.append(String.format(Locale.ROOT, "input %d %d %d %d%n", in.n(), in.c(), in.h(), in.w()));
-        for (Layer l : model.layers()) {
-            if (l.inputs().size() != 1 || !l.inputs().get(0).equals(previous(model, l))) {
-                throw new Unavailable("onednn: the driver runs chains of layers; '" + l.name() + "' reads " + l.inputs());
-            }
-            Shape x = l.inputShapes().get(0);
-            Shape y = l.outputShape();
-            switch (l.op()) {
-                case Conv2d c -> {
-                    Conv2d.Geometry g = c.geometry(x);
-                    s.append(String.format(Locale.ROOT, "conv %d %d %d %d %d %d %d %d %d %d %d %d %d %d", g.oc(), g.kh(),
-                            g.kw(), g.sh(), g.sw(), g.dh(), g.dw(), g.padTop(), g.padLeft(), g.padBottom(), g.padRight(),
-                            g.groups(), g.bias() ? 1 : 0, g.activation() == Activation.RELU ? 1 : 0));
-                }
-                case Pool2d p -> {
-                    Pool2d.Geometry g = p.geometry(x);
-                    if (g.ceilMode()) {
-                        throw new Unavailable("onednn: the driver does not write ceil-mode pooling");
-                    }
-                    String mode = p.mode() == Pool2d.Mode.MAX ? "max" : g.countIncludePad() ? "avg_incl" : "avg_excl";
-                    s.append(String.format(Locale.ROOT, "pool %s %d %d %d %d %d %d %d %d %d %d", mode, g.kh(), g.kw(), g.sh(),
-                            g.sw(), g.dh(), g.dw(), g.padTop(), g.padLeft(), g.padBottom(), g.padRight()));
-                }
-                case Lrn r -> {
-                    // oneDNN, like ONNX, divides alpha by the window size; TensorFlow's alpha is undivided.
-                    float alpha = r.convention() == Lrn.Convention.ONNX ? r.alpha() : r.alpha() * r.size();
-                    s.append(String.format(Locale.ROOT, "lrn %d %s %s %s", r.size(), Float.toString(alpha),
-                            Float.toString(r.beta()), Float.toString(r.bias())));
-                }
-                default -> throw new Unavailable("onednn: the driver has no form for " + l.op().name() + " (layer '"
-                        + l.name() + "')");
-            }
-            s.append(String.format(Locale.ROOT, " -> %d %d %d %d%n", y.n(), y.c(), y.h(), y.w()));
-        }
-        return s.toString();
-    }
-
-    private static String previous(Model model, Layer l) {
-        int i = model.layers().indexOf(l);
-        return i == 0 ? Model.INPUT : model.layers().get(i - 1).name();
-    }
-
-    private static void write(Path file, Tensor t) throws IOException {
-        Files.write(file, t.segment().toArray(ValueLayout.JAVA_BYTE));
-    }
-
-    private String command(String line) {
-        try {
-            to.write(line);
-            to.newLine();
-            to.flush();
-            String answer = from.readLine();
-            if (answer == null || answer.startsWith("error")) {
-                throw new IllegalStateException("onednn driver, '" + line + "': " + answer + " "
-                        + Files.readString(dir.resolve("stderr.txt")).strip());
-            }
-            return answer;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    @Override
-    public String device() {
-        return ONEDNN;
-    }
-
-    @Override
-    public void run() {
-        command("run 1");
-    }
-
-    @Override
-    public double[] time(int iterations) {
-        String[] f = command("run " + iterations).split(" ");
-        double[] ms = new double[iterations];
-        for (int i = 0; i < iterations; i++) {
-            ms[i] = Double.parseDouble(f[i + 1]);
-        }
-        return ms;
-    }
-
-    @Override
-    public float[] output() {
-        Path f = dir.resolve("output.bin");
-        command("out " + f);
-        try {
-            ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(f)).order(ByteOrder.nativeOrder());
-            float[] out = new float[b.remaining() / Float.BYTES];
-            b.asFloatBuffer().get(out);
-            return out;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return DriverPeer.spec(ONEDNN, model);
     }
 
     @Override
     public String detail() {
-        String[] f = impls.split(" ", 2);
-        String kernels = f.length < 2 ? "" : String.join(", ", java.util.Arrays.stream(f[1].split(",")).distinct().toList());
+        String[] f = ready.split(" ", 2);
+        String kernels = f.length < 2 ? "" : String.join(", ", Arrays.stream(f[1].split(",")).distinct().toList());
         return "oneDNN " + f[0] + " (" + kernels + "), OMP_NUM_THREADS=" + threads
                 + ", NCHW in and out, activation reorders timed";
-    }
-
-    @Override
-    public void close() {
-        try {
-            to.write("quit");
-            to.newLine();
-            to.flush();
-        } catch (IOException e) {
-            // The driver is gone already; destroying it below is then a no-op.
-        }
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
-        deleteDir();
-    }
-
-    private void deleteDir() {
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -9,8 +9,9 @@ import org.convkit.graph.Model;
 import org.convkit.tensor.Tensor;
 
 /**
- * One engine prepared to run one workload: convkit on one of its devices, ONNX Runtime, or
- * oneDNN, each on the same model (weights) and the same NCHW input, writing an NCHW output.
+ * One engine prepared to run one workload: convkit on one of its devices, ONNX Runtime, oneDNN,
+ * or im2col + CLBlast on an OpenCL device, each on the same model (weights) and the same NCHW
+ * input, writing an NCHW output.
  * Preparation (building kernels, reordering weights) is done by {@link #open}; {@link #run()}
  * is what the benchmarks time.
  */
@@ -19,8 +20,10 @@ public interface Peer extends AutoCloseable {
     String ONNXRUNTIME = "onnxruntime";
     /** oneDNN through its C++ driver. */
     String ONEDNN = "onednn";
+    /** im2col + CLBlast's SGEMM on an OpenCL device, through its C driver. */
+    String CLBLAST = "clblast";
 
-    /** The device name as the suite reports it: {@code cpu}, {@code opencl:0}, {@code onnxruntime}, {@code onednn}. */
+    /** The device name as the suite reports it: {@code cpu}, {@code opencl:0}, {@code onnxruntime}, {@code onednn}, {@code clblast}. */
     String device();
 
     /** One inference, waited for. */
@@ -56,6 +59,7 @@ public interface Peer extends AutoCloseable {
         return switch (device) {
             case ONNXRUNTIME -> new OrtPeer(model, input, threads);
             case ONEDNN -> new OnednnPeer(model, input, threads);
+            case CLBLAST -> new ClblastPeer(model, input);
             default -> new ConvkitPeer(device, workload, model, input, threads);
         };
     }
@@ -64,7 +68,11 @@ public interface Peer extends AutoCloseable {
     static String unavailable(String device) {
         return switch (device) {
             case ONNXRUNTIME -> OrtPeer.unavailable();
-            case ONEDNN -> OnednnDriver.unavailable();
+            case ONEDNN -> NativeDriver.ONEDNN.unavailable();
+            case CLBLAST -> {
+                String why = NativeDriver.CLBLAST.unavailable();
+                yield why != null || Backends.system().has("opencl") ? why : CLBLAST + ": no OpenCL device";
+            }
             default -> {
                 try {
                     Backends.system().find(device);
@@ -84,6 +92,7 @@ public interface Peer extends AutoCloseable {
         }
         out.add(ONNXRUNTIME);
         out.add(ONEDNN);
+        out.add(CLBLAST);
         return out;
     }
 

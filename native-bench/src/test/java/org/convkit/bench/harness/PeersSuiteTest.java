@@ -89,6 +89,7 @@ class PeersSuiteTest {
         }
         devices.add(Peer.ONNXRUNTIME);
         devices.add(Peer.ONEDNN);
+        devices.add(Peer.CLBLAST);
         List<String> workloads = List.of("W4a_dw3x3_728_19", "W5b_lrn5_96_55");
         PeersSuite.Options o = new PeersSuite.Options(devices, workloads, 2, 2, 2, 2, 20, 1000);
         long host = Allocator.host().liveBytes();
@@ -99,6 +100,12 @@ class PeersSuiteTest {
         assertEquals(workloads.size() * devices.size(), records.size());
         for (PeersSuite.Record r : records) {
             String what = r.workload() + " on " + r.device();
+            if (r.device().equals(Peer.CLBLAST)) {
+                // Depthwise and LRN are no im2col + SGEMM: refused with why, whether CLBlast is here or not.
+                assertFalse(r.measured(), what);
+                assertTrue(r.unavailable().startsWith("clblast:"), r.unavailable());
+                continue;
+            }
             if (r.device().equals(Peer.ONEDNN) && !r.measured()) {
                 // libdnnl-dev is optional here; CI installs it.
                 assertFalse(CI, what + " did not run in CI: " + r.unavailable());
@@ -124,6 +131,35 @@ class PeersSuiteTest {
         Path json = dir.resolve("peers.json");
         PeersSuite.writeJson(json, records);
         assertJsonShape(json, records.size());
+    }
+
+    @Test
+    void openclIsComparedWithClblastInBothTablesAndTheJson(@TempDir Path dir) throws java.io.IOException {
+        List<String> devices = List.of("cpu", "opencl:0", Peer.ONEDNN, Peer.CLBLAST);
+        List<PeersSuite.Record> records = List.of(record("cpu", 1, 1, 1), record("opencl:0", 2, 4, 2),
+                record(Peer.ONEDNN, 3, 3, 3), record(Peer.CLBLAST, 4, 4, 8));
+        PeersSuite.Speedup s = PeersSuite.speedup(records.get(1), records.get(3));
+        assertEquals(2.0, s.median(), 1e-12, "CLBlast's median 4 over opencl:0's 2");
+        assertEquals(1.0, s.min(), 1e-12, "round 2: 4 / 4");
+        assertEquals(4.0, s.max(), 1e-12, "round 3: 8 / 2");
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        PeersSuite.print(new PrintStream(text, true, StandardCharsets.UTF_8), devices, records);
+        List<String> lines = text.toString(StandardCharsets.UTF_8).lines().toList();
+        List<String> headers = lines.stream().filter(l -> l.startsWith("workload ") && l.contains(" ms ")).toList();
+        assertEquals(2, headers.size(), lines.toString());
+        for (String h : headers) {
+            // The existing columns keep their order; CLBlast's time and the OpenCL comparison come after them.
+            assertTrue(h.matches("workload +cpu ms +opencl:0 ms +oneDNN ms +CLBlast ms +cpu vs oneDNN +opencl:0 vs CLBlast"), h);
+        }
+        List<String> rows = lines.stream().filter(l -> l.startsWith("W3a_3x3_64_56 ")).toList();
+        assertTrue(rows.get(0).endsWith("2.00x [1.00x-4.00x]"), rows.get(0));
+        assertTrue(rows.get(1).endsWith("2.00x"), "best runs: 4 / 2: " + rows.get(1));
+        Path json = dir.resolve("peers.json");
+        PeersSuite.writeJson(json, records);
+        assertJsonShape(json, records.size());
+        String j = Files.readString(json);
+        assertEquals(1, j.split("\"opencl_speedup\"").length - 1, "only CLBlast's record has it: " + j);
+        assertTrue(j.contains("\"opencl_speedup\": 2"), j);
     }
 
     /** The record shape: a JSON array of objects opening with these six keys, in this order. */
