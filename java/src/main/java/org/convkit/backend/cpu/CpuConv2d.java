@@ -63,11 +63,21 @@ final class CpuConv2d extends CpuKernel {
     static final double CHANNEL_MARGIN_SHORT = 0.95;
     /** A range's input slab should stay in the L2 cache: ranges are cut shorter beyond this. */
     static final long SLAB_BYTES = 512 << 10;
+    /**
+     * The system property that, set to {@code false} when a kernel is prepared, keeps 3x3 layers
+     * off the Winograd path (its results differ from direct summation by more rounding; see
+     * {@link Winograd43}).
+     */
+    static final String WINOGRAD_PROPERTY = "convkit.cpu.winograd";
+    /** Fewest input and output channels for which the Winograd path is taken (below, its transforms do not pay). */
+    static final int WINOGRAD_MIN_CHANNELS = 32;
+    /** Floats of a Winograd range's transformed input and GEMM results together: ranges are cut shorter beyond this. */
+    static final long WINOGRAD_SCRATCH_FLOATS = 256 << 10;
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
     /** How a shape is computed; see the class comment. */
     enum Path {
-        DIRECT, SPATIAL, CHANNEL, DEPTHWISE
+        DIRECT, SPATIAL, CHANNEL, DEPTHWISE, WINOGRAD
     }
 
     private final Conv2d.Geometry g;
@@ -92,6 +102,7 @@ final class CpuConv2d extends CpuKernel {
             case SPATIAL -> new Spatial(spatialRanges(g, threads));
             case CHANNEL -> new Channel(channelRanges(g, threads), threads);
             case DEPTHWISE -> new Depthwise(depthwiseRanges(g, threads));
+            case WINOGRAD -> new Winograd(winogradRanges(g, threads), threads);
         };
     }
 
@@ -107,6 +118,9 @@ final class CpuConv2d extends CpuKernel {
         if (g.groups() != 1 || !fits(g, Path.SPATIAL, threads)) {
             return Path.DIRECT;
         }
+        if (winograd(g) && fits(g, Path.WINOGRAD, threads)) {
+            return Path.WINOGRAD;
+        }
         long k = g.macsPerOutput();
         Ranges spatial = spatialRanges(g, threads);
         double margin = spatial.sizeMax() < SpatialGemm.BLOCK ? CHANNEL_MARGIN_SHORT : CHANNEL_MARGIN;
@@ -117,11 +131,19 @@ final class CpuConv2d extends CpuKernel {
         return Path.SPATIAL;
     }
 
+    /** Whether {@link #path} sends a shape to the Winograd path (unless its scratch does not fit). */
+    static boolean winograd(Conv2d.Geometry g) {
+        return applies(g, Path.WINOGRAD) && !"false".equals(System.getProperty(WINOGRAD_PROPERTY))
+                && g.c() >= WINOGRAD_MIN_CHANNELS && g.oc() >= WINOGRAD_MIN_CHANNELS;
+    }
+
     private static boolean applies(Conv2d.Geometry g, Path path) {
         return switch (path) {
             case DIRECT -> true;
             case SPATIAL, CHANNEL -> g.groups() == 1;
             case DEPTHWISE -> g.groups() == g.c();
+            case WINOGRAD -> g.groups() == 1 && g.kh() == 3 && g.kw() == 3 && g.sh() == 1 && g.sw() == 1
+                    && g.dh() == 1 && g.dw() == 1;
         };
     }
 
@@ -143,6 +165,10 @@ final class CpuConv2d extends CpuKernel {
                     new ChannelGemm(g, r.sizeMax(), r.rowsMax());
                 }
                 case DEPTHWISE -> new DepthwiseRows(g, g.oh());
+                case WINOGRAD -> {
+                    Ranges r = winogradRanges(g, threads);
+                    new Winograd43(g, r.sizeMax(), winogradGroupBlocks(g, r, threads));
+                }
                 case DIRECT -> {
                 }
             }
@@ -260,6 +286,32 @@ final class CpuConv2d extends CpuKernel {
      */
     static int channelGroups(Conv2d.Geometry g, int blocks, int threads) {
         return g.n() < threads ? Math.max(1, Math.min(blocks, threads)) : 1;
+    }
+
+    /**
+     * Tile ranges of the Winograd path (tiles of 4x4 outputs, numbered row by row): at least 12
+     * tiles each where the image has them (the micro-kernel takes 6), fewer where a range's
+     * scratch would pass {@link #WINOGRAD_SCRATCH_FLOATS}; multiples of 6 tiles where there are enough.
+     */
+    static Ranges winogradRanges(Conv2d.Geometry g, int threads) {
+        int tiles = Winograd43.tiles(g);
+        long perTile = (long) Winograd43.POINTS * (g.c() + Math.ceilDiv(g.oc(), Winograd43.OCB) * Winograd43.OCB);
+        int minCount = (int) Math.min(tiles, Math.ceilDiv(perTile * tiles, WINOGRAD_SCRATCH_FLOATS));
+        int count = Math.max(minCount, rangeCount(g.n(), threads, 1, Math.max(1, tiles / 12)));
+        int step = tiles >= 2 * count * Winograd43.NT ? Winograd43.NT : 1;
+        return Ranges.of(count, tiles, step, Math.ceilDiv(g.ow(), 4));
+    }
+
+    /**
+     * Output-channel blocks per Winograd work item: all of them, unless there are fewer than 2
+     * tile ranges per thread (small images at batch 1); then split so that each thread gets at
+     * least 2 items, each streaming only its share of the transformed weights.
+     */
+    static int winogradGroupBlocks(Conv2d.Geometry g, Ranges ranges, int threads) {
+        int blocks = Math.ceilDiv(g.oc(), Winograd43.OCB);
+        long items = (long) g.n() * ranges.count();
+        int groups = items >= 2L * threads ? 1 : (int) Math.min(blocks, Math.ceilDiv(2L * threads, items));
+        return Math.ceilDiv(blocks, groups);
     }
 
     /** Input-channel ranges of the depthwise path. */
@@ -451,6 +503,52 @@ final class CpuConv2d extends CpuKernel {
                     }
                 }
             });
+        }
+    }
+
+    private final class Winograd extends Runner {
+        private final Ranges ranges;
+        private final int groupBlocks;
+        private final Winograd43 wino;
+        private final PackedWeights weights;
+        private final float[] bias;
+
+        Winograd(Ranges ranges, int threads) {
+            this.ranges = ranges;
+            this.groupBlocks = winogradGroupBlocks(g, ranges, threads);
+            this.wino = new Winograd43(g, ranges.sizeMax(), groupBlocks);
+            this.weights = new PackedWeights(wino.packedLength(), wino::pack);
+            this.bias = new float[g.oc()];
+        }
+
+        @Override
+        void run(MemorySegment x, DeviceBuffer w, MemorySegment b, MemorySegment y) {
+            float[] u = weights.of(w);
+            float[] bv = readBias(b, bias);
+            boolean relu = g.activation() == Activation.RELU;
+            int count = ranges.count();
+            int groups = Math.ceilDiv(wino.blocks, groupBlocks);
+            cpu.parallelFor(workItems((long) g.n() * count * groups), item -> {
+                int group = item % groups;
+                int range = item / groups;
+                int t0 = ranges.start(range % count);
+                int t1 = ranges.start(range % count + 1);
+                int b0 = group * groupBlocks;
+                int b1 = Math.min(wino.blocks, b0 + groupBlocks);
+                if (t0 < t1 && b0 < b1) {
+                    CpuDevice.Scratch s = cpu.scratch();
+                    wino.range(x, y, u, bv, relu, range / count, t0, t1, b0, b1,
+                            s.floats(CpuDevice.Scratch.STAGE, wino.stageLength()),
+                            s.floats(CpuDevice.Scratch.SLAB, wino.vLength()),
+                            s.floats(CpuDevice.Scratch.ACCUMULATORS, wino.mLength()),
+                            s.floats(CpuDevice.Scratch.TILE, Winograd43.tileLength()));
+                }
+            });
+        }
+
+        @Override
+        int packs() {
+            return weights.packs();
         }
     }
 

@@ -72,6 +72,9 @@ class CpuConv2dPathsTest {
         if (g.groups() == g.c()) {
             paths.add(CpuConv2d.Path.DEPTHWISE);
         }
+        if (g.groups() == 1 && g.kh() == 3 && g.kw() == 3 && g.sh() == 1 && g.sw() == 1 && g.dh() == 1 && g.dw() == 1) {
+            paths.add(CpuConv2d.Path.WINOGRAD);
+        }
         return paths;
     }
 
@@ -159,7 +162,7 @@ class CpuConv2dPathsTest {
                         OpHarness.check(k, args -> {
                             Conv2dRef.Result r = Conv2dRef.forward(g, args.get(0), args.get(1), g.bias() ? args.get(2) : null);
                             return new OpHarness.Expected(r.y(), r.magnitude());
-                        }, 1e-5);
+                        }, path == CpuConv2d.Path.WINOGRAD ? CpuWinogradTest.TOLERANCE : 1e-5);
                     }
                 })));
     }

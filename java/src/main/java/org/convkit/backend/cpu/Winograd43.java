@@ -1,0 +1,462 @@
+package org.convkit.backend.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Winograd's minimal filtering F(4x4, 3x3) for 3x3 convolutions of stride 1, dilation 1 and
+ * groups 1 (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", 2015). The
+ * output is cut into 4x4 tiles; each reads a 6x6 patch d of the zero-padded input, and
+ * {@code Y = A^T [sum_c (G g G^T) .* (B^T d B)] A}: 36 element-wise products per tile and
+ * channel pair instead of 144 multiply-adds, so the 36 "points" of the transformed domain are
+ * 36 independent GEMMs of (output channels x tiles x input channels).
+ *
+ * <p><b>Transform points</b> 0, +-1, +-2 and infinity: with these, B^T and A^T hold small
+ * integers (at most 5 and 8), and G the fractions 1/4, 1/6, 1/12, 1/24, which are applied once
+ * to the weights in double precision. Points +-1/2 instead of +-2 swap the large entries of A^T
+ * for those of B^T; the error is of the same order (float32 rounding of the transformed input
+ * and of the 36 sums, amplified by at most sum |A^T| (22 per output row pair) when the 36 products are
+ * combined). The measured error, against the double reference's sum of |w x|, is stated in
+ * README "Convolutions on the CPU" and asserted by CpuWinogradTest.
+ *
+ * <p><b>Layout and work.</b> Weights are transformed once per buffer version into
+ * {@code U[point][oc block of 64][c][64]} ({@link PackedWeights}). A work item is a range of
+ * tiles of one image (tiles numbered row by row) and a group of output-channel blocks; it
+ * <ol>
+ *   <li>transforms its tiles' input into {@code V[point][c][tile]}: per channel and tile row,
+ *       the 6 input rows are split by column modulo 4 ({@link #fillRows}), so that one of the
+ *       6 columns of 16 consecutive tiles is one contiguous vector; {@code B^T d B} then runs
+ *       on vectors over 16 tiles;</li>
+ *   <li>runs the 36 GEMMs with vectors over output channels: 4 vectors (64 channels) x 6 tiles,
+ *       24 accumulators, all of K in registers; per channel 4 loads and 6 broadcasts feed 24
+ *       FMAs; results in {@code M[point][tile][oc]};</li>
+ *   <li>transforms the outputs ({@code A^T m A}, vectors over 16 output channels), adds the
+ *       bias, applies ReLU and writes the 4x4 tile to NCHW, clipped at the image's edges.</li>
+ * </ol>
+ * The vector helpers are small on purpose, so that the JIT inlines them and keeps every value in
+ * a register (see {@link SpatialGemm}).
+ */
+final class Winograd43 {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Floats per vector. */
+    static final int L = S.length();
+    /** Points of the transformed domain (6 x 6). */
+    static final int POINTS = 36;
+    /** Output channels per block of the micro-kernel (4 vectors). */
+    static final int OCB = 4 * L;
+    /** Tiles per full micro-kernel. */
+    static final int NT = 6;
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+    private final int c;
+    private final int oc;
+    private final int h;
+    private final int w;
+    private final int oh;
+    private final int ow;
+    private final int padTop;
+    private final int padLeft;
+    /** Tiles per image: rows, columns. */
+    final int tilesH;
+    final int tilesW;
+    /** Output-channel blocks of {@link #OCB}. */
+    final int blocks;
+    /** Most tiles per range, and the pitch of V's rows (with a vector of slack: rows are written a vector at a time). */
+    private final int rangeMax;
+    private final int vPitch;
+    /** Most output channels per group (a multiple of {@link #OCB}). */
+    private final int groupMax;
+    /** Pitch of one input-column phase in the row buffer. */
+    private final int phasePitch;
+    private final int rowLength;
+
+    /** The transform of a convolution's geometry {@code g} (3x3, stride 1, dilation 1, groups 1), in ranges of at most {@code rangeMax} tiles and groups of at most {@code groupBlocks} blocks. */
+    Winograd43(org.convkit.ops.Conv2d.Geometry g, int rangeMax, int groupBlocks) {
+        this.c = g.c();
+        this.oc = g.oc();
+        this.h = g.h();
+        this.w = g.w();
+        this.oh = g.oh();
+        this.ow = g.ow();
+        this.padTop = g.padTop();
+        this.padLeft = g.padLeft();
+        this.tilesH = Math.ceilDiv(oh, 4);
+        this.tilesW = Math.ceilDiv(ow, 4);
+        this.blocks = Math.ceilDiv(oc, OCB);
+        this.rangeMax = rangeMax;
+        this.vPitch = Math.ceilDiv(rangeMax, L) * L + L;
+        this.groupMax = groupBlocks * OCB;
+        this.phasePitch = tilesW + 1 + L;
+        this.rowLength = 4 * (tilesW + 1) + 2;
+        long[] lengths = {packedLength(), vLength(), mLength(), stageLength()};
+        for (long length : lengths) {
+            if (length > Integer.MAX_VALUE / 4) {
+                throw new IllegalArgumentException("cpu conv2d winograd: " + length + " floats of scratch or weights, too large for the heap");
+            }
+        }
+    }
+
+    /** Tiles of one image. */
+    static int tiles(org.convkit.ops.Conv2d.Geometry g) {
+        return Math.ceilDiv(g.oh(), 4) * Math.ceilDiv(g.ow(), 4);
+    }
+
+    /** Floats of the transformed weights. */
+    int packedLength() {
+        return (int) Math.min(Integer.MAX_VALUE, (long) POINTS * blocks * OCB * c);
+    }
+
+    /** Floats of V, the transformed input of a range. */
+    int vLength() {
+        return (int) Math.min(Integer.MAX_VALUE, (long) POINTS * c * vPitch);
+    }
+
+    /** Floats of M, the GEMM results of a range and group. */
+    int mLength() {
+        return (int) Math.min(Integer.MAX_VALUE, (long) POINTS * rangeMax * groupMax);
+    }
+
+    /** Floats of the row buffer: 6 rows x 4 column phases, and one padded input row. */
+    int stageLength() {
+        return (int) Math.min(Integer.MAX_VALUE, 24L * phasePitch + rowLength);
+    }
+
+    /** Floats of the small transform scratch: 6 x 6 vectors, then 4 x 4 output vectors. */
+    static int tileLength() {
+        return (POINTS + 16) * L;
+    }
+
+    /**
+     * Transforms the weights {@code [oc][c][3][3]} at {@code src} into {@code dst}: {@code G g G^T}
+     * in double precision, one rounding to float. Padding channels of the last block stay zero.
+     */
+    void pack(MemorySegment src, float[] dst) {
+        double[] gk = new double[9];
+        double[] t = new double[18];
+        for (int o = 0; o < oc; o++) {
+            int ob = o / OCB;
+            int lane = o % OCB;
+            for (int ci = 0; ci < c; ci++) {
+                for (int i = 0; i < 9; i++) {
+                    gk[i] = src.getAtIndex(F, ((long) o * c + ci) * 9 + i);
+                }
+                // t = G g (6 x 3), then G t^T row by row.
+                for (int col = 0; col < 3; col++) {
+                    gTimes(gk[col], gk[3 + col], gk[6 + col], t, col, 3);
+                }
+                for (int k = 0; k < 6; k++) {
+                    double[] u = new double[6];
+                    gTimesRow(t[k * 3], t[k * 3 + 1], t[k * 3 + 2], u);
+                    for (int l = 0; l < 6; l++) {
+                        dst[((k * 6 + l) * blocks + ob) * OCB * c + ci * OCB + lane] = (float) u[l];
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code G (a, b, c)^T}, written to out[at + i * stride]. */
+    private static void gTimes(double a, double b, double cc, double[] out, int at, int stride) {
+        double[] u = new double[6];
+        gTimesRow(a, b, cc, u);
+        for (int i = 0; i < 6; i++) {
+            out[at + i * stride] = u[i];
+        }
+    }
+
+    private static void gTimesRow(double a, double b, double cc, double[] u) {
+        u[0] = a / 4;
+        u[1] = -(a + b + cc) / 6;
+        u[2] = -(a - b + cc) / 6;
+        u[3] = a / 24 + b / 12 + cc / 6;
+        u[4] = a / 24 - b / 12 + cc / 6;
+        u[5] = cc;
+    }
+
+    /**
+     * One work item: tiles [t0, t1) of image n, output-channel blocks [b0, b1), into y (NCHW).
+     * {@code u} from {@link #pack}; {@code bias} null or oc values; scratch arrays of
+     * {@link #stageLength}, {@link #vLength}, {@link #mLength} and {@link #tileLength} floats.
+     */
+    void range(MemorySegment x, MemorySegment y, float[] u, float[] bias, boolean relu, int n, int t0, int t1, int b0,
+            int b1, float[] stage, float[] v, float[] m, float[] tile) {
+        int nt = t1 - t0;
+        transformInput(x, n, t0, t1, stage, v, tile);
+        int ocp = (b1 - b0) * OCB;
+        int pointV = c * vPitch;
+        for (int p = 0; p < POINTS; p++) {
+            for (int ob = b0; ob < b1; ob++) {
+                int ub = (p * blocks + ob) * OCB * c;
+                int mb = p * nt * ocp + (ob - b0) * OCB;
+                int vb = p * pointV;
+                int t = 0;
+                for (; t + NT <= nt; t += NT) {
+                    kernel4x6(u, ub, v, vb + t, vPitch, c, m, mb + t * ocp, ocp);
+                }
+                for (; t + 2 <= nt; t += 2) {
+                    kernel4x2(u, ub, v, vb + t, vPitch, c, m, mb + t * ocp, ocp);
+                }
+                if (t < nt) {
+                    kernel4x1(u, ub, v, vb + t, vPitch, c, m, mb + t * ocp);
+                }
+            }
+        }
+        transformOutput(y, bias, relu, n, t0, t1, b0, b1, m, tile);
+    }
+
+    private void transformInput(MemorySegment x, int n, int t0, int t1, float[] stage, float[] v, float[] tile) {
+        int ty0 = t0 / tilesW;
+        int ty1 = (t1 - 1) / tilesW;
+        int rowPitch = 4 * phasePitch;
+        int pointStride = c * vPitch;
+        for (int ci = 0; ci < c; ci++) {
+            long plane = ((long) n * c + ci) * h * w;
+            for (int ty = ty0; ty <= ty1; ty++) {
+                int a = Math.max(0, t0 - ty * tilesW);
+                int b = Math.min(tilesW, t1 - ty * tilesW);
+                fillRows(x, plane, ty, stage);
+                for (int tx = a; tx < b; tx += L) {
+                    for (int j = 0; j < 6; j++) {
+                        bt(stage, (j & 3) * phasePitch + tx + (j >> 2), rowPitch, tile, j * L, 6 * L);
+                    }
+                    int at = ci * vPitch + ty * tilesW + tx - t0;
+                    for (int k = 0; k < 6; k++) {
+                        bt(tile, k * 6 * L, L, v, k * 6 * pointStride + at, pointStride);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The 6 input rows of tile row ty, zero-padded, split by column modulo 4:
+     * {@code stage[(i * 4 + j) * phasePitch + tx]} is padded column {@code 4 tx + j} of row i.
+     */
+    private void fillRows(MemorySegment x, long plane, int ty, float[] stage) {
+        int row = 24 * phasePitch;
+        int lo = Math.min(padLeft, rowLength);
+        int hi = Math.min(padLeft + w, rowLength);
+        for (int i = 0; i < 6; i++) {
+            int ih = 4 * ty + i - padTop;
+            int base = i * 4 * phasePitch;
+            if (ih < 0 || ih >= h || lo >= hi) {
+                for (int j = 0; j < 4; j++) {
+                    java.util.Arrays.fill(stage, base + j * phasePitch, base + j * phasePitch + tilesW + 1, 0f);
+                }
+                continue;
+            }
+            java.util.Arrays.fill(stage, row, row + lo, 0f);
+            MemorySegment.copy(x, F, (plane + (long) ih * w) * Float.BYTES, stage, row + lo, hi - lo);
+            java.util.Arrays.fill(stage, row + hi, row + rowLength, 0f);
+            for (int tx = 0; tx <= tilesW; tx++) {
+                int s = row + 4 * tx;
+                stage[base + tx] = stage[s];
+                stage[base + phasePitch + tx] = stage[s + 1];
+                stage[base + 2 * phasePitch + tx] = stage[s + 2];
+                stage[base + 3 * phasePitch + tx] = stage[s + 3];
+            }
+        }
+    }
+
+    /** {@code B^T} of the 6 vectors src[s + i * ss], into dst[d + i * ds]. */
+    private static void bt(float[] src, int s, int ss, float[] dst, int d, int ds) {
+        FloatVector d0 = FloatVector.fromArray(S, src, s);
+        FloatVector d1 = FloatVector.fromArray(S, src, s + ss);
+        FloatVector d2 = FloatVector.fromArray(S, src, s + 2 * ss);
+        FloatVector d3 = FloatVector.fromArray(S, src, s + 3 * ss);
+        FloatVector d4 = FloatVector.fromArray(S, src, s + 4 * ss);
+        FloatVector d5 = FloatVector.fromArray(S, src, s + 5 * ss);
+        // r0 = 4 d0 - 5 d2 + d4; r5 = 4 d1 - 5 d3 + d5
+        d0.mul(4f).add(d4).sub(d2.mul(5f)).intoArray(dst, d);
+        d1.mul(4f).add(d5).sub(d3.mul(5f)).intoArray(dst, d + 5 * ds);
+        // r1, r2 = (d4 - 4 d2) -+ (4 d1 - d3)
+        FloatVector e = d4.sub(d2.mul(4f));
+        FloatVector f = d1.mul(4f).sub(d3);
+        e.sub(f).intoArray(dst, d + ds);
+        e.add(f).intoArray(dst, d + 2 * ds);
+        // r3, r4 = (d4 - d2) -+ 2 (d1 - d3)
+        FloatVector e2 = d4.sub(d2);
+        FloatVector f2 = d1.sub(d3).mul(2f);
+        e2.sub(f2).intoArray(dst, d + 3 * ds);
+        e2.add(f2).intoArray(dst, d + 4 * ds);
+    }
+
+    /** {@code A^T} of the 6 vectors src[s + i * ss], into dst[d + i * ds], i < 4. */
+    private static void at(float[] src, int s, int ss, float[] dst, int d, int ds) {
+        FloatVector m0 = FloatVector.fromArray(S, src, s);
+        FloatVector m1 = FloatVector.fromArray(S, src, s + ss);
+        FloatVector m2 = FloatVector.fromArray(S, src, s + 2 * ss);
+        FloatVector m3 = FloatVector.fromArray(S, src, s + 3 * ss);
+        FloatVector m4 = FloatVector.fromArray(S, src, s + 4 * ss);
+        FloatVector m5 = FloatVector.fromArray(S, src, s + 5 * ss);
+        FloatVector sp = m1.add(m2);
+        FloatVector sm = m1.sub(m2);
+        FloatVector tp = m3.add(m4);
+        FloatVector tm = m3.sub(m4);
+        m0.add(sp).add(tp).intoArray(dst, d);
+        sm.add(tm.mul(2f)).intoArray(dst, d + ds);
+        sp.add(tp.mul(4f)).intoArray(dst, d + 2 * ds);
+        sm.add(tm.mul(8f)).add(m5).intoArray(dst, d + 3 * ds);
+    }
+
+    private void transformOutput(MemorySegment y, float[] bias, boolean relu, int n, int t0, int t1, int b0, int b1,
+            float[] m, float[] tile) {
+        int nt = t1 - t0;
+        int ocp = (b1 - b0) * OCB;
+        int o0 = b0 * OCB;
+        int o1 = Math.min(oc, b1 * OCB);
+        int out = POINTS * L;
+        long plane = (long) oh * ow;
+        FloatVector zero = FloatVector.zero(S);
+        for (int t = 0; t < nt; t++) {
+            int ty = (t0 + t) / tilesW;
+            int tx = (t0 + t) % tilesW;
+            int rows = Math.min(4, oh - 4 * ty);
+            int cols = Math.min(4, ow - 4 * tx);
+            for (int o = o0; o < o1; o += L) {
+                int mb = t * ocp + o - o0;
+                for (int l = 0; l < 6; l++) {
+                    at(m, l * nt * ocp + mb, 6 * nt * ocp, tile, l * L, 6 * L);
+                }
+                FloatVector bv = bias == null ? zero : FloatVector.fromArray(S, bias, o, S.indexInRange(o, oc));
+                for (int a = 0; a < 4; a++) {
+                    at(tile, a * 6 * L, L, tile, out + a * 4 * L, L);
+                    for (int q = 0; q < 4; q++) {
+                        int i0 = out + (a * 4 + q) * L;
+                        FloatVector r = FloatVector.fromArray(S, tile, i0).add(bv);
+                        (relu ? r.max(zero) : r).intoArray(tile, i0);
+                    }
+                }
+                int lanes = Math.min(L, o1 - o);
+                long base = ((long) n * oc + o) * plane + (long) 4 * ty * ow + 4 * tx;
+                for (int lane = 0; lane < lanes; lane++) {
+                    long dst = base + lane * plane;
+                    for (int a = 0; a < rows; a++) {
+                        for (int q = 0; q < cols; q++) {
+                            y.setAtIndex(F, dst + (long) a * ow + q, tile[out + (a * 4 + q) * L + lane]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The GEMM of one point: 64 output channels (from u[ub]) x 6 tiles (v[vb], pitch vp) over k channels, into m[mb + j * mp]. */
+    private static void kernel4x6(float[] u, int ub, float[] v, int vb, int vp, int k, float[] m, int mb, int mp) {
+        FloatVector a00 = FloatVector.zero(S), a10 = a00, a20 = a00, a30 = a00;
+        FloatVector a01 = a00, a11 = a00, a21 = a00, a31 = a00;
+        FloatVector a02 = a00, a12 = a00, a22 = a00, a32 = a00;
+        FloatVector a03 = a00, a13 = a00, a23 = a00, a33 = a00;
+        FloatVector a04 = a00, a14 = a00, a24 = a00, a34 = a00;
+        FloatVector a05 = a00, a15 = a00, a25 = a00, a35 = a00;
+        for (int i = 0; i < k; i++, ub += OCB, vb += vp) {
+            FloatVector u0 = FloatVector.fromArray(S, u, ub);
+            FloatVector u1 = FloatVector.fromArray(S, u, ub + L);
+            FloatVector u2 = FloatVector.fromArray(S, u, ub + 2 * L);
+            FloatVector u3 = FloatVector.fromArray(S, u, ub + 3 * L);
+            FloatVector x = FloatVector.broadcast(S, v[vb]);
+            a00 = u0.fma(x, a00);
+            a10 = u1.fma(x, a10);
+            a20 = u2.fma(x, a20);
+            a30 = u3.fma(x, a30);
+            x = FloatVector.broadcast(S, v[vb + 1]);
+            a01 = u0.fma(x, a01);
+            a11 = u1.fma(x, a11);
+            a21 = u2.fma(x, a21);
+            a31 = u3.fma(x, a31);
+            x = FloatVector.broadcast(S, v[vb + 2]);
+            a02 = u0.fma(x, a02);
+            a12 = u1.fma(x, a12);
+            a22 = u2.fma(x, a22);
+            a32 = u3.fma(x, a32);
+            x = FloatVector.broadcast(S, v[vb + 3]);
+            a03 = u0.fma(x, a03);
+            a13 = u1.fma(x, a13);
+            a23 = u2.fma(x, a23);
+            a33 = u3.fma(x, a33);
+            x = FloatVector.broadcast(S, v[vb + 4]);
+            a04 = u0.fma(x, a04);
+            a14 = u1.fma(x, a14);
+            a24 = u2.fma(x, a24);
+            a34 = u3.fma(x, a34);
+            x = FloatVector.broadcast(S, v[vb + 5]);
+            a05 = u0.fma(x, a05);
+            a15 = u1.fma(x, a15);
+            a25 = u2.fma(x, a25);
+            a35 = u3.fma(x, a35);
+        }
+        a00.intoArray(m, mb);
+        a10.intoArray(m, mb + L);
+        a20.intoArray(m, mb + 2 * L);
+        a30.intoArray(m, mb + 3 * L);
+        a01.intoArray(m, mb + mp);
+        a11.intoArray(m, mb + mp + L);
+        a21.intoArray(m, mb + mp + 2 * L);
+        a31.intoArray(m, mb + mp + 3 * L);
+        a02.intoArray(m, mb + 2 * mp);
+        a12.intoArray(m, mb + 2 * mp + L);
+        a22.intoArray(m, mb + 2 * mp + 2 * L);
+        a32.intoArray(m, mb + 2 * mp + 3 * L);
+        a03.intoArray(m, mb + 3 * mp);
+        a13.intoArray(m, mb + 3 * mp + L);
+        a23.intoArray(m, mb + 3 * mp + 2 * L);
+        a33.intoArray(m, mb + 3 * mp + 3 * L);
+        a04.intoArray(m, mb + 4 * mp);
+        a14.intoArray(m, mb + 4 * mp + L);
+        a24.intoArray(m, mb + 4 * mp + 2 * L);
+        a34.intoArray(m, mb + 4 * mp + 3 * L);
+        a05.intoArray(m, mb + 5 * mp);
+        a15.intoArray(m, mb + 5 * mp + L);
+        a25.intoArray(m, mb + 5 * mp + 2 * L);
+        a35.intoArray(m, mb + 5 * mp + 3 * L);
+    }
+
+    /** As {@link #kernel4x6} for 2 tiles. */
+    private static void kernel4x2(float[] u, int ub, float[] v, int vb, int vp, int k, float[] m, int mb, int mp) {
+        FloatVector a00 = FloatVector.zero(S), a10 = a00, a20 = a00, a30 = a00;
+        FloatVector a01 = a00, a11 = a00, a21 = a00, a31 = a00;
+        for (int i = 0; i < k; i++, ub += OCB, vb += vp) {
+            FloatVector u0 = FloatVector.fromArray(S, u, ub);
+            FloatVector u1 = FloatVector.fromArray(S, u, ub + L);
+            FloatVector u2 = FloatVector.fromArray(S, u, ub + 2 * L);
+            FloatVector u3 = FloatVector.fromArray(S, u, ub + 3 * L);
+            FloatVector x = FloatVector.broadcast(S, v[vb]);
+            a00 = u0.fma(x, a00);
+            a10 = u1.fma(x, a10);
+            a20 = u2.fma(x, a20);
+            a30 = u3.fma(x, a30);
+            x = FloatVector.broadcast(S, v[vb + 1]);
+            a01 = u0.fma(x, a01);
+            a11 = u1.fma(x, a11);
+            a21 = u2.fma(x, a21);
+            a31 = u3.fma(x, a31);
+        }
+        a00.intoArray(m, mb);
+        a10.intoArray(m, mb + L);
+        a20.intoArray(m, mb + 2 * L);
+        a30.intoArray(m, mb + 3 * L);
+        a01.intoArray(m, mb + mp);
+        a11.intoArray(m, mb + mp + L);
+        a21.intoArray(m, mb + mp + 2 * L);
+        a31.intoArray(m, mb + mp + 3 * L);
+    }
+
+    /** As {@link #kernel4x6} for 1 tile. */
+    private static void kernel4x1(float[] u, int ub, float[] v, int vb, int vp, int k, float[] m, int mb) {
+        FloatVector a00 = FloatVector.zero(S), a10 = a00, a20 = a00, a30 = a00;
+        for (int i = 0; i < k; i++, ub += OCB, vb += vp) {
+            FloatVector x = FloatVector.broadcast(S, v[vb]);
+            a00 = FloatVector.fromArray(S, u, ub).fma(x, a00);
+            a10 = FloatVector.fromArray(S, u, ub + L).fma(x, a10);
+            a20 = FloatVector.fromArray(S, u, ub + 2 * L).fma(x, a20);
+            a30 = FloatVector.fromArray(S, u, ub + 3 * L).fma(x, a30);
+        }
+        a00.intoArray(m, mb);
+        a10.intoArray(m, mb + L);
+        a20.intoArray(m, mb + 2 * L);
+        a30.intoArray(m, mb + 3 * L);
+    }
+}
