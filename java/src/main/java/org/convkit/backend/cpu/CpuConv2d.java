@@ -298,8 +298,11 @@ final class CpuConv2d extends CpuKernel {
         long perTile = (long) Winograd43.POINTS * (g.c() + Math.ceilDiv(g.oc(), Winograd43.OCB) * Winograd43.OCB);
         int minCount = (int) Math.min(tiles, Math.ceilDiv(perTile * tiles, WINOGRAD_SCRATCH_FLOATS));
         int count = Math.max(minCount, rangeCount(g.n(), threads, 1, Math.max(1, tiles / 12)));
-        int step = tiles >= 2 * count * Winograd43.NT ? Winograd43.NT : 1;
-        return Ranges.of(count, tiles, step, Math.ceilDiv(g.ow(), 4));
+        int tilesW = Math.ceilDiv(g.ow(), 4);
+        // Whole tile rows where they are long enough: their outputs are then one run in NCHW.
+        int step = tilesW >= 2 * Winograd43.NT && tiles >= 2 * count * tilesW ? tilesW
+                : tiles >= 2 * count * Winograd43.NT ? Winograd43.NT : 1;
+        return Ranges.of(count, tiles, step, tilesW);
     }
 
     /**
@@ -509,16 +512,24 @@ final class CpuConv2d extends CpuKernel {
     private final class Winograd extends Runner {
         private final Ranges ranges;
         private final int groupBlocks;
+        private final int groups;
         private final Winograd43 wino;
         private final PackedWeights weights;
         private final float[] bias;
+        /** The batch's transformed input, when items split the output channels (else null: each item transforms its own). */
+        private final float[] shared;
+        /** Channel slices per image of the shared input transform. */
+        private final int slices;
 
         Winograd(Ranges ranges, int threads) {
             this.ranges = ranges;
             this.groupBlocks = winogradGroupBlocks(g, ranges, threads);
             this.wino = new Winograd43(g, ranges.sizeMax(), groupBlocks);
+            this.groups = Math.ceilDiv(wino.blocks, groupBlocks);
             this.weights = new PackedWeights(wino.packedLength(), wino::pack);
             this.bias = new float[g.oc()];
+            this.shared = groups > 1 ? new float[(int) wino.sharedLength(g.n())] : null;
+            this.slices = Math.min(g.c(), Math.ceilDiv(2 * threads, g.n()));
         }
 
         @Override
@@ -527,7 +538,15 @@ final class CpuConv2d extends CpuKernel {
             float[] bv = readBias(b, bias);
             boolean relu = g.activation() == Activation.RELU;
             int count = ranges.count();
-            int groups = Math.ceilDiv(wino.blocks, groupBlocks);
+            if (shared != null) {
+                cpu.parallelFor(workItems((long) g.n() * slices), item -> {
+                    int slice = item % slices;
+                    CpuDevice.Scratch s = cpu.scratch();
+                    wino.input(x, item / slices, slice * g.c() / slices, (slice + 1) * g.c() / slices,
+                            s.floats(CpuDevice.Scratch.STAGE, wino.stageLength()), shared,
+                            s.floats(CpuDevice.Scratch.TILE, Winograd43.tileLength()));
+                });
+            }
             cpu.parallelFor(workItems((long) g.n() * count * groups), item -> {
                 int group = item % groups;
                 int range = item / groups;
@@ -537,11 +556,16 @@ final class CpuConv2d extends CpuKernel {
                 int b1 = Math.min(wino.blocks, b0 + groupBlocks);
                 if (t0 < t1 && b0 < b1) {
                     CpuDevice.Scratch s = cpu.scratch();
-                    wino.range(x, y, u, bv, relu, range / count, t0, t1, b0, b1,
-                            s.floats(CpuDevice.Scratch.STAGE, wino.stageLength()),
-                            s.floats(CpuDevice.Scratch.SLAB, wino.vLength()),
-                            s.floats(CpuDevice.Scratch.ACCUMULATORS, wino.mLength()),
-                            s.floats(CpuDevice.Scratch.TILE, Winograd43.tileLength()));
+                    float[] m = s.floats(CpuDevice.Scratch.ACCUMULATORS, wino.mLength());
+                    float[] tile = s.floats(CpuDevice.Scratch.TILE, Winograd43.tileLength());
+                    float[] out = s.floats(CpuDevice.Scratch.PLANE, wino.outLength());
+                    if (shared != null) {
+                        wino.rangeShared(y, u, bv, relu, range / count, t0, t1, b0, b1, shared, m, tile, out);
+                    } else {
+                        wino.range(x, y, u, bv, relu, range / count, t0, t1, b0, b1,
+                                s.floats(CpuDevice.Scratch.STAGE, wino.stageLength()),
+                                s.floats(CpuDevice.Scratch.SLAB, wino.vLength()), m, tile, out);
+                    }
                 }
             });
         }

@@ -72,6 +72,9 @@ final class Winograd43 {
     /** Pitch of one input-column phase in the row buffer. */
     private final int phasePitch;
     private final int rowLength;
+    /** Most tile rows a range touches, and the input rows they read. */
+    private final int tileRowsMax;
+    private final int inRowsMax;
 
     /** The transform of a convolution's geometry {@code g} (3x3, stride 1, dilation 1, groups 1), in ranges of at most {@code rangeMax} tiles and groups of at most {@code groupBlocks} blocks. */
     Winograd43(org.convkit.ops.Conv2d.Geometry g, int rangeMax, int groupBlocks) {
@@ -91,7 +94,9 @@ final class Winograd43 {
         this.groupMax = groupBlocks * OCB;
         this.phasePitch = tilesW + 1 + L;
         this.rowLength = 4 * (tilesW + 1) + 2;
-        long[] lengths = {packedLength(), vLength(), mLength(), stageLength()};
+        this.tileRowsMax = Math.min(tilesH, (rangeMax + tilesW - 2) / tilesW + 1);
+        this.inRowsMax = 4 * tileRowsMax + 2;
+        long[] lengths = {packedLength(), vLength(), mLength(), stageLength(), outLength()};
         for (long length : lengths) {
             if (length > Integer.MAX_VALUE / 4) {
                 throw new IllegalArgumentException("cpu conv2d winograd: " + length + " floats of scratch or weights, too large for the heap");
@@ -109,19 +114,34 @@ final class Winograd43 {
         return (int) Math.min(Integer.MAX_VALUE, (long) POINTS * blocks * OCB * c);
     }
 
+    /*
+     * V and M hold one matrix per point; each is followed by a vector of padding, so that the 36
+     * vectors one tile transform stores or loads (one per point) do not fall at a power-of-two
+     * stride into the same cache set (256 channels x 32 tiles is 32 KiB; without the padding the
+     * input transform of W3b took 0.35 ms on one core).
+     */
+
     /** Floats of V, the transformed input of a range. */
     int vLength() {
-        return (int) Math.min(Integer.MAX_VALUE, (long) POINTS * c * vPitch);
+        return (int) Math.min(Integer.MAX_VALUE, (long) POINTS * (c * vPitch + L));
     }
 
     /** Floats of M, the GEMM results of a range and group. */
     int mLength() {
-        return (int) Math.min(Integer.MAX_VALUE, (long) POINTS * rangeMax * groupMax);
+        return (int) Math.min(Integer.MAX_VALUE, (long) POINTS * (rangeMax * groupMax + L));
     }
 
-    /** Floats of the row buffer: 6 rows x 4 column phases, and one padded input row. */
+    /**
+     * Floats of the input stage: a range's input rows of one channel split by column modulo 4,
+     * those rows as read, and one zero-padded row.
+     */
     int stageLength() {
-        return (int) Math.min(Integer.MAX_VALUE, 24L * phasePitch + rowLength);
+        return (int) Math.min(Integer.MAX_VALUE, (long) inRowsMax * (4L * phasePitch + w) + rowLength);
+    }
+
+    /** Floats of the output stage: a range's output rows for a group's channels. */
+    int outLength() {
+        return (int) Math.min(Integer.MAX_VALUE, (long) groupMax * 4 * tileRowsMax * ow);
     }
 
     /** Floats of the small transform scratch: 6 x 6 vectors, then 4 x 4 output vectors. */
@@ -179,50 +199,119 @@ final class Winograd43 {
     /**
      * One work item: tiles [t0, t1) of image n, output-channel blocks [b0, b1), into y (NCHW).
      * {@code u} from {@link #pack}; {@code bias} null or oc values; scratch arrays of
-     * {@link #stageLength}, {@link #vLength}, {@link #mLength} and {@link #tileLength} floats.
+     * {@link #stageLength}, {@link #vLength}, {@link #mLength}, {@link #tileLength} and
+     * {@link #outLength} floats.
      */
     void range(MemorySegment x, MemorySegment y, float[] u, float[] bias, boolean relu, int n, int t0, int t1, int b0,
-            int b1, float[] stage, float[] v, float[] m, float[] tile) {
-        int nt = t1 - t0;
-        transformInput(x, n, t0, t1, stage, v, tile);
+            int b1, float[] stage, float[] v, float[] m, float[] tile, float[] out) {
+        int pointStride = c * vPitch + L;
+        transformInput(x, n, t0, t1, 0, c, stage, v, 0, vPitch, pointStride, tile);
+        multiply(u, v, 0, vPitch, pointStride, t1 - t0, b0, b1, m);
+        transformOutput(y, bias, relu, n, t0, t1, b0, b1, m, tile, out);
+    }
+
+    /*
+     * With fewer tile ranges than threads (small images at batch 1), work items split the output
+     * channels instead; they would each transform the same input, so the input of the whole batch
+     * is transformed first, split by channels ({@link #input}), into one V shared by all items
+     * ({@link #sharedLength}), which the items then read ({@link #rangeShared}).
+     */
+
+    /** Pitch of a row of the shared V: an image's tiles and a vector of slack. */
+    private int sharedPitch() {
+        return Math.ceilDiv(tilesH * tilesW, L) * L + L;
+    }
+
+    /** Floats of one image's shared V. */
+    private long sharedImage() {
+        return (long) POINTS * (c * sharedPitch() + L);
+    }
+
+    /** Floats of the shared V of {@code images} images. */
+    long sharedLength(int images) {
+        return sharedImage() * images;
+    }
+
+    /** Transforms channels [c0, c1) of image n, all its tiles, into the shared V. */
+    void input(MemorySegment x, int n, int c0, int c1, float[] stage, float[] v, float[] tile) {
+        int pitch = sharedPitch();
+        // Tile row by tile row, in order (rows are written a vector at a time, into the next row's slots), within the stage.
+        for (int ty = 0; ty < tilesH; ty++) {
+            transformInput(x, n, ty * tilesW, (ty + 1) * tilesW, c0, c1, stage, v, (int) (n * sharedImage()) + ty * tilesW,
+                    pitch, c * pitch + L, tile);
+        }
+    }
+
+    /** As {@link #range}, the input read from the shared V that {@link #input} filled. */
+    void rangeShared(MemorySegment y, float[] u, float[] bias, boolean relu, int n, int t0, int t1, int b0, int b1,
+            float[] v, float[] m, float[] tile, float[] out) {
+        int pitch = sharedPitch();
+        multiply(u, v, (int) (n * sharedImage()) + t0, pitch, c * pitch + L, t1 - t0, b0, b1, m);
+        transformOutput(y, bias, relu, n, t0, t1, b0, b1, m, tile, out);
+    }
+
+    /** The 36 GEMMs of nt tiles (V from v[vb], rows {@code pitch} apart, points {@code pointStride}) and blocks [b0, b1) into M. */
+    private void multiply(float[] u, float[] v, int vb, int pitch, int pointStride, int nt, int b0, int b1, float[] m) {
         int ocp = (b1 - b0) * OCB;
-        int pointV = c * vPitch;
         for (int p = 0; p < POINTS; p++) {
             for (int ob = b0; ob < b1; ob++) {
                 int ub = (p * blocks + ob) * OCB * c;
-                int mb = p * nt * ocp + (ob - b0) * OCB;
-                int vb = p * pointV;
+                int mb = p * (nt * ocp + L) + (ob - b0) * OCB;
+                int vp = vb + p * pointStride;
                 int t = 0;
                 for (; t + NT <= nt; t += NT) {
-                    kernel4x6(u, ub, v, vb + t, vPitch, c, m, mb + t * ocp, ocp);
+                    kernel4x6(u, ub, v, vp + t, pitch, c, m, mb + t * ocp, ocp);
                 }
                 for (; t + 2 <= nt; t += 2) {
-                    kernel4x2(u, ub, v, vb + t, vPitch, c, m, mb + t * ocp, ocp);
+                    kernel4x2(u, ub, v, vp + t, pitch, c, m, mb + t * ocp, ocp);
                 }
                 if (t < nt) {
-                    kernel4x1(u, ub, v, vb + t, vPitch, c, m, mb + t * ocp);
+                    kernel4x1(u, ub, v, vp + t, pitch, c, m, mb + t * ocp);
                 }
             }
         }
-        transformOutput(y, bias, relu, n, t0, t1, b0, b1, m, tile);
     }
 
-    private void transformInput(MemorySegment x, int n, int t0, int t1, float[] stage, float[] v, float[] tile) {
+    /**
+     * Transforms channels [c0, c1) of tiles [t0, t1) of image n into V: point p, channel ci, tile
+     * t at {@code v[vb + p * pointStride + ci * pitch + t - t0]}.
+     */
+    private void transformInput(MemorySegment x, int n, int t0, int t1, int c0, int c1, float[] stage, float[] v,
+            int vb, int pitch, int pointStride, float[] tile) {
         int ty0 = t0 / tilesW;
         int ty1 = (t1 - 1) / tilesW;
         int rowPitch = 4 * phasePitch;
-        int pointStride = c * vPitch;
-        for (int ci = 0; ci < c; ci++) {
+        int rows = 4 * (ty1 - ty0) + 6;
+        int r0 = 4 * ty0 - padTop;
+        int ra = Math.clamp(r0, 0, h);
+        int rb = Math.clamp(r0 + rows, ra, h);
+        int raw = inRowsMax * rowPitch;
+        int padded = raw + inRowsMax * w;
+        int lo = Math.min(padLeft, rowLength);
+        int hi = Math.min(padLeft + w, rowLength);
+        java.util.Arrays.fill(stage, padded, padded + rowLength, 0f);
+        for (int ci = c0; ci < c1; ci++) {
             long plane = ((long) n * c + ci) * h * w;
+            MemorySegment.copy(x, F, (plane + (long) ra * w) * Float.BYTES, stage, raw, (rb - ra) * w);
+            for (int rr = 0; rr < rows; rr++) {
+                int ih = r0 + rr;
+                int base = rr * rowPitch;
+                if (ih < ra || ih >= rb || lo >= hi) {
+                    java.util.Arrays.fill(stage, base, base + rowPitch, 0f);
+                } else {
+                    System.arraycopy(stage, raw + (ih - ra) * w, stage, padded + lo, hi - lo);
+                    split(stage, padded, base);
+                }
+            }
             for (int ty = ty0; ty <= ty1; ty++) {
                 int a = Math.max(0, t0 - ty * tilesW);
                 int b = Math.min(tilesW, t1 - ty * tilesW);
-                fillRows(x, plane, ty, stage);
+                int rowBase = 4 * (ty - ty0) * rowPitch;
                 for (int tx = a; tx < b; tx += L) {
                     for (int j = 0; j < 6; j++) {
-                        bt(stage, (j & 3) * phasePitch + tx + (j >> 2), rowPitch, tile, j * L, 6 * L);
+                        bt(stage, rowBase + (j & 3) * phasePitch + tx + (j >> 2), rowPitch, tile, j * L, 6 * L);
                     }
-                    int at = ci * vPitch + ty * tilesW + tx - t0;
+                    int at = vb + ci * pitch + ty * tilesW + tx - t0;
                     for (int k = 0; k < 6; k++) {
                         bt(tile, k * 6 * L, L, v, k * 6 * pointStride + at, pointStride);
                     }
@@ -231,33 +320,17 @@ final class Winograd43 {
         }
     }
 
-    /**
-     * The 6 input rows of tile row ty, zero-padded, split by column modulo 4:
-     * {@code stage[(i * 4 + j) * phasePitch + tx]} is padded column {@code 4 tx + j} of row i.
-     */
-    private void fillRows(MemorySegment x, long plane, int ty, float[] stage) {
-        int row = 24 * phasePitch;
-        int lo = Math.min(padLeft, rowLength);
-        int hi = Math.min(padLeft + w, rowLength);
-        for (int i = 0; i < 6; i++) {
-            int ih = 4 * ty + i - padTop;
-            int base = i * 4 * phasePitch;
-            if (ih < 0 || ih >= h || lo >= hi) {
-                for (int j = 0; j < 4; j++) {
-                    java.util.Arrays.fill(stage, base + j * phasePitch, base + j * phasePitch + tilesW + 1, 0f);
-                }
-                continue;
-            }
-            java.util.Arrays.fill(stage, row, row + lo, 0f);
-            MemorySegment.copy(x, F, (plane + (long) ih * w) * Float.BYTES, stage, row + lo, hi - lo);
-            java.util.Arrays.fill(stage, row + hi, row + rowLength, 0f);
-            for (int tx = 0; tx <= tilesW; tx++) {
-                int s = row + 4 * tx;
-                stage[base + tx] = stage[s];
-                stage[base + phasePitch + tx] = stage[s + 1];
-                stage[base + 2 * phasePitch + tx] = stage[s + 2];
-                stage[base + 3 * phasePitch + tx] = stage[s + 3];
-            }
+    /** Splits the padded row at {@code from} by column modulo 4: column {@code 4 tx + j} to {@code to + j * phasePitch + tx}. */
+    private void split(float[] stage, int from, int to) {
+        int p1 = to + phasePitch;
+        int p2 = p1 + phasePitch;
+        int p3 = p2 + phasePitch;
+        for (int tx = 0; tx <= tilesW; tx++) {
+            int s = from + 4 * tx;
+            stage[to + tx] = stage[s];
+            stage[p1 + tx] = stage[s + 1];
+            stage[p2 + tx] = stage[s + 2];
+            stage[p3 + tx] = stage[s + 3];
         }
     }
 
@@ -303,13 +376,17 @@ final class Winograd43 {
     }
 
     private void transformOutput(MemorySegment y, float[] bias, boolean relu, int n, int t0, int t1, int b0, int b1,
-            float[] m, float[] tile) {
+            float[] m, float[] tile, float[] out) {
         int nt = t1 - t0;
         int ocp = (b1 - b0) * OCB;
         int o0 = b0 * OCB;
         int o1 = Math.min(oc, b1 * OCB);
-        int out = POINTS * L;
-        long plane = (long) oh * ow;
+        int res = POINTS * L;
+        int ty0 = t0 / tilesW;
+        int ty1 = (t1 - 1) / tilesW;
+        int rowsOut = Math.min(oh, 4 * ty1 + 4) - 4 * ty0;
+        int chOut = rowsOut * ow;
+        int mPoint = nt * ocp + L;
         FloatVector zero = FloatVector.zero(S);
         for (int t = 0; t < nt; t++) {
             int ty = (t0 + t) / tilesW;
@@ -319,29 +396,74 @@ final class Winograd43 {
             for (int o = o0; o < o1; o += L) {
                 int mb = t * ocp + o - o0;
                 for (int l = 0; l < 6; l++) {
-                    at(m, l * nt * ocp + mb, 6 * nt * ocp, tile, l * L, 6 * L);
+                    at(m, l * mPoint + mb, 6 * mPoint, tile, l * L, 6 * L);
                 }
                 FloatVector bv = bias == null ? zero : FloatVector.fromArray(S, bias, o, S.indexInRange(o, oc));
                 for (int a = 0; a < 4; a++) {
-                    at(tile, a * 6 * L, L, tile, out + a * 4 * L, L);
-                    for (int q = 0; q < 4; q++) {
-                        int i0 = out + (a * 4 + q) * L;
-                        FloatVector r = FloatVector.fromArray(S, tile, i0).add(bv);
-                        (relu ? r.max(zero) : r).intoArray(tile, i0);
-                    }
+                    at(tile, a * 6 * L, L, tile, res + a * 4 * L, L);
+                }
+                for (int q = 0; q < 16; q++) {
+                    FloatVector r = FloatVector.fromArray(S, tile, res + q * L).add(bv);
+                    (relu ? r.max(zero) : r).intoArray(tile, res + q * L);
                 }
                 int lanes = Math.min(L, o1 - o);
-                long base = ((long) n * oc + o) * plane + (long) 4 * ty * ow + 4 * tx;
+                int base = (o - o0) * chOut + 4 * (ty - ty0) * ow + 4 * tx;
+                if (rows == 4 && cols == 4) {
+                    for (int lane = 0; lane < lanes; lane++) {
+                        put4(tile, res + lane, out, base + lane * chOut);
+                        put4(tile, res + 4 * L + lane, out, base + lane * chOut + ow);
+                        put4(tile, res + 8 * L + lane, out, base + lane * chOut + 2 * ow);
+                        put4(tile, res + 12 * L + lane, out, base + lane * chOut + 3 * ow);
+                    }
+                    continue;
+                }
                 for (int lane = 0; lane < lanes; lane++) {
-                    long dst = base + lane * plane;
+                    int dst = base + lane * chOut;
                     for (int a = 0; a < rows; a++) {
                         for (int q = 0; q < cols; q++) {
-                            y.setAtIndex(F, dst + (long) a * ow + q, tile[out + (a * 4 + q) * L + lane]);
+                            out[dst + a * ow + q] = tile[res + (a * 4 + q) * L + lane];
                         }
                     }
                 }
             }
         }
+        long plane = (long) oh * ow;
+        for (int o = o0; o < o1; o++) {
+            long yc = ((long) n * oc + o) * plane + (long) 4 * ty0 * ow;
+            int sc = (o - o0) * chOut;
+            int ty = ty0;
+            while (ty <= ty1) {
+                int a = Math.max(0, t0 - ty * tilesW);
+                int b = Math.min(tilesW, t1 - ty * tilesW);
+                int r0 = 4 * (ty - ty0);
+                if (a == 0 && b == tilesW) {
+                    // Whole tile rows are whole output rows, one run in y.
+                    int end = ty;
+                    while (end + 1 <= ty1 && t1 >= (end + 2) * tilesW) {
+                        end++;
+                    }
+                    int r1 = Math.min(rowsOut, 4 * (end - ty0) + 4);
+                    MemorySegment.copy(out, sc + r0 * ow, y, F, (yc + (long) r0 * ow) * Float.BYTES, (r1 - r0) * ow);
+                    ty = end + 1;
+                } else {
+                    int r1 = Math.min(rowsOut, r0 + 4);
+                    int c0 = 4 * a;
+                    int c1 = Math.min(ow, 4 * b);
+                    for (int r = r0; r < r1; r++) {
+                        MemorySegment.copy(out, sc + r * ow + c0, y, F, (yc + (long) r * ow + c0) * Float.BYTES, c1 - c0);
+                    }
+                    ty++;
+                }
+            }
+        }
+    }
+
+    /** Lane {@code at} of 4 consecutive vectors of src, to 4 consecutive floats of dst. */
+    private static void put4(float[] src, int at, float[] dst, int to) {
+        dst[to] = src[at];
+        dst[to + 1] = src[at + L];
+        dst[to + 2] = src[at + 2 * L];
+        dst[to + 3] = src[at + 3 * L];
     }
 
     /** The GEMM of one point: 64 output channels (from u[ub]) x 6 tiles (v[vb], pitch vp) over k channels, into m[mb + j * mp]. */

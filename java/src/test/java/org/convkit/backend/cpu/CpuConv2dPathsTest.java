@@ -72,7 +72,7 @@ class CpuConv2dPathsTest {
         if (g.groups() == g.c()) {
             paths.add(CpuConv2d.Path.DEPTHWISE);
         }
-        if (g.groups() == 1 && g.kh() == 3 && g.kw() == 3 && g.sh() == 1 && g.sw() == 1 && g.dh() == 1 && g.dw() == 1) {
+        if (Conv2dConsistencyTest.winogradShape(g)) {
             paths.add(CpuConv2d.Path.WINOGRAD);
         }
         return paths;
@@ -161,8 +161,10 @@ class CpuConv2dPathsTest {
                     try (Kernel k = new CpuConv2d(device, c.conv(), c.input(), path)) {
                         OpHarness.check(k, args -> {
                             Conv2dRef.Result r = Conv2dRef.forward(g, args.get(0), args.get(1), g.bias() ? args.get(2) : null);
-                            return new OpHarness.Expected(r.y(), r.magnitude());
-                        }, path == CpuConv2d.Path.WINOGRAD ? CpuWinogradTest.TOLERANCE : 1e-5);
+                            return path == CpuConv2d.Path.WINOGRAD
+                                    ? new OpHarness.Expected(r.y(), Conv2dConsistencyTest.winogradScale(g, r.magnitude()))
+                                    : new OpHarness.Expected(r.y(), r.magnitude());
+                        }, path == CpuConv2d.Path.WINOGRAD ? Conv2dConsistencyTest.WINOGRAD_TOLERANCE : 1e-5);
                     }
                 })));
     }
