@@ -308,15 +308,23 @@ final class Winograd43 {
                 int b = Math.min(tilesW, t1 - ty * tilesW);
                 int rowBase = 4 * (ty - ty0) * rowPitch;
                 for (int tx = a; tx < b; tx += L) {
-                    for (int j = 0; j < 6; j++) {
-                        bt(stage, rowBase + (j & 3) * phasePitch + tx + (j >> 2), rowPitch, tile, j * L, 6 * L);
-                    }
-                    int at = vb + ci * pitch + ty * tilesW + tx - t0;
-                    for (int k = 0; k < 6; k++) {
-                        bt(tile, k * 6 * L, L, v, k * 6 * pointStride + at, pointStride);
-                    }
+                    inputTiles(stage, rowBase + tx, tile, v, vb + ci * pitch + ty * tilesW + tx - t0, pointStride);
                 }
             }
+        }
+    }
+
+    /**
+     * {@code B^T d B} of 16 consecutive tiles, their 6x6 inputs split by column modulo 4 from
+     * {@code stage[from]}, into V: point p at {@code v[at + p * pointStride]}.
+     */
+    private void inputTiles(float[] stage, int from, float[] tile, float[] v, int at, int pointStride) {
+        int rowPitch = 4 * phasePitch;
+        for (int j = 0; j < 6; j++) {
+            bt(stage, from + (j & 3) * phasePitch + (j >> 2), rowPitch, tile, j * L, 6 * L);
+        }
+        for (int k = 0; k < 6; k++) {
+            bt(tile, k * 6 * L, L, v, k * 6 * pointStride + at, pointStride);
         }
     }
 
@@ -381,50 +389,19 @@ final class Winograd43 {
         int ocp = (b1 - b0) * OCB;
         int o0 = b0 * OCB;
         int o1 = Math.min(oc, b1 * OCB);
-        int res = POINTS * L;
         int ty0 = t0 / tilesW;
         int ty1 = (t1 - 1) / tilesW;
         int rowsOut = Math.min(oh, 4 * ty1 + 4) - 4 * ty0;
         int chOut = rowsOut * ow;
         int mPoint = nt * ocp + L;
-        FloatVector zero = FloatVector.zero(S);
         for (int t = 0; t < nt; t++) {
             int ty = (t0 + t) / tilesW;
             int tx = (t0 + t) % tilesW;
             int rows = Math.min(4, oh - 4 * ty);
             int cols = Math.min(4, ow - 4 * tx);
             for (int o = o0; o < o1; o += L) {
-                int mb = t * ocp + o - o0;
-                for (int l = 0; l < 6; l++) {
-                    at(m, l * mPoint + mb, 6 * mPoint, tile, l * L, 6 * L);
-                }
-                FloatVector bv = bias == null ? zero : FloatVector.fromArray(S, bias, o, S.indexInRange(o, oc));
-                for (int a = 0; a < 4; a++) {
-                    at(tile, a * 6 * L, L, tile, res + a * 4 * L, L);
-                }
-                for (int q = 0; q < 16; q++) {
-                    FloatVector r = FloatVector.fromArray(S, tile, res + q * L).add(bv);
-                    (relu ? r.max(zero) : r).intoArray(tile, res + q * L);
-                }
-                int lanes = Math.min(L, o1 - o);
-                int base = (o - o0) * chOut + 4 * (ty - ty0) * ow + 4 * tx;
-                if (rows == 4 && cols == 4) {
-                    for (int lane = 0; lane < lanes; lane++) {
-                        put4(tile, res + lane, out, base + lane * chOut);
-                        put4(tile, res + 4 * L + lane, out, base + lane * chOut + ow);
-                        put4(tile, res + 8 * L + lane, out, base + lane * chOut + 2 * ow);
-                        put4(tile, res + 12 * L + lane, out, base + lane * chOut + 3 * ow);
-                    }
-                    continue;
-                }
-                for (int lane = 0; lane < lanes; lane++) {
-                    int dst = base + lane * chOut;
-                    for (int a = 0; a < rows; a++) {
-                        for (int q = 0; q < cols; q++) {
-                            out[dst + a * ow + q] = tile[res + (a * 4 + q) * L + lane];
-                        }
-                    }
-                }
+                outputTile(m, t * ocp + o - o0, mPoint, tile, bias, o, relu);
+                scatter(tile, Math.min(L, o1 - o), out, (o - o0) * chOut + 4 * (ty - ty0) * ow + 4 * tx, chOut, rows, cols);
             }
         }
         long plane = (long) oh * ow;
@@ -453,6 +430,53 @@ final class Winograd43 {
                         MemorySegment.copy(out, sc + r * ow + c0, y, F, (yc + (long) r * ow + c0) * Float.BYTES, c1 - c0);
                     }
                     ty++;
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code A^T m A} of one tile for 16 output channels from o (M from m[mb], points
+     * {@code mPoint} apart), plus bias, ReLU if asked: 16 vectors at {@code tile[POINTS * L]}, row by row.
+     */
+    private void outputTile(float[] m, int mb, int mPoint, float[] tile, float[] bias, int o, boolean relu) {
+        int res = POINTS * L;
+        for (int l = 0; l < 6; l++) {
+            at(m, l * mPoint + mb, 6 * mPoint, tile, l * L, 6 * L);
+        }
+        for (int a = 0; a < 4; a++) {
+            at(tile, a * 6 * L, L, tile, res + a * 4 * L, L);
+        }
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector bv = bias == null ? zero : FloatVector.fromArray(S, bias, o, S.indexInRange(o, oc));
+        for (int q = 0; q < 16; q++) {
+            FloatVector r = FloatVector.fromArray(S, tile, res + q * L).add(bv);
+            (relu ? r.max(zero) : r).intoArray(tile, res + q * L);
+        }
+    }
+
+    /**
+     * Lanes [0, lanes) of the tile's 16 result vectors (one output channel each) to the output
+     * stage: channel {@code lane} at {@code out[base + lane * chOut]}, rows {@code ow} apart, the
+     * first {@code rows} x {@code cols} of the 4x4 (the image's edge clips the rest).
+     */
+    private void scatter(float[] tile, int lanes, float[] out, int base, int chOut, int rows, int cols) {
+        int res = POINTS * L;
+        if (rows == 4 && cols == 4) {
+            for (int lane = 0; lane < lanes; lane++) {
+                int dst = base + lane * chOut;
+                put4(tile, res + lane, out, dst);
+                put4(tile, res + 4 * L + lane, out, dst + ow);
+                put4(tile, res + 8 * L + lane, out, dst + 2 * ow);
+                put4(tile, res + 12 * L + lane, out, dst + 3 * ow);
+            }
+            return;
+        }
+        for (int lane = 0; lane < lanes; lane++) {
+            int dst = base + lane * chOut;
+            for (int a = 0; a < rows; a++) {
+                for (int q = 0; q < cols; q++) {
+                    out[dst + a * ow + q] = tile[res + (a * 4 + q) * L + lane];
                 }
             }
         }
