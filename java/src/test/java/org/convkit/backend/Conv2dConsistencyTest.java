@@ -147,13 +147,18 @@ public class Conv2dConsistencyTest extends OnEveryDevice {
         add(out, Conv2d.builder(64).kernel(3).stride(2).bias(false).build(), 1, 33, 7, 9);
         // Winograd F(4x4, 3x3): sizes not multiples of the 4x4 tile and smaller than one, VALID and
         // uneven explicit pads, batches, ranges that cut a tile row, output channels split across
-        // items over a shared input transform (3 blocks of 64; at batch 3), bias and ReLU on and off.
-        add(out, Conv2d.builder(37).kernel(3).padding(same).activation(Activation.RELU).build(), 1, 33, 13, 11);
+        // items over a shared input transform (2 and 3 blocks of 64; at batch 3), bias and ReLU on
+        // and off. The first six are chosen on two threads; the rest are too small for the
+        // path to pay, and run on it in CpuConv2dPathsTest.
+        add(out, Conv2d.builder(49).kernel(3).padding(same).activation(Activation.RELU).build(), 1, 16, 17, 18);
+        add(out, Conv2d.builder(100).kernel(3).padding(same).build(), 1, 16, 14, 14);
+        add(out, Conv2d.builder(48).kernel(3).padding(same).bias(false).build(), 2, 16, 15, 9);
+        add(out, Conv2d.builder(50).kernel(3).padding(Padding.explicit(2, 0, 1, 3)).activation(Activation.RELU).build(), 1, 16, 15, 14);
+        add(out, Conv2d.builder(48).kernel(3).padding(same).build(), 1, 16, 17, 17);
+        add(out, Conv2d.builder(70).kernel(3).padding(same).activation(Activation.RELU).build(), 3, 16, 8, 12);
         add(out, Conv2d.builder(130).kernel(3).build(), 1, 40, 9, 10);
         add(out, Conv2d.builder(33).kernel(3).padding(same).bias(false).build(), 2, 32, 3, 3);
-        add(out, Conv2d.builder(33).kernel(3).padding(Padding.explicit(2, 0, 1, 3)).activation(Activation.RELU).build(), 1, 32, 15, 14);
-        add(out, Conv2d.builder(33).kernel(3).padding(same).build(), 1, 32, 17, 17);
-        add(out, Conv2d.builder(70).kernel(3).padding(same).activation(Activation.RELU).build(), 3, 32, 5, 6);
+        add(out, Conv2d.builder(37).kernel(3).padding(same).activation(Activation.RELU).build(), 1, 33, 13, 11);
         // Depthwise rows: 3x3 at an Xception-like size, stride 2 with a multiplier, dilated 5x5 with 3.
         add(out, Conv2d.builder(23).kernel(3).groups(23).padding(same).bias(false).build(), 1, 23, 17, 19);
         add(out, Conv2d.builder(18).kernel(3).stride(2).groups(9).padding(same).activation(Activation.RELU).build(), 2, 9, 15, 13);

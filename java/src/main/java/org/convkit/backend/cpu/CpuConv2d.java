@@ -10,7 +10,7 @@ import org.convkit.ops.Conv2d;
 import org.convkit.tensor.Shape;
 
 /**
- * conv2d on the CPU. Each shape gets one of four paths, chosen when the kernel is prepared
+ * conv2d on the CPU. Each shape gets one of five paths, chosen when the kernel is prepared
  * ({@link #path}):
  * <ul>
  *   <li>{@link Path#SPATIAL}: groups = 1, vectors over output positions ({@link SpatialGemm} on a
@@ -23,6 +23,13 @@ import org.convkit.tensor.Shape;
  *       (its transposing epilogue costs more), or comes within {@link #CHANNEL_MARGIN_SHORT} of it
  *       where the spatial ranges are too short for the spatial micro-kernel, and K is at least
  *       {@link #CHANNEL_MIN_K}.</li>
+ *   <li>{@link Path#WINOGRAD}: 3x3, stride 1, dilation 1, groups 1, with enough channels and
+ *       tiles ({@link #winograd}): Winograd F(4x4, 3x3), {@link Winograd43}; work item = (image,
+ *       range of 4x4 tiles, group of 64-channel output blocks: several only when there are fewer
+ *       than two ranges per thread, and then the batch's input is transformed first, split by
+ *       channels, into one array the items share). Its error against the exact sum is about ten
+ *       times the GEMM paths' (see {@link Winograd43}); {@value #WINOGRAD_PROPERTY}{@code =false}
+ *       keeps such shapes on the GEMM paths.</li>
  *   <li>{@link Path#DEPTHWISE}: groups = input channels (any multiplier), {@link DepthwiseRows};
  *       work item = (image, range of input channels).</li>
  *   <li>{@link Path#DIRECT}: everything else (groups neither 1 nor depthwise, or scratch too large
@@ -69,8 +76,26 @@ final class CpuConv2d extends CpuKernel {
      * {@link Winograd43}).
      */
     static final String WINOGRAD_PROPERTY = "convkit.cpu.winograd";
-    /** Fewest input and output channels for which the Winograd path is taken (below, its transforms do not pay). */
-    static final int WINOGRAD_MIN_CHANNELS = 32;
+    /**
+     * Fewest input channels for the Winograd path: its input and output transforms cost per
+     * channel what a GEMM over few channels saves (16 -> 16 at 56x56: 0.58x the spatial path's
+     * speed on one core; 16 -> 48: 1.15x; 16 -> 64: 1.26x).
+     */
+    static final int WINOGRAD_MIN_C = 16;
+    /**
+     * Fewest output channels for the Winograd path: its GEMM computes blocks of 64, so 32 waste
+     * half (32 -> 32 at 56x56: 1.03x; 48 -> 48 at 28x28: 1.20x).
+     */
+    static final int WINOGRAD_MIN_OC = 48;
+    /**
+     * Fewest 4x4 tiles in the batch for the Winograd path; every transformed weight (36 per
+     * input and output channel pair, 4 times the weights) is read once per run and used once per
+     * tile, so small images do not pay for them (64 -> 64 at 7x7, 4 tiles: 0.87x; at 14x14, 16
+     * tiles: 1.23x). Also at least one tile per MiB of transformed weights: where those stream
+     * from memory, they cost more than the multiplies they save (512 -> 512 at 14x14: 36 MiB, 16
+     * tiles, 0.78x; 256 -> 256 at 7x7 at batch 4: 9 MiB, 16 tiles, 1.16x).
+     */
+    static final int WINOGRAD_MIN_TILES = 16;
     /** Floats of a Winograd range's transformed input and GEMM results together: ranges are cut shorter beyond this. */
     static final long WINOGRAD_SCRATCH_FLOATS = 256 << 10;
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -133,8 +158,11 @@ final class CpuConv2d extends CpuKernel {
 
     /** Whether {@link #path} sends a shape to the Winograd path (unless its scratch does not fit). */
     static boolean winograd(Conv2d.Geometry g) {
+        long tiles = (long) g.n() * Winograd43.tiles(g);
+        long weightBytes = (long) Winograd43.POINTS * g.c() * g.oc() * Float.BYTES;
         return applies(g, Path.WINOGRAD) && !"false".equals(System.getProperty(WINOGRAD_PROPERTY))
-                && g.c() >= WINOGRAD_MIN_CHANNELS && g.oc() >= WINOGRAD_MIN_CHANNELS;
+                && g.c() >= WINOGRAD_MIN_C && g.oc() >= WINOGRAD_MIN_OC && tiles >= WINOGRAD_MIN_TILES
+                && tiles >= weightBytes >> 20;
     }
 
     private static boolean applies(Conv2d.Geometry g, Path path) {
