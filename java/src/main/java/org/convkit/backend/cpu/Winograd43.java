@@ -14,28 +14,37 @@ import jdk.incubator.vector.VectorSpecies;
  * channel pair instead of 144 multiply-adds, so the 36 "points" of the transformed domain are
  * 36 independent GEMMs of (output channels x tiles x input channels).
  *
- * <p><b>Transform points</b> 0, +-1, +-2 and infinity: with these, B^T and A^T hold small
- * integers (at most 5 and 8), and G the fractions 1/4, 1/6, 1/12, 1/24, which are applied once
- * to the weights in double precision. Points +-1/2 instead of +-2 swap the large entries of A^T
- * for those of B^T; the error is of the same order (float32 rounding of the transformed input
- * and of the 36 sums, amplified by at most sum |A^T| (22 per output row pair) when the 36 products are
- * combined). The measured error, against the double reference's sum of |w x|, is stated in
- * README "Convolutions on the CPU" and asserted by CpuWinogradTest.
+ * <p><b>Transform points</b> 0, +-1, +-2 and infinity (Lavin's matrices): B^T and A^T hold
+ * small integers (at most 5 and 8), G the fractions 1/4, 1/6, 1/12, 1/24, applied once to the
+ * weights in double precision. Points +-1/2 instead of +-2 would move the large entries from
+ * A^T to B^T; the error is of the same order either way. The error comes from rounding the
+ * transformed input (up to 100 times the input's magnitude) and the 36 sums, which A^T
+ * recombines with weights up to 8 (64 in 2-D) before they cancel; it reaches every output of a
+ * tile. Measured against the double reference: about 1e-6 to 2e-6 of the largest sum of
+ * |w x| in the output's tile, against about 1.5e-7 of the output's own for the GEMM paths, and
+ * not growing with the channel count (CpuWinogradTest states and checks the bound, 2e-5).
  *
  * <p><b>Layout and work.</b> Weights are transformed once per buffer version into
  * {@code U[point][oc block of 64][c][64]} ({@link PackedWeights}). A work item is a range of
  * tiles of one image (tiles numbered row by row) and a group of output-channel blocks; it
  * <ol>
  *   <li>transforms its tiles' input into {@code V[point][c][tile]}: per channel and tile row,
- *       the 6 input rows are split by column modulo 4 ({@link #fillRows}), so that one of the
+ *       the input rows are split by column modulo 4 ({@link #split}), so that one of the
  *       6 columns of 16 consecutive tiles is one contiguous vector; {@code B^T d B} then runs
  *       on vectors over 16 tiles;</li>
  *   <li>runs the 36 GEMMs with vectors over output channels: 4 vectors (64 channels) x 6 tiles,
  *       24 accumulators, all of K in registers; per channel 4 loads and 6 broadcasts feed 24
- *       FMAs; results in {@code M[point][tile][oc]};</li>
+ *       FMAs; tiles left over take 4 x 4, 4 x 2 and 4 x 1 kernels (a 14x14 image has 16 tiles);
+ *       results in {@code M[point][tile][oc]};</li>
  *   <li>transforms the outputs ({@code A^T m A}, vectors over 16 output channels), adds the
- *       bias, applies ReLU and writes the 4x4 tile to NCHW, clipped at the image's edges.</li>
+ *       bias, applies ReLU and writes the 4x4 tile, clipped at the image's edges, to a stage
+ *       in NCHW order, copied out in runs (one per channel where the range holds whole tile
+ *       rows).</li>
  * </ol>
+ * The transformed weights are 4 times the weights and are read once per run, each used once per
+ * tile: for small images at batch 1 their streaming, not the multiplies, sets the time (W3b,
+ * 256 -> 256 at 14x14: 9 MiB for 16 tiles), which is why {@link CpuConv2d#winograd} asks for
+ * enough tiles.
  * The vector helpers are small on purpose, so that the JIT inlines them and keeps every value in
  * a register (see {@link SpatialGemm}).
  */
@@ -262,8 +271,13 @@ final class Winograd43 {
                 for (; t + NT <= nt; t += NT) {
                     kernel4x6(u, ub, v, vp + t, pitch, c, m, mb + t * ocp, ocp);
                 }
-                for (; t + 2 <= nt; t += 2) {
+                if (t + 4 <= nt) {
+                    kernel4x4(u, ub, v, vp + t, pitch, c, m, mb + t * ocp, ocp);
+                    t += 4;
+                }
+                if (t + 2 <= nt) {
                     kernel4x2(u, ub, v, vp + t, pitch, c, m, mb + t * ocp, ocp);
+                    t += 2;
                 }
                 if (t < nt) {
                     kernel4x1(u, ub, v, vp + t, pitch, c, m, mb + t * ocp);
@@ -558,6 +572,56 @@ final class Winograd43 {
         a15.intoArray(m, mb + 5 * mp + L);
         a25.intoArray(m, mb + 5 * mp + 2 * L);
         a35.intoArray(m, mb + 5 * mp + 3 * L);
+    }
+
+    /** As {@link #kernel4x6} for 4 tiles. */
+    private static void kernel4x4(float[] u, int ub, float[] v, int vb, int vp, int k, float[] m, int mb, int mp) {
+        FloatVector a00 = FloatVector.zero(S), a10 = a00, a20 = a00, a30 = a00;
+        FloatVector a01 = a00, a11 = a00, a21 = a00, a31 = a00;
+        FloatVector a02 = a00, a12 = a00, a22 = a00, a32 = a00;
+        FloatVector a03 = a00, a13 = a00, a23 = a00, a33 = a00;
+        for (int i = 0; i < k; i++, ub += OCB, vb += vp) {
+            FloatVector u0 = FloatVector.fromArray(S, u, ub);
+            FloatVector u1 = FloatVector.fromArray(S, u, ub + L);
+            FloatVector u2 = FloatVector.fromArray(S, u, ub + 2 * L);
+            FloatVector u3 = FloatVector.fromArray(S, u, ub + 3 * L);
+            FloatVector x = FloatVector.broadcast(S, v[vb]);
+            a00 = u0.fma(x, a00);
+            a10 = u1.fma(x, a10);
+            a20 = u2.fma(x, a20);
+            a30 = u3.fma(x, a30);
+            x = FloatVector.broadcast(S, v[vb + 1]);
+            a01 = u0.fma(x, a01);
+            a11 = u1.fma(x, a11);
+            a21 = u2.fma(x, a21);
+            a31 = u3.fma(x, a31);
+            x = FloatVector.broadcast(S, v[vb + 2]);
+            a02 = u0.fma(x, a02);
+            a12 = u1.fma(x, a12);
+            a22 = u2.fma(x, a22);
+            a32 = u3.fma(x, a32);
+            x = FloatVector.broadcast(S, v[vb + 3]);
+            a03 = u0.fma(x, a03);
+            a13 = u1.fma(x, a13);
+            a23 = u2.fma(x, a23);
+            a33 = u3.fma(x, a33);
+        }
+        a00.intoArray(m, mb);
+        a10.intoArray(m, mb + L);
+        a20.intoArray(m, mb + 2 * L);
+        a30.intoArray(m, mb + 3 * L);
+        a01.intoArray(m, mb + mp);
+        a11.intoArray(m, mb + mp + L);
+        a21.intoArray(m, mb + mp + 2 * L);
+        a31.intoArray(m, mb + mp + 3 * L);
+        a02.intoArray(m, mb + 2 * mp);
+        a12.intoArray(m, mb + 2 * mp + L);
+        a22.intoArray(m, mb + 2 * mp + 2 * L);
+        a32.intoArray(m, mb + 2 * mp + 3 * L);
+        a03.intoArray(m, mb + 3 * mp);
+        a13.intoArray(m, mb + 3 * mp + L);
+        a23.intoArray(m, mb + 3 * mp + 2 * L);
+        a33.intoArray(m, mb + 3 * mp + 3 * L);
     }
 
     /** As {@link #kernel4x6} for 2 tiles. */
