@@ -195,7 +195,11 @@ final class CpuConv2d extends CpuKernel {
                 case DEPTHWISE -> new DepthwiseRows(g, g.oh());
                 case WINOGRAD -> {
                     Ranges r = winogradRanges(g, threads);
-                    new Winograd43(g, r.sizeMax(), winogradGroupBlocks(g, r, threads));
+                    int groupBlocks = winogradGroupBlocks(g, r, threads);
+                    Winograd43 w = new Winograd43(g, r.sizeMax(), groupBlocks);
+                    if (groupBlocks < w.blocks && w.sharedLength(g.n()) > limit) {
+                        return false;
+                    }
                 }
                 case DIRECT -> {
                 }

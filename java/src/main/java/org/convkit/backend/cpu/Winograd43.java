@@ -3,6 +3,8 @@ package org.convkit.backend.cpu;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
+import org.convkit.ops.Conv2d;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -86,7 +88,7 @@ final class Winograd43 {
     private final int inRowsMax;
 
     /** The transform of a convolution's geometry {@code g} (3x3, stride 1, dilation 1, groups 1), in ranges of at most {@code rangeMax} tiles and groups of at most {@code groupBlocks} blocks. */
-    Winograd43(org.convkit.ops.Conv2d.Geometry g, int rangeMax, int groupBlocks) {
+    Winograd43(Conv2d.Geometry g, int rangeMax, int groupBlocks) {
         this.c = g.c();
         this.oc = g.oc();
         this.h = g.h();
@@ -114,7 +116,7 @@ final class Winograd43 {
     }
 
     /** Tiles of one image. */
-    static int tiles(org.convkit.ops.Conv2d.Geometry g) {
+    static int tiles(Conv2d.Geometry g) {
         return Math.ceilDiv(g.oh(), 4) * Math.ceilDiv(g.ow(), 4);
     }
 
