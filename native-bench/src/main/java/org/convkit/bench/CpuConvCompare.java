@@ -17,6 +17,10 @@ import org.convkit.exec.InferenceResult;
 import org.convkit.exec.Session;
 import org.convkit.graph.Model;
 import org.convkit.graph.SeedNet;
+import org.convkit.ops.Activation;
+import org.convkit.ops.Conv2d;
+import org.convkit.ops.Padding;
+import org.convkit.tensor.Shape;
 import org.convkit.tensor.Tensor;
 
 /**
@@ -27,6 +31,8 @@ import org.convkit.tensor.Tensor;
  * <p>"Before" is the direct loops the CPU backend had before its fast paths, still its fallback
  * and selected for every shape by the system property {@code convkit.cpu.conv=direct} (read when a
  * kernel is prepared, so both variants live side by side here); "after" is the default choice.
+ * {@code --baseline gemm} makes "before" the default choice with the Winograd path off
+ * ({@code convkit.cpu.winograd=false}), the GEMM paths 3x3 layers took before it.
  * Per workload: both variants are prepared and warmed up (3 s, 1 s), then {@code --rounds} rounds each run
  * a peak probe ({@link PeakFma}, all threads), the fast variant (calls for at least
  * {@code --round-ms}) and the baseline (the same, at least one call; the baseline stops after
@@ -39,14 +45,35 @@ import org.convkit.tensor.Tensor;
  * GFLOP per CPU-second over the best one-thread probe is the share of one core's peak that a
  * core reached while it was computing, whatever the scheduler did meanwhile.
  *
- * <p>Workloads: {@link Conv2dBench#CASES} and {@link SeparableConv2dBench#CASES} by key, and
+ * <p>Workloads: {@link Conv2dBench#CASES}, {@link SeparableConv2dBench#CASES} and {@link #WINOGRAD_CASES} by key, and
  * {@code seednet_b1}, {@code seednet_b50}: the whole seed network through a planned
  * {@link Session} (upload, three convolutions, download). Run:
  * {@code java --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -cp
- * native-bench/target/benchmarks.jar org.convkit.bench.CpuConvCompare [--rounds 10] [ids...]}.
+ * native-bench/target/benchmarks.jar org.convkit.bench.CpuConvCompare [--rounds 10] [--baseline gemm] [ids...]}.
  */
 public final class CpuConvCompare {
     private static final String PROPERTY = OpRunner.CPU_PATH_PROPERTY;
+    /** The CPU backend's switch for its Winograd path (CpuConv2d.WINOGRAD_PROPERTY). */
+    private static final String WINOGRAD_PROPERTY = "convkit.cpu.winograd";
+
+    /**
+     * 3x3 stride-1 layers of ResNet-50 and GoogLeNet (batch 1, bias and ReLU as in those
+     * networks) that {@link Conv2dBench#CASES} lacks: the shapes the Winograd path takes or
+     * leaves, to check it against the GEMM paths beyond W3a and W3b.
+     */
+    static final Map<String, BenchCase> WINOGRAD_CASES = Map.of(
+            "r50_3x3_128_28", conv3x3(128, 128, 28),
+            "r50_3x3_512_7", conv3x3(512, 512, 7),
+            "gln_3x3_96to128_28", conv3x3(96, 128, 28),
+            "gln_3x3_112to224_14", conv3x3(112, 224, 14),
+            "gln_3x3_160to320_7", conv3x3(160, 320, 7),
+            "gln_3x3_16to32_28", conv3x3(16, 32, 28),
+            "gln_3x3_64to192_56", conv3x3(64, 192, 56));
+
+    private static BenchCase conv3x3(int c, int oc, int size) {
+        return BenchCase.of(Conv2d.builder(oc).kernel(3).padding(Padding.SAME).activation(Activation.RELU).build(),
+                Shape.nchw(1, c, size, size));
+    }
 
     private CpuConvCompare() {
     }
@@ -104,7 +131,7 @@ public final class CpuConvCompare {
 
     private static Map<String, Workload> workloads() {
         Map<String, Workload> all = new LinkedHashMap<>();
-        for (Map<String, BenchCase> cases : List.of(Conv2dBench.CASES, SeparableConv2dBench.CASES)) {
+        for (Map<String, BenchCase> cases : List.of(Conv2dBench.CASES, SeparableConv2dBench.CASES, WINOGRAD_CASES)) {
             cases.keySet().stream().sorted().forEach(id -> {
                 BenchCase c = cases.get(id);
                 all.put(id, new Workload(id, c.flops(), () -> op(c)));
@@ -118,16 +145,23 @@ public final class CpuConvCompare {
         return all;
     }
 
-    private static Timed open(Workload w, boolean direct) {
-        if (direct) {
+    /** What "before" runs: the direct loops, or the GEMM paths (the default choice with the Winograd path off). */
+    private enum Baseline {
+        DIRECT, GEMM
+    }
+
+    private static Timed open(Workload w, boolean before, Baseline baseline) {
+        if (before && baseline == Baseline.DIRECT) {
             System.setProperty(PROPERTY, "direct");
-        } else {
-            System.clearProperty(PROPERTY);
+        }
+        if (before && baseline == Baseline.GEMM) {
+            System.setProperty(WINOGRAD_PROPERTY, "false");
         }
         try {
             return w.open().get();
         } finally {
             System.clearProperty(PROPERTY);
+            System.clearProperty(WINOGRAD_PROPERTY);
         }
     }
 
@@ -167,12 +201,14 @@ public final class CpuConvCompare {
         int rounds = 10;
         double roundMs = 60;
         double beforeS = 20;
+        Baseline baseline = Baseline.DIRECT;
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--round-ms" -> roundMs = Double.parseDouble(args[++i]);
                 case "--before-s" -> beforeS = Double.parseDouble(args[++i]);
+                case "--baseline" -> baseline = Baseline.valueOf(args[++i].toUpperCase(Locale.ROOT));
                 default -> ids.add(args[i]);
             }
         }
@@ -193,7 +229,7 @@ public final class CpuConvCompare {
             if (w == null) {
                 throw new IllegalArgumentException("unknown workload " + id + "; known: " + all.keySet());
             }
-            try (Timed before = open(w, true); Timed after = open(w, false)) {
+            try (Timed before = open(w, true, baseline); Timed after = open(w, false, baseline)) {
                 // Long enough for the JIT to finish compiling the kernels, even on a loaded machine.
                 round(after, 3000);
                 round(before, Math.min(1000, beforeS * 200));

@@ -10,7 +10,7 @@ import org.convkit.ops.Conv2d;
 import org.convkit.tensor.Shape;
 
 /**
- * conv2d on the CPU. Each shape gets one of four paths, chosen when the kernel is prepared
+ * conv2d on the CPU. Each shape gets one of five paths, chosen when the kernel is prepared
  * ({@link #path}):
  * <ul>
  *   <li>{@link Path#SPATIAL}: groups = 1, vectors over output positions ({@link SpatialGemm} on a
@@ -23,6 +23,13 @@ import org.convkit.tensor.Shape;
  *       (its transposing epilogue costs more), or comes within {@link #CHANNEL_MARGIN_SHORT} of it
  *       where the spatial ranges are too short for the spatial micro-kernel, and K is at least
  *       {@link #CHANNEL_MIN_K}.</li>
+ *   <li>{@link Path#WINOGRAD}: 3x3, stride 1, dilation 1, groups 1, with enough channels and
+ *       tiles ({@link #winograd}): Winograd F(4x4, 3x3), {@link Winograd43}; work item = (image,
+ *       range of 4x4 tiles, group of 64-channel output blocks: several only when there are fewer
+ *       than two ranges per thread, and then the batch's input is transformed first, split by
+ *       channels, into one array the items share). Its error against the exact sum is about ten
+ *       times the GEMM paths' (see {@link Winograd43}); {@value #WINOGRAD_PROPERTY}{@code =false}
+ *       keeps such shapes on the GEMM paths.</li>
  *   <li>{@link Path#DEPTHWISE}: groups = input channels (any multiplier), {@link DepthwiseRows};
  *       work item = (image, range of input channels).</li>
  *   <li>{@link Path#DIRECT}: everything else (groups neither 1 nor depthwise, or scratch too large
@@ -63,11 +70,39 @@ final class CpuConv2d extends CpuKernel {
     static final double CHANNEL_MARGIN_SHORT = 0.95;
     /** A range's input slab should stay in the L2 cache: ranges are cut shorter beyond this. */
     static final long SLAB_BYTES = 512 << 10;
+    /**
+     * The system property that, set to {@code false} when a kernel is prepared, keeps 3x3 layers
+     * off the Winograd path (its results differ from direct summation by more rounding; see
+     * {@link Winograd43}).
+     */
+    static final String WINOGRAD_PROPERTY = "convkit.cpu.winograd";
+    /**
+     * Fewest input channels for the Winograd path: its input and output transforms cost per
+     * channel what a GEMM over few channels saves (16 -> 16 at 56x56: 0.58x the spatial path's
+     * speed on one core; 16 -> 48: 1.15x; 16 -> 64: 1.26x).
+     */
+    static final int WINOGRAD_MIN_C = 16;
+    /**
+     * Fewest output channels for the Winograd path: its GEMM computes blocks of 64, so 32 waste
+     * half (32 -> 32 at 56x56: 1.03x; 48 -> 48 at 28x28: 1.20x).
+     */
+    static final int WINOGRAD_MIN_OC = 48;
+    /**
+     * Fewest 4x4 tiles in the batch for the Winograd path; every transformed weight (36 per
+     * input and output channel pair, 4 times the weights) is read once per run and used once per
+     * tile, so small images do not pay for them (64 -> 64 at 7x7, 4 tiles: 0.87x; at 14x14, 16
+     * tiles: 1.23x). Also at least one tile per MiB of transformed weights: where those stream
+     * from memory, they cost more than the multiplies they save (512 -> 512 at 14x14: 36 MiB, 16
+     * tiles, 0.78x; 256 -> 256 at 7x7 at batch 4: 9 MiB, 16 tiles, 1.16x).
+     */
+    static final int WINOGRAD_MIN_TILES = 16;
+    /** Floats of a Winograd range's transformed input and GEMM results together: ranges are cut shorter beyond this. */
+    static final long WINOGRAD_SCRATCH_FLOATS = 256 << 10;
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
     /** How a shape is computed; see the class comment. */
     enum Path {
-        DIRECT, SPATIAL, CHANNEL, DEPTHWISE
+        DIRECT, SPATIAL, CHANNEL, DEPTHWISE, WINOGRAD
     }
 
     private final Conv2d.Geometry g;
@@ -92,6 +127,7 @@ final class CpuConv2d extends CpuKernel {
             case SPATIAL -> new Spatial(spatialRanges(g, threads));
             case CHANNEL -> new Channel(channelRanges(g, threads), threads);
             case DEPTHWISE -> new Depthwise(depthwiseRanges(g, threads));
+            case WINOGRAD -> new Winograd(winogradRanges(g, threads), threads);
         };
     }
 
@@ -107,6 +143,9 @@ final class CpuConv2d extends CpuKernel {
         if (g.groups() != 1 || !fits(g, Path.SPATIAL, threads)) {
             return Path.DIRECT;
         }
+        if (winograd(g) && fits(g, Path.WINOGRAD, threads)) {
+            return Path.WINOGRAD;
+        }
         long k = g.macsPerOutput();
         Ranges spatial = spatialRanges(g, threads);
         double margin = spatial.sizeMax() < SpatialGemm.BLOCK ? CHANNEL_MARGIN_SHORT : CHANNEL_MARGIN;
@@ -117,11 +156,22 @@ final class CpuConv2d extends CpuKernel {
         return Path.SPATIAL;
     }
 
+    /** Whether {@link #path} sends a shape to the Winograd path (unless its scratch does not fit). */
+    static boolean winograd(Conv2d.Geometry g) {
+        long tiles = (long) g.n() * Winograd43.tiles(g);
+        long weightBytes = (long) Winograd43.POINTS * g.c() * g.oc() * Float.BYTES;
+        return applies(g, Path.WINOGRAD) && !"false".equals(System.getProperty(WINOGRAD_PROPERTY))
+                && g.c() >= WINOGRAD_MIN_C && g.oc() >= WINOGRAD_MIN_OC && tiles >= WINOGRAD_MIN_TILES
+                && tiles >= weightBytes >> 20;
+    }
+
     private static boolean applies(Conv2d.Geometry g, Path path) {
         return switch (path) {
             case DIRECT -> true;
             case SPATIAL, CHANNEL -> g.groups() == 1;
             case DEPTHWISE -> g.groups() == g.c();
+            case WINOGRAD -> g.groups() == 1 && g.kh() == 3 && g.kw() == 3 && g.sh() == 1 && g.sw() == 1
+                    && g.dh() == 1 && g.dw() == 1;
         };
     }
 
@@ -143,6 +193,14 @@ final class CpuConv2d extends CpuKernel {
                     new ChannelGemm(g, r.sizeMax(), r.rowsMax());
                 }
                 case DEPTHWISE -> new DepthwiseRows(g, g.oh());
+                case WINOGRAD -> {
+                    Ranges r = winogradRanges(g, threads);
+                    int groupBlocks = winogradGroupBlocks(g, r, threads);
+                    Winograd43 w = new Winograd43(g, r.sizeMax(), groupBlocks);
+                    if (groupBlocks < w.blocks && w.sharedLength(g.n()) > limit) {
+                        return false;
+                    }
+                }
                 case DIRECT -> {
                 }
             }
@@ -260,6 +318,35 @@ final class CpuConv2d extends CpuKernel {
      */
     static int channelGroups(Conv2d.Geometry g, int blocks, int threads) {
         return g.n() < threads ? Math.max(1, Math.min(blocks, threads)) : 1;
+    }
+
+    /**
+     * Tile ranges of the Winograd path (tiles of 4x4 outputs, numbered row by row): at least 12
+     * tiles each where the image has them (the micro-kernel takes 6), fewer where a range's
+     * scratch would pass {@link #WINOGRAD_SCRATCH_FLOATS}; multiples of 6 tiles where there are enough.
+     */
+    static Ranges winogradRanges(Conv2d.Geometry g, int threads) {
+        int tiles = Winograd43.tiles(g);
+        long perTile = (long) Winograd43.POINTS * (g.c() + Math.ceilDiv(g.oc(), Winograd43.OCB) * Winograd43.OCB);
+        int minCount = (int) Math.min(tiles, Math.ceilDiv(perTile * tiles, WINOGRAD_SCRATCH_FLOATS));
+        int count = Math.max(minCount, rangeCount(g.n(), threads, 1, Math.max(1, tiles / 12)));
+        int tilesW = Math.ceilDiv(g.ow(), 4);
+        // Whole tile rows where they are long enough: their outputs are then one run in NCHW.
+        int step = tilesW >= 2 * Winograd43.NT && tiles >= 2 * count * tilesW ? tilesW
+                : tiles >= 2 * count * Winograd43.NT ? Winograd43.NT : 1;
+        return Ranges.of(count, tiles, step, tilesW);
+    }
+
+    /**
+     * Output-channel blocks per Winograd work item: all of them, unless there are fewer than 2
+     * tile ranges per thread (small images at batch 1); then split so that each thread gets at
+     * least 2 items, each streaming only its share of the transformed weights.
+     */
+    static int winogradGroupBlocks(Conv2d.Geometry g, Ranges ranges, int threads) {
+        int blocks = Math.ceilDiv(g.oc(), Winograd43.OCB);
+        long items = (long) g.n() * ranges.count();
+        int groups = items >= 2L * threads ? 1 : (int) Math.min(blocks, Math.ceilDiv(2L * threads, items));
+        return Math.ceilDiv(blocks, groups);
     }
 
     /** Input-channel ranges of the depthwise path. */
@@ -451,6 +538,73 @@ final class CpuConv2d extends CpuKernel {
                     }
                 }
             });
+        }
+    }
+
+    private final class Winograd extends Runner {
+        private final Ranges ranges;
+        private final int groupBlocks;
+        private final int groups;
+        private final Winograd43 wino;
+        private final PackedWeights weights;
+        private final float[] bias;
+        /** The batch's transformed input, when items split the output channels (else null: each item transforms its own). */
+        private final float[] shared;
+        /** Channel slices per image of the shared input transform. */
+        private final int slices;
+
+        Winograd(Ranges ranges, int threads) {
+            this.ranges = ranges;
+            this.groupBlocks = winogradGroupBlocks(g, ranges, threads);
+            this.wino = new Winograd43(g, ranges.sizeMax(), groupBlocks);
+            this.groups = Math.ceilDiv(wino.blocks, groupBlocks);
+            this.weights = new PackedWeights(wino.packedLength(), wino::pack);
+            this.bias = new float[g.oc()];
+            this.shared = groups > 1 ? new float[(int) wino.sharedLength(g.n())] : null;
+            this.slices = Math.min(g.c(), Math.ceilDiv(2 * threads, g.n()));
+        }
+
+        @Override
+        void run(MemorySegment x, DeviceBuffer w, MemorySegment b, MemorySegment y) {
+            float[] u = weights.of(w);
+            float[] bv = readBias(b, bias);
+            boolean relu = g.activation() == Activation.RELU;
+            int count = ranges.count();
+            if (shared != null) {
+                cpu.parallelFor(workItems((long) g.n() * slices), item -> {
+                    int slice = item % slices;
+                    CpuDevice.Scratch s = cpu.scratch();
+                    wino.input(x, item / slices, slice * g.c() / slices, (slice + 1) * g.c() / slices,
+                            s.floats(CpuDevice.Scratch.STAGE, wino.stageLength()), shared,
+                            s.floats(CpuDevice.Scratch.TILE, Winograd43.tileLength()));
+                });
+            }
+            cpu.parallelFor(workItems((long) g.n() * count * groups), item -> {
+                int group = item % groups;
+                int range = item / groups;
+                int t0 = ranges.start(range % count);
+                int t1 = ranges.start(range % count + 1);
+                int b0 = group * groupBlocks;
+                int b1 = Math.min(wino.blocks, b0 + groupBlocks);
+                if (t0 < t1 && b0 < b1) {
+                    CpuDevice.Scratch s = cpu.scratch();
+                    float[] m = s.floats(CpuDevice.Scratch.ACCUMULATORS, wino.mLength());
+                    float[] tile = s.floats(CpuDevice.Scratch.TILE, Winograd43.tileLength());
+                    float[] out = s.floats(CpuDevice.Scratch.PLANE, wino.outLength());
+                    if (shared != null) {
+                        wino.rangeShared(y, u, bv, relu, range / count, t0, t1, b0, b1, shared, m, tile, out);
+                    } else {
+                        wino.range(x, y, u, bv, relu, range / count, t0, t1, b0, b1,
+                                s.floats(CpuDevice.Scratch.STAGE, wino.stageLength()),
+                                s.floats(CpuDevice.Scratch.SLAB, wino.vLength()), m, tile, out);
+                    }
+                }
+            });
+        }
+
+        @Override
+        int packs() {
+            return weights.packs();
         }
     }
 

@@ -16,6 +16,7 @@ import org.convkit.backend.Conv2dConsistencyTest;
 import org.convkit.backend.DeviceBuffer;
 import org.convkit.backend.Kernel;
 import org.convkit.memory.Allocator;
+import org.convkit.ops.Activation;
 import org.convkit.ops.ActivationOp;
 import org.convkit.ops.Conv2d;
 import org.convkit.ops.Padding;
@@ -71,6 +72,9 @@ class CpuConv2dPathsTest {
         }
         if (g.groups() == g.c()) {
             paths.add(CpuConv2d.Path.DEPTHWISE);
+        }
+        if (Conv2dConsistencyTest.winogradShape(g)) {
+            paths.add(CpuConv2d.Path.WINOGRAD);
         }
         return paths;
     }
@@ -128,6 +132,22 @@ class CpuConv2dPathsTest {
         atLeast(depthwise, 1, g -> DepthwiseRows.halves(g) && g.ow() >= l, "depthwise halves, phase rows of a vector or more", counts);
         atLeast(depthwise, 2, g -> DepthwiseRows.halves(g) && g.oc() > g.c(), "depthwise halves, multiplier > 1", counts);
         atLeast(depthwise, 1, g -> DepthwiseRows.halves(g) && g.n() > 1, "depthwise halves, batch > 1", counts);
+        // Winograd: sides not multiples of 4, batches, uneven pads, ranges that cut a tile row, channels split over a shared input.
+        List<Conv2d.Geometry> winograd = by.getOrDefault(CpuConv2d.Path.WINOGRAD, List.of());
+        atLeast(winograd, 6, g -> true, "winograd", counts);
+        atLeast(winograd, 3, g -> g.oh() % 4 != 0 || g.ow() % 4 != 0, "winograd, sides not multiples of 4", counts);
+        atLeast(winograd, 2, g -> g.n() > 1, "winograd, batch > 1", counts);
+        atLeast(winograd, 1, g -> g.padLeft() != g.padRight() && g.padTop() != g.padBottom(), "winograd, uneven pads", counts);
+        atLeast(winograd, 1, g -> g.activation() == Activation.RELU, "winograd, ReLU", counts);
+        atLeast(winograd, 1, g -> !g.bias(), "winograd, no bias", counts);
+        atLeast(winograd, 1, g -> {
+            CpuConv2d.Ranges r = CpuConv2d.winogradRanges(g, THREADS);
+            return r.count() > 1 && r.start(1) % Math.ceilDiv(g.ow(), 4) != 0;
+        }, "winograd, a range that cuts a tile row", counts);
+        atLeast(winograd, 2, g -> CpuConv2d.winogradGroupBlocks(g, CpuConv2d.winogradRanges(g, THREADS), THREADS)
+                < Math.ceilDiv(g.oc(), 64), "winograd, output channels split over a shared input transform", counts);
+        atLeast(winograd, 1, g -> g.n() > 1 && CpuConv2d.winogradGroupBlocks(g, CpuConv2d.winogradRanges(g, THREADS), THREADS)
+                < Math.ceilDiv(g.oc(), 64), "winograd, shared input transform, batch > 1", counts);
         atLeast(by.getOrDefault(CpuConv2d.Path.DIRECT, List.of()), 10, g -> g.groups() > 1 && g.groups() < g.c(),
                 "direct, grouped", counts);
     }
@@ -158,8 +178,10 @@ class CpuConv2dPathsTest {
                     try (Kernel k = new CpuConv2d(device, c.conv(), c.input(), path)) {
                         OpHarness.check(k, args -> {
                             Conv2dRef.Result r = Conv2dRef.forward(g, args.get(0), args.get(1), g.bias() ? args.get(2) : null);
-                            return new OpHarness.Expected(r.y(), r.magnitude());
-                        }, 1e-5);
+                            return path == CpuConv2d.Path.WINOGRAD
+                                    ? new OpHarness.Expected(r.y(), Conv2dConsistencyTest.winogradScale(g, r.magnitude()))
+                                    : new OpHarness.Expected(r.y(), r.magnitude());
+                        }, path == CpuConv2d.Path.WINOGRAD ? Conv2dConsistencyTest.WINOGRAD_TOLERANCE : 1e-5);
                     }
                 })));
     }
@@ -197,7 +219,7 @@ class CpuConv2dPathsTest {
      */
     @Test
     void packedWeightsFollowWritesToTheirBuffer() {
-        for (CpuConv2d.Path path : List.of(CpuConv2d.Path.SPATIAL, CpuConv2d.Path.CHANNEL)) {
+        for (CpuConv2d.Path path : List.of(CpuConv2d.Path.SPATIAL, CpuConv2d.Path.CHANNEL, CpuConv2d.Path.WINOGRAD)) {
             Conv2d conv = Conv2d.builder(20).kernel(3).padding(Padding.SAME).build();
             Shape in = Shape.nchw(1, 30, 6, 7);
             Allocator host = Allocator.root("packing test");
