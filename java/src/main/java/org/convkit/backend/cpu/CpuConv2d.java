@@ -328,7 +328,7 @@ final class CpuConv2d extends CpuKernel {
                 }
             }
             int m = g.oc();
-            this.weights = new PackedWeights(SpatialGemm.packedLength(m, k), (src, dst) -> SpatialGemm.pack(src, m, k, dst));
+            this.weights = new PackedWeights(SpatialGemm.packedLength(m, k), (src, dst) -> SpatialGemm.pack(src, m, k, kc, dst));
             this.bias = new float[m];
             this.slabLength = slab.length(g.c());
             this.stageLength = slab.stageLength();

@@ -95,6 +95,12 @@ class CpuConv2dPathsTest {
         atLeast(spatial, 2, g -> CpuConv2d.spatialRanges(g, THREADS).step() == SpatialGemm.BLOCK,
                 "spatial, ranges of whole 96-position blocks", counts);
         atLeast(spatial, 20, g -> CpuConv2d.spatialRanges(g, THREADS).step() == l, "spatial, ranges of vectors", counts);
+        atLeast(spatial, 2, g -> pairSplit(g) && g.padLeft() % 2 == 1, "spatial, stride-2 rows split by vector pairs, odd left pad", counts);
+        atLeast(spatial, 1, g -> pairSplit(g) && g.padLeft() % 2 == 0 && g.padLeft() > 0,
+                "spatial, stride-2 rows split by vector pairs, even left pad", counts);
+        atLeast(spatial, 1, g -> pairSplit(g) && g.padLeft() == 0, "spatial, stride-2 rows split by vector pairs, no left pad", counts);
+        atLeast(spatial, 3, g -> g.macsPerOutput() > spatialChunk(g) && g.macsPerOutput() % spatialChunk(g) != 0,
+                "spatial, K in several chunks, the last shorter", counts);
         // Channel: each width of the last block (1, 2 and 4 vectors), strides, dilation.
         List<Conv2d.Geometry> channel = by.getOrDefault(CpuConv2d.Path.CHANNEL, List.of());
         atLeast(channel, 1, g -> g.oc() % ChannelGemm.BLOCK > 0 && g.oc() % ChannelGemm.BLOCK <= l, "channel, last block 1 vector", counts);
@@ -130,6 +136,19 @@ class CpuConv2dPathsTest {
         atLeast(depthwise, 1, g -> DepthwiseRows.halves(g) && g.n() > 1, "depthwise halves, batch > 1", counts);
         atLeast(by.getOrDefault(CpuConv2d.Path.DIRECT, List.of()), 10, g -> g.groups() > 1 && g.groups() < g.c(),
                 "direct, grouped", counts);
+    }
+
+    /** Whether the spatial slab splits this shape's input rows a pair of vectors at a time (both column phases of stride 2, both outputs a vector or more). */
+    private static boolean pairSplit(Conv2d.Geometry g) {
+        int wq = g.ow() + (g.kw() - 1) * g.dw() / g.sw();
+        return g.groups() == 1 && g.sw() == 2 && g.kw() > 1 && g.dw() % 2 == 1 && g.w() / 2 >= SpatialGemm.L
+                && wq - (g.padLeft() + 1) / 2 >= SpatialGemm.L;
+    }
+
+    /** The spatial path's K per chunk for this shape. */
+    private static int spatialChunk(Conv2d.Geometry g) {
+        PhaseSlab slab = new PhaseSlab(g, CpuConv2d.spatialRanges(g, THREADS).rowsMax());
+        return SpatialGemm.chunk(g.kh() * g.kw(), slab.footprint(SpatialGemm.BLOCK));
     }
 
     private static void atLeast(List<Conv2d.Geometry> cases, int min, Predicate<Conv2d.Geometry> what, String name,
