@@ -2,9 +2,11 @@ package org.convkit.backend.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -42,6 +44,7 @@ final class SpatialGemm {
      */
     static final int CHUNK_BYTES = 24 << 10;
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
     private SpatialGemm() {
     }
@@ -88,40 +91,38 @@ final class SpatialGemm {
      */
     record Output(MemorySegment y, long base, long channelStride, int wq, int ow, boolean relu) {
         /**
-         * Copies {@code src} from {@code at}, positions [q, q + n), to output channel m. The
-         * wanted positions of a range are consecutive in y (a row's discarded tail is followed by
-         * the next row's start), so they are first packed together in place, then copied in one
-         * piece.
+         * Copies {@code src} from {@code at}, positions [q, q + n), to output channel m: each
+         * row's wanted positions a vector at a time straight into y (ReLU on the way), the last
+         * vector of a row masked. One pass over the values; packing the rows together on the heap
+         * first and copying them in one piece took twice as long (7% of a 7x7 stem layer).
          */
         void put(float[] src, int at, int m, int q, int n) {
             int end = q + n;
             int oh = q / wq;
             int col = q - oh * wq;
-            if (col >= ow) {
-                oh++;
-                col = 0;
-                q = oh * wq;
-            }
-            long dst = base + m * channelStride + (long) oh * ow + col;
-            int t = at + (q - (end - n));
-            int packed = at;
+            long dst = (base + m * channelStride + (long) oh * ow) * Float.BYTES;
+            int t = at;
             while (q < end) {
                 int len = Math.min(end - q, wq - col);
                 int valid = Math.min(len, ow - col);
                 if (valid > 0) {
-                    System.arraycopy(src, t, src, packed, valid);
-                    packed += valid;
+                    long d = dst + (long) col * Float.BYTES;
+                    int j = 0;
+                    for (; j <= valid - L; j += L) {
+                        FloatVector v = FloatVector.fromArray(S, src, t + j);
+                        (relu ? v.max(0f) : v).intoMemorySegment(y, d + (long) j * Float.BYTES, ORDER);
+                    }
+                    if (j < valid) {
+                        VectorMask<Float> mask = S.indexInRange(j, valid);
+                        FloatVector v = FloatVector.fromArray(S, src, t + j, mask);
+                        (relu ? v.max(0f) : v).intoMemorySegment(y, d + (long) j * Float.BYTES, ORDER, mask);
+                    }
                 }
                 q += len;
                 t += len;
                 col = 0;
+                dst += (long) ow * Float.BYTES;
             }
-            if (relu) {
-                for (int j = at; j < packed; j++) {
-                    src[j] = Math.max(src[j], 0f);
-                }
-            }
-            MemorySegment.copy(src, at, y, F, dst * Float.BYTES, packed - at);
         }
     }
 
