@@ -22,8 +22,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Blocking (the GEMM loop order of Goto and van de Geijn): K is cut into chunks of {@code kc};
  * for each chunk and each block of positions, every block of output channels runs, so the X
  * values of that chunk and block (a few tens of KiB) are read from the L1 cache M / 4 times,
- * while the weights, packed once ({@link PackedWeights}) as blocks of 4 rows interleaved along
- * k (one stream per block), come from L2. The accumulators of a range live in a per-thread
+ * while the weights, packed once ({@link PackedWeights}) chunk by chunk as blocks of 4 rows interleaved along
+ * k (one stream per chunk), come from L2. The accumulators of a range live in a per-thread
  * array between chunks (bias first); {@link Output} then copies them to NCHW, applying ReLU.
  * The kernels do nothing else on purpose: a kernel method that grows past the JIT's inlining
  * budget stops being compiled into plain vector instructions and runs tens of times slower.
