@@ -136,6 +136,15 @@ public class Conv2dConsistencyTest extends OnEveryDevice {
         add(out, Conv2d.builder(5).kernel(2, 4).stride(2, 1).padding(Padding.SAME_LOWER).build(), 3, 2, 11, 17);
         add(out, Conv2d.builder(13).kernel(3).padding(same).build(), 1, 1, 37, 53);
         add(out, Conv2d.builder(3).kernel(1).stride(2).build(), 2, 9, 12, 31);
+        // Stride 2 with both column phases, rows of two vectors and more (split a vector pair at a
+        // time): left padding odd (1, 3), even (2) and none; K in several chunks.
+        add(out, Conv2d.builder(22).kernel(3).stride(2).padding(same).activation(Activation.RELU).build(), 2, 13, 9, 71);
+        add(out, Conv2d.builder(10).kernel(4).stride(2).build(), 1, 6, 10, 66);
+        add(out, Conv2d.builder(7).kernel(5).stride(2).padding(Padding.explicit(1, 2, 2, 3)).build(), 1, 5, 8, 67);
+        add(out, Conv2d.builder(9).kernel(7).stride(2).padding(Padding.explicit(0, 3, 1, 1)).bias(false).build(), 2, 3, 12, 80);
+        // Batches whose images are cut into ranges of whole 96-position blocks, unequal ones and a partial block.
+        add(out, Conv2d.builder(8).kernel(3).padding(same).build(), 2, 4, 24, 30);
+        add(out, Conv2d.builder(10).kernel(3).stride(2).padding(same).activation(Activation.RELU).build(), 3, 5, 40, 70);
         // Channel GEMM: small images, K >= 256; last channel block of 1, 2 and 4 vectors; stride 2; dilation.
         add(out, Conv2d.builder(83).kernel(3).padding(same).activation(Activation.RELU).build(), 1, 70, 5, 6);
         add(out, Conv2d.builder(40).kernel(3).padding(same).build(), 1, 40, 2, 2);

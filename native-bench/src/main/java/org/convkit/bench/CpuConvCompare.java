@@ -45,7 +45,9 @@ import org.convkit.tensor.Tensor;
  * GFLOP per CPU-second over the best one-thread probe is the share of one core's peak that a
  * core reached while it was computing, whatever the scheduler did meanwhile.
  *
- * <p>Workloads: {@link Conv2dBench#CASES}, {@link SeparableConv2dBench#CASES} and {@link #WINOGRAD_CASES} by key, and
+ * <p>Workloads: {@link Conv2dBench#CASES}, {@link SeparableConv2dBench#CASES} and {@link #WINOGRAD_CASES} by key,
+ * {@code seed_conv2_b50}, {@code seed_conv3_b50} (the seed network's layers alone at batch 50, as
+ * {@link Workloads} has them; their direct loops take seconds per call: {@code --before-s 1}), and
  * {@code seednet_b1}, {@code seednet_b50}: the whole seed network through a planned
  * {@link Session} (upload, three convolutions, download). Run:
  * {@code java --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -cp
@@ -136,6 +138,13 @@ public final class CpuConvCompare {
                 BenchCase c = cases.get(id);
                 all.put(id, new Workload(id, c.flops(), () -> op(c)));
             });
+        }
+        // The seed network's conv2 and conv3 at batch 50 alone, as the peers harness runs them
+        // (bias and ReLU); their direct loops take seconds per call, so give them few rounds.
+        for (String id : List.of("W2_seed_b50_L2", "W2_seed_b50_L3")) {
+            BenchCase c = Workloads.find(id).benchCase();
+            String key = id.endsWith("L2") ? "seed_conv2_b50" : "seed_conv3_b50";
+            all.put(key, new Workload(key, c.flops(), () -> op(c)));
         }
         for (int batch : new int[] {1, 50}) {
             try (Model m = SeedNet.build(batch, 42)) {

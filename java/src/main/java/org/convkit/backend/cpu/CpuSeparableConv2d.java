@@ -28,6 +28,8 @@ import org.convkit.tensor.Shape;
  */
 final class CpuSeparableConv2d extends CpuKernel {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    /** K per chunk of the pointwise GEMM (its rows are one channel's positions each); the weights are packed for it. */
+    private static final int POINTWISE_CHUNK = SpatialGemm.chunk(1, SpatialGemm.BLOCK);
 
     /** How a shape is computed; see the class comment. */
     enum Path {
@@ -129,7 +131,7 @@ final class CpuSeparableConv2d extends CpuKernel {
             for (int k = 0; k < cm; k++) {
                 tap[k] = k * ld;
             }
-            this.weights = new PackedWeights(SpatialGemm.packedLength(oc, cm), (src, dst) -> SpatialGemm.pack(src, oc, cm, dst));
+            this.weights = new PackedWeights(SpatialGemm.packedLength(oc, cm), (src, dst) -> SpatialGemm.pack(src, oc, cm, POINTWISE_CHUNK, dst));
             this.depthwiseBias = new float[cm];
             this.pointwiseBias = new float[oc];
             this.accLength = SpatialGemm.accumulatorLength(oc, pitch);
@@ -191,7 +193,7 @@ final class CpuSeparableConv2d extends CpuKernel {
                 }
                 SpatialGemm.Output out = new SpatialGemm.Output(y, ((long) n * oc * g.oh() + oh0) * ow,
                         (long) g.oh() * ow, ow, ow, relu);
-                SpatialGemm.compute(d, tap, cm, SpatialGemm.chunk(1, SpatialGemm.BLOCK), wp, pbias, oc, p0 - oh0 * ow,
+                SpatialGemm.compute(d, tap, cm, POINTWISE_CHUNK, wp, pbias, oc, p0 - oh0 * ow,
                         p1 - oh0 * ow, out, s.floats(CpuDevice.Scratch.ACCUMULATORS, accLength), pitch);
             });
         }

@@ -36,6 +36,9 @@ final class PhaseSlab {
     private static final int L = S.length();
     /** Even lanes of two vectors (indices past the first select from the second). */
     private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> 2 * i);
+    /** The even and the odd lanes of two vectors, as indices for {@code selectFrom}. */
+    private static final FloatVector EVEN_LANES = FloatVector.fromArray(S, lanes(0), 0);
+    private static final FloatVector ODD_LANES = FloatVector.fromArray(S, lanes(1), 0);
 
     private final int h;
     private final int w;
@@ -106,6 +109,14 @@ final class PhaseSlab {
             }
         }
         return Arrays.copyOf(out, n);
+    }
+
+    private static float[] lanes(int first) {
+        float[] a = new float[L];
+        for (int i = 0; i < L; i++) {
+            a[i] = first + 2 * i;
+        }
+        return a;
     }
 
     private static int indexOf(int[] a, int v) {
@@ -189,6 +200,8 @@ final class PhaseSlab {
                         System.arraycopy(stage, (ih - first) * w, dst, d, w);
                     } else if (sw == 1) {
                         copyRow(stage, (ih - first) * w, dst, d);
+                    } else if (sw == 2 && colPhases.length == 2) {
+                        splitPair(stage, (ih - first) * w, dst, d);
                     } else {
                         for (int b = 0; b < colPhases.length; b++) {
                             splitRow(stage, (ih - first) * w, colPhases[b], dst, d + b * plane);
@@ -221,6 +234,41 @@ final class PhaseSlab {
         for (int j = hi; j < wq; j++) {
             dst[d + j] = 0f;
         }
+    }
+
+    /**
+     * Stride 2, both column phases: one pass over the input row, each pair of vectors giving a
+     * vector of each phase. Input column 2i lands in phase {@code padLeft % 2} at element
+     * {@code i + padLeft / 2}, column 2i + 1 in the other phase at {@code i + (padLeft + 1) / 2}.
+     */
+    private void splitPair(float[] stage, int src, float[] dst, int d) {
+        int pe = padLeft & 1;
+        int de = d + pe * plane;
+        int dO = d + (1 - pe) * plane;
+        int je = Math.min(wq, padLeft >> 1);
+        int jo = Math.min(wq, (padLeft + 1) >> 1);
+        int ne = Math.max(0, Math.min((w + 1) >> 1, wq - je));
+        int no = Math.max(0, Math.min(w >> 1, wq - jo));
+        Arrays.fill(dst, de, de + je, 0f);
+        Arrays.fill(dst, dO, dO + jo, 0f);
+        int both = Math.min(ne, no);
+        int i = 0;
+        // Whole vectors while both outputs take all their lanes; the second load may run past
+        // the row (into the next row or the stage's slack) only for lanes never stored.
+        for (; i + L <= both; i += L) {
+            FloatVector a = FloatVector.fromArray(S, stage, src + 2 * i);
+            FloatVector b = FloatVector.fromArray(S, stage, src + 2 * i + L);
+            EVEN_LANES.selectFrom(a, b).intoArray(dst, de + je + i);
+            ODD_LANES.selectFrom(a, b).intoArray(dst, dO + jo + i);
+        }
+        for (int e = i; e < ne; e++) {
+            dst[de + je + e] = stage[src + 2 * e];
+        }
+        for (int o = i; o < no; o++) {
+            dst[dO + jo + o] = stage[src + 2 * o + 1];
+        }
+        Arrays.fill(dst, de + je + ne, de + wq, 0f);
+        Arrays.fill(dst, dO + jo + no, dO + wq, 0f);
     }
 
     /** Column phase px of the input row at {@code stage[src]}: element j is padded column j * sw + px. */

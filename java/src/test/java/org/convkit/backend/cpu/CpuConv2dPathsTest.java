@@ -99,6 +99,17 @@ class CpuConv2dPathsTest {
         atLeast(spatial, 2, g -> CpuConv2d.spatialRanges(g, THREADS).step() == SpatialGemm.BLOCK,
                 "spatial, ranges of whole 96-position blocks", counts);
         atLeast(spatial, 20, g -> CpuConv2d.spatialRanges(g, THREADS).step() == l, "spatial, ranges of vectors", counts);
+        atLeast(spatial, 2, g -> pairSplit(g) && g.padLeft() % 2 == 1, "spatial, stride-2 rows split by vector pairs, odd left pad", counts);
+        atLeast(spatial, 1, g -> pairSplit(g) && g.padLeft() % 2 == 0 && g.padLeft() > 0,
+                "spatial, stride-2 rows split by vector pairs, even left pad", counts);
+        atLeast(spatial, 1, g -> pairSplit(g) && g.padLeft() == 0, "spatial, stride-2 rows split by vector pairs, no left pad", counts);
+        atLeast(spatial, 2, g -> CpuConv2d.spatialRanges(g, THREADS).step() == SpatialGemm.BLOCK && g.n() > 1,
+                "spatial, ranges of whole 96-position blocks, batch > 1", counts);
+        atLeast(spatial, 2, g -> blockCut(g) && positions(g) % SpatialGemm.BLOCK != 0
+                && positions(g) / SpatialGemm.BLOCK % CpuConv2d.spatialRanges(g, THREADS).count() != 0,
+                "spatial, ranges of whole blocks, unequal, and a partial block", counts);
+        atLeast(spatial, 3, g -> g.macsPerOutput() > spatialChunk(g) && g.macsPerOutput() % spatialChunk(g) != 0,
+                "spatial, K in several chunks, the last shorter", counts);
         // Channel: each width of the last block (1, 2 and 4 vectors), strides, dilation.
         List<Conv2d.Geometry> channel = by.getOrDefault(CpuConv2d.Path.CHANNEL, List.of());
         atLeast(channel, 1, g -> g.oc() % ChannelGemm.BLOCK > 0 && g.oc() % ChannelGemm.BLOCK <= l, "channel, last block 1 vector", counts);
@@ -150,6 +161,51 @@ class CpuConv2dPathsTest {
                 < Math.ceilDiv(g.oc(), 64), "winograd, shared input transform, batch > 1", counts);
         atLeast(by.getOrDefault(CpuConv2d.Path.DIRECT, List.of()), 10, g -> g.groups() > 1 && g.groups() < g.c(),
                 "direct, grouped", counts);
+    }
+
+    /** Whether the spatial slab splits this shape's input rows a pair of vectors at a time (both column phases of stride 2, both outputs a vector or more). */
+    private static boolean pairSplit(Conv2d.Geometry g) {
+        int wq = g.ow() + (g.kw() - 1) * g.dw() / g.sw();
+        return g.groups() == 1 && g.sw() == 2 && g.kw() > 1 && g.dw() % 2 == 1 && g.w() / 2 >= SpatialGemm.L
+                && wq - (g.padLeft() + 1) / 2 >= SpatialGemm.L;
+    }
+
+    private static boolean blockCut(Conv2d.Geometry g) {
+        return CpuConv2d.spatialRanges(g, THREADS).step() == SpatialGemm.BLOCK;
+    }
+
+    private static int positions(Conv2d.Geometry g) {
+        return (g.oh() - 1) * (g.ow() + (g.kw() - 1) * g.dw() / g.sw()) + g.ow();
+    }
+
+    @Test
+    void blockRangesAreAsEqualAsTheyComeLongestFirst() {
+        int b = SpatialGemm.BLOCK;
+        // The seed network's conv3: 10 blocks and 14 positions, 16 ranges wanted.
+        int[] s = CpuConv2d.blockStarts(974, b, 16);
+        assertEquals(11, s.length);
+        assertEquals(b + 14, s[1]);
+        for (int i = 1; i < 10; i++) {
+            assertEquals(b, s[i + 1] - s[i], "range " + i);
+        }
+        // 39 blocks and 55 positions in 16 ranges: 7 of 3 blocks, 2 blocks and the tail, 8 of 2 blocks.
+        s = CpuConv2d.blockStarts(39 * b + 55, b, 16);
+        assertEquals(17, s.length);
+        for (int i = 0; i < 16; i++) {
+            assertEquals(i < 7 ? 3 * b : i == 7 ? 2 * b + 55 : 2 * b, s[i + 1] - s[i], "range " + i);
+        }
+        assertEquals(39 * b + 55, s[16]);
+        // Fewer positions than a block: one range.
+        assertEquals(List.of(0, 50), java.util.Arrays.stream(CpuConv2d.blockStarts(50, b, 16)).boxed().toList());
+        // Whole blocks only.
+        s = CpuConv2d.blockStarts(4 * b, b, 3);
+        assertEquals(List.of(0, 2 * b, 3 * b, 4 * b), java.util.Arrays.stream(s).boxed().toList());
+    }
+
+    /** The spatial path's K per chunk for this shape. */
+    private static int spatialChunk(Conv2d.Geometry g) {
+        PhaseSlab slab = new PhaseSlab(g, CpuConv2d.spatialRanges(g, THREADS).rowsMax());
+        return SpatialGemm.chunk(g.kh() * g.kw(), slab.footprint(SpatialGemm.BLOCK));
     }
 
     private static void atLeast(List<Conv2d.Geometry> cases, int min, Predicate<Conv2d.Geometry> what, String name,
