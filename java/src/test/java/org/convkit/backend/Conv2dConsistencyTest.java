@@ -285,23 +285,31 @@ public class Conv2dConsistencyTest extends OnEveryDevice {
         return g.groups() == 1 && g.kh() == 3 && g.kw() == 3 && g.sh() == 1 && g.sw() == 1 && g.dh() == 1 && g.dw() == 1;
     }
 
-    /** Per output, the largest reference magnitude m over its 4x4 output tile (tiles from output (0, 0)), NCHW. */
+    /**
+     * Per output, the largest reference magnitude m over its 4x4 output tile (tiles from output
+     * (0, 0)), NCHW; it also bounds F(2x2, 3x3)'s tiles, which lie inside those.
+     */
     public static double[] winogradScale(Conv2d.Geometry g, double[] m) {
+        return winogradScale(g, m, 4);
+    }
+
+    /** As {@link #winogradScale(Conv2d.Geometry, double[])} over tiles of {@code tile} x {@code tile} outputs. */
+    public static double[] winogradScale(Conv2d.Geometry g, double[] m, int tile) {
         double[] s = new double[m.length];
         int oh = g.oh();
         int ow = g.ow();
         for (int plane = 0; plane < g.n() * g.oc(); plane++) {
             int base = plane * oh * ow;
-            for (int ty = 0; ty < oh; ty += 4) {
-                for (int tx = 0; tx < ow; tx += 4) {
+            for (int ty = 0; ty < oh; ty += tile) {
+                for (int tx = 0; tx < ow; tx += tile) {
                     double max = 0;
-                    for (int a = ty; a < Math.min(oh, ty + 4); a++) {
-                        for (int b = tx; b < Math.min(ow, tx + 4); b++) {
+                    for (int a = ty; a < Math.min(oh, ty + tile); a++) {
+                        for (int b = tx; b < Math.min(ow, tx + tile); b++) {
                             max = Math.max(max, m[base + a * ow + b]);
                         }
                     }
-                    for (int a = ty; a < Math.min(oh, ty + 4); a++) {
-                        for (int b = tx; b < Math.min(ow, tx + 4); b++) {
+                    for (int a = ty; a < Math.min(oh, ty + tile); a++) {
+                        for (int b = tx; b < Math.min(ow, tx + tile); b++) {
                             s[base + a * ow + b] = max;
                         }
                     }

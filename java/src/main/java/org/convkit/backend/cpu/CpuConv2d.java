@@ -96,13 +96,19 @@ final class CpuConv2d extends CpuKernel {
      * tiles, 0.78x; 256 -> 256 at 7x7 at batch 4: 9 MiB, 16 tiles, 1.16x).
      */
     static final int WINOGRAD_MIN_TILES = 16;
+    /**
+     * Most 4x4 tiles in the batch for which F(2x2, 3x3) is chosen instead of F(4x4, 3x3) (or the
+     * GEMM paths): its transformed weights are 16/36 the size, and small images waste less of its
+     * 2x2 tiles, so it wins where the weights' streaming, not the multiplies, sets the time.
+     */
+    static final int WINOGRAD2_MAX_TILES = 16;
     /** Floats of a Winograd range's transformed input and GEMM results together: ranges are cut shorter beyond this. */
     static final long WINOGRAD_SCRATCH_FLOATS = 256 << 10;
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
     /** How a shape is computed; see the class comment. */
     enum Path {
-        DIRECT, SPATIAL, CHANNEL, DEPTHWISE, WINOGRAD
+        DIRECT, SPATIAL, CHANNEL, DEPTHWISE, WINOGRAD, WINOGRAD2
     }
 
     private final Conv2d.Geometry g;
@@ -127,7 +133,7 @@ final class CpuConv2d extends CpuKernel {
             case SPATIAL -> new Spatial(spatialRanges(g, threads));
             case CHANNEL -> new Channel(channelRanges(g, threads), threads);
             case DEPTHWISE -> new Depthwise(depthwiseRanges(g, threads));
-            case WINOGRAD -> new Winograd(winogradRanges(g, threads), threads);
+            case WINOGRAD, WINOGRAD2 -> new Winograd(winogradTile(path), winogradRanges(g, winogradTile(path), threads), threads);
         };
     }
 
@@ -143,8 +149,9 @@ final class CpuConv2d extends CpuKernel {
         if (g.groups() != 1 || !fits(g, Path.SPATIAL, threads)) {
             return Path.DIRECT;
         }
-        if (winograd(g) && fits(g, Path.WINOGRAD, threads)) {
-            return Path.WINOGRAD;
+        Path wino = winograd(g);
+        if (wino != null && fits(g, wino, threads)) {
+            return wino;
         }
         long k = g.macsPerOutput();
         Ranges spatial = spatialRanges(g, threads);
@@ -156,13 +163,32 @@ final class CpuConv2d extends CpuKernel {
         return Path.SPATIAL;
     }
 
-    /** Whether {@link #path} sends a shape to the Winograd path (unless its scratch does not fit). */
-    static boolean winograd(Conv2d.Geometry g) {
-        long tiles = (long) g.n() * Winograd43.tiles(g);
-        long weightBytes = (long) Winograd43.POINTS * g.c() * g.oc() * Float.BYTES;
-        return applies(g, Path.WINOGRAD) && !"false".equals(System.getProperty(WINOGRAD_PROPERTY))
-                && g.c() >= WINOGRAD_MIN_C && g.oc() >= WINOGRAD_MIN_OC && tiles >= WINOGRAD_MIN_TILES
-                && tiles >= weightBytes >> 20;
+    /** Which Winograd path {@link #path} sends a shape to (unless its scratch does not fit), or null for none. */
+    static Path winograd(Conv2d.Geometry g) {
+        String only = System.getProperty(WINOGRAD_PROPERTY);
+        if (!applies(g, Path.WINOGRAD) || "false".equals(only) || g.c() < WINOGRAD_MIN_C || g.oc() < WINOGRAD_MIN_OC) {
+            return null;
+        }
+        if ("2".equals(only)) {
+            return Path.WINOGRAD2;
+        }
+        if (!"4".equals(only) && winograd2(g)) {
+            return Path.WINOGRAD2;
+        }
+        long tiles = (long) g.n() * Winograd3x3.tiles(g, 4);
+        long weightBytes = (long) Winograd3x3.points(4) * g.c() * g.oc() * Float.BYTES;
+        return tiles >= WINOGRAD_MIN_TILES && tiles >= weightBytes >> 20 ? Path.WINOGRAD : null;
+    }
+
+    /** Whether F(2x2, 3x3) is chosen over F(4x4, 3x3) and the GEMM paths (see {@link #WINOGRAD2_MAX_TILES}). */
+    static boolean winograd2(Conv2d.Geometry g) {
+        long tiles = (long) g.n() * Winograd3x3.tiles(g, 4);
+        return tiles <= WINOGRAD2_MAX_TILES;
+    }
+
+    /** The tile side of a Winograd path: 4 or 2 outputs. */
+    static int winogradTile(Path path) {
+        return path == Path.WINOGRAD2 ? 2 : 4;
     }
 
     private static boolean applies(Conv2d.Geometry g, Path path) {
@@ -170,7 +196,7 @@ final class CpuConv2d extends CpuKernel {
             case DIRECT -> true;
             case SPATIAL, CHANNEL -> g.groups() == 1;
             case DEPTHWISE -> g.groups() == g.c();
-            case WINOGRAD -> g.groups() == 1 && g.kh() == 3 && g.kw() == 3 && g.sh() == 1 && g.sw() == 1
+            case WINOGRAD, WINOGRAD2 -> g.groups() == 1 && g.kh() == 3 && g.kw() == 3 && g.sh() == 1 && g.sw() == 1
                     && g.dh() == 1 && g.dw() == 1;
         };
     }
@@ -193,10 +219,11 @@ final class CpuConv2d extends CpuKernel {
                     new ChannelGemm(g, r.sizeMax(), r.rowsMax());
                 }
                 case DEPTHWISE -> new DepthwiseRows(g, g.oh());
-                case WINOGRAD -> {
-                    Ranges r = winogradRanges(g, threads);
+                case WINOGRAD, WINOGRAD2 -> {
+                    int tile = winogradTile(path);
+                    Ranges r = winogradRanges(g, tile, threads);
                     int groupBlocks = winogradGroupBlocks(g, r, threads);
-                    Winograd43 w = new Winograd43(g, r.sizeMax(), groupBlocks);
+                    Winograd3x3 w = new Winograd3x3(g, tile, r.sizeMax(), groupBlocks);
                     if (groupBlocks < w.blocks && w.sharedLength(g.n()) > limit) {
                         return false;
                     }
@@ -325,15 +352,15 @@ final class CpuConv2d extends CpuKernel {
      * tiles each where the image has them (the micro-kernel takes 6), fewer where a range's
      * scratch would pass {@link #WINOGRAD_SCRATCH_FLOATS}; multiples of 6 tiles where there are enough.
      */
-    static Ranges winogradRanges(Conv2d.Geometry g, int threads) {
-        int tiles = Winograd43.tiles(g);
-        long perTile = (long) Winograd43.POINTS * (g.c() + Math.ceilDiv(g.oc(), Winograd43.OCB) * Winograd43.OCB);
+    static Ranges winogradRanges(Conv2d.Geometry g, int tile, int threads) {
+        int tiles = Winograd3x3.tiles(g, tile);
+        long perTile = (long) Winograd3x3.points(tile) * (g.c() + Math.ceilDiv(g.oc(), Winograd3x3.OCB) * Winograd3x3.OCB);
         int minCount = (int) Math.min(tiles, Math.ceilDiv(perTile * tiles, WINOGRAD_SCRATCH_FLOATS));
         int count = Math.max(minCount, rangeCount(g.n(), threads, 1, Math.max(1, tiles / 12)));
-        int tilesW = Math.ceilDiv(g.ow(), 4);
+        int tilesW = Math.ceilDiv(g.ow(), tile);
         // Whole tile rows where they are long enough: their outputs are then one run in NCHW.
-        int step = tilesW >= 2 * Winograd43.NT && tiles >= 2 * count * tilesW ? tilesW
-                : tiles >= 2 * count * Winograd43.NT ? Winograd43.NT : 1;
+        int step = tilesW >= 2 * Winograd3x3.NT && tiles >= 2 * count * tilesW ? tilesW
+                : tiles >= 2 * count * Winograd3x3.NT ? Winograd3x3.NT : 1;
         return Ranges.of(count, tiles, step, tilesW);
     }
 
@@ -343,7 +370,7 @@ final class CpuConv2d extends CpuKernel {
      * least 2 items, each streaming only its share of the transformed weights.
      */
     static int winogradGroupBlocks(Conv2d.Geometry g, Ranges ranges, int threads) {
-        int blocks = Math.ceilDiv(g.oc(), Winograd43.OCB);
+        int blocks = Math.ceilDiv(g.oc(), Winograd3x3.OCB);
         long items = (long) g.n() * ranges.count();
         int groups = items >= 2L * threads ? 1 : (int) Math.min(blocks, Math.ceilDiv(2L * threads, items));
         return Math.ceilDiv(blocks, groups);
@@ -545,7 +572,7 @@ final class CpuConv2d extends CpuKernel {
         private final Ranges ranges;
         private final int groupBlocks;
         private final int groups;
-        private final Winograd43 wino;
+        private final Winograd3x3 wino;
         private final PackedWeights weights;
         private final float[] bias;
         /** The batch's transformed input, when items split the output channels (else null: each item transforms its own). */
@@ -553,10 +580,10 @@ final class CpuConv2d extends CpuKernel {
         /** Channel slices per image of the shared input transform. */
         private final int slices;
 
-        Winograd(Ranges ranges, int threads) {
+        Winograd(int tile, Ranges ranges, int threads) {
             this.ranges = ranges;
             this.groupBlocks = winogradGroupBlocks(g, ranges, threads);
-            this.wino = new Winograd43(g, ranges.sizeMax(), groupBlocks);
+            this.wino = new Winograd3x3(g, tile, ranges.sizeMax(), groupBlocks);
             this.groups = Math.ceilDiv(wino.blocks, groupBlocks);
             this.weights = new PackedWeights(wino.packedLength(), wino::pack);
             this.bias = new float[g.oc()];
@@ -576,7 +603,7 @@ final class CpuConv2d extends CpuKernel {
                     CpuDevice.Scratch s = cpu.scratch();
                     wino.input(x, item / slices, slice * g.c() / slices, (slice + 1) * g.c() / slices,
                             s.floats(CpuDevice.Scratch.STAGE, wino.stageLength()), shared,
-                            s.floats(CpuDevice.Scratch.TILE, Winograd43.tileLength()));
+                            s.floats(CpuDevice.Scratch.TILE, Winograd3x3.tileLength()));
                 });
             }
             cpu.parallelFor(workItems((long) g.n() * count * groups), item -> {
@@ -589,7 +616,7 @@ final class CpuConv2d extends CpuKernel {
                 if (t0 < t1 && b0 < b1) {
                     CpuDevice.Scratch s = cpu.scratch();
                     float[] m = s.floats(CpuDevice.Scratch.ACCUMULATORS, wino.mLength());
-                    float[] tile = s.floats(CpuDevice.Scratch.TILE, Winograd43.tileLength());
+                    float[] tile = s.floats(CpuDevice.Scratch.TILE, Winograd3x3.tileLength());
                     float[] out = s.floats(CpuDevice.Scratch.PLANE, wino.outLength());
                     if (shared != null) {
                         wino.rangeShared(y, u, bv, relu, range / count, t0, t1, b0, b1, shared, m, tile, out);

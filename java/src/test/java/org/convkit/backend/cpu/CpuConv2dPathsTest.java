@@ -75,6 +75,7 @@ class CpuConv2dPathsTest {
         }
         if (Conv2dConsistencyTest.winogradShape(g)) {
             paths.add(CpuConv2d.Path.WINOGRAD);
+            paths.add(CpuConv2d.Path.WINOGRAD2);
         }
         return paths;
     }
@@ -141,12 +142,12 @@ class CpuConv2dPathsTest {
         atLeast(winograd, 1, g -> g.activation() == Activation.RELU, "winograd, ReLU", counts);
         atLeast(winograd, 1, g -> !g.bias(), "winograd, no bias", counts);
         atLeast(winograd, 1, g -> {
-            CpuConv2d.Ranges r = CpuConv2d.winogradRanges(g, THREADS);
+            CpuConv2d.Ranges r = CpuConv2d.winogradRanges(g, 4, THREADS);
             return r.count() > 1 && r.start(1) % Math.ceilDiv(g.ow(), 4) != 0;
         }, "winograd, a range that cuts a tile row", counts);
-        atLeast(winograd, 2, g -> CpuConv2d.winogradGroupBlocks(g, CpuConv2d.winogradRanges(g, THREADS), THREADS)
+        atLeast(winograd, 2, g -> CpuConv2d.winogradGroupBlocks(g, CpuConv2d.winogradRanges(g, 4, THREADS), THREADS)
                 < Math.ceilDiv(g.oc(), 64), "winograd, output channels split over a shared input transform", counts);
-        atLeast(winograd, 1, g -> g.n() > 1 && CpuConv2d.winogradGroupBlocks(g, CpuConv2d.winogradRanges(g, THREADS), THREADS)
+        atLeast(winograd, 1, g -> g.n() > 1 && CpuConv2d.winogradGroupBlocks(g, CpuConv2d.winogradRanges(g, 4, THREADS), THREADS)
                 < Math.ceilDiv(g.oc(), 64), "winograd, shared input transform, batch > 1", counts);
         atLeast(by.getOrDefault(CpuConv2d.Path.DIRECT, List.of()), 10, g -> g.groups() > 1 && g.groups() < g.c(),
                 "direct, grouped", counts);
@@ -175,13 +176,14 @@ class CpuConv2dPathsTest {
         return Conv2dConsistencyTest.cases().stream().flatMap(c -> applicable(c.geometry()).stream().map(path ->
                 DynamicTest.dynamicTest("cpu " + path + " " + c, () -> {
                     Conv2d.Geometry g = c.geometry();
+                    boolean wino = path == CpuConv2d.Path.WINOGRAD || path == CpuConv2d.Path.WINOGRAD2;
                     try (Kernel k = new CpuConv2d(device, c.conv(), c.input(), path)) {
                         OpHarness.check(k, args -> {
                             Conv2dRef.Result r = Conv2dRef.forward(g, args.get(0), args.get(1), g.bias() ? args.get(2) : null);
-                            return path == CpuConv2d.Path.WINOGRAD
-                                    ? new OpHarness.Expected(r.y(), Conv2dConsistencyTest.winogradScale(g, r.magnitude()))
+                            return wino
+                                    ? new OpHarness.Expected(r.y(), Conv2dConsistencyTest.winogradScale(g, r.magnitude(), CpuConv2d.winogradTile(path)))
                                     : new OpHarness.Expected(r.y(), r.magnitude());
-                        }, path == CpuConv2d.Path.WINOGRAD ? Conv2dConsistencyTest.WINOGRAD_TOLERANCE : 1e-5);
+                        }, wino ? Conv2dConsistencyTest.WINOGRAD_TOLERANCE : 1e-5);
                     }
                 })));
     }
@@ -219,7 +221,8 @@ class CpuConv2dPathsTest {
      */
     @Test
     void packedWeightsFollowWritesToTheirBuffer() {
-        for (CpuConv2d.Path path : List.of(CpuConv2d.Path.SPATIAL, CpuConv2d.Path.CHANNEL, CpuConv2d.Path.WINOGRAD)) {
+        for (CpuConv2d.Path path : List.of(CpuConv2d.Path.SPATIAL, CpuConv2d.Path.CHANNEL, CpuConv2d.Path.WINOGRAD,
+                CpuConv2d.Path.WINOGRAD2)) {
             Conv2d conv = Conv2d.builder(20).kernel(3).padding(Padding.SAME).build();
             Shape in = Shape.nchw(1, 30, 6, 7);
             Allocator host = Allocator.root("packing test");
