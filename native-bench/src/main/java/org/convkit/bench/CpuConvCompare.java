@@ -32,7 +32,10 @@ import org.convkit.tensor.Tensor;
  * and selected for every shape by the system property {@code convkit.cpu.conv=direct} (read when a
  * kernel is prepared, so both variants live side by side here); "after" is the default choice.
  * {@code --baseline gemm} makes "before" the default choice with the Winograd path off
- * ({@code convkit.cpu.winograd=false}), the GEMM paths 3x3 layers took before it.
+ * ({@code convkit.cpu.winograd=false}), the GEMM paths 3x3 layers took before it; {@code --baseline f43}
+ * the default choice with F(2x2, 3x3) off ({@code convkit.cpu.winograd=4}), the choice before that path.
+ * {@code --after-winograd V} sets {@code convkit.cpu.winograd=V} for "after" ({@code 2}: F(2x2, 3x3)
+ * wherever it applies; {@code 4}: F(4x4, 3x3) as chosen before it; {@code false}), to measure crossovers.
  * Per workload: both variants are prepared and warmed up (3 s, 1 s), then {@code --rounds} rounds each run
  * a peak probe ({@link PeakFma}, all threads), the fast variant (calls for at least
  * {@code --round-ms}) and the baseline (the same, at least one call; the baseline stops after
@@ -49,7 +52,7 @@ import org.convkit.tensor.Tensor;
  * {@code seednet_b1}, {@code seednet_b50}: the whole seed network through a planned
  * {@link Session} (upload, three convolutions, download). Run:
  * {@code java --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -cp
- * native-bench/target/benchmarks.jar org.convkit.bench.CpuConvCompare [--rounds 10] [--baseline gemm] [ids...]}.
+ * native-bench/target/benchmarks.jar org.convkit.bench.CpuConvCompare [--rounds 10] [--baseline gemm|f43] [--after-winograd 2|4|false] [ids...]}.
  */
 public final class CpuConvCompare {
     private static final String PROPERTY = OpRunner.CPU_PATH_PROPERTY;
@@ -67,6 +70,9 @@ public final class CpuConvCompare {
             "gln_3x3_96to128_28", conv3x3(96, 128, 28),
             "gln_3x3_112to224_14", conv3x3(112, 224, 14),
             "gln_3x3_160to320_7", conv3x3(160, 320, 7),
+            "gln_3x3_96to208_14", conv3x3(96, 208, 14),
+            "gln_3x3_144to288_14", conv3x3(144, 288, 14),
+            "gln_3x3_192to384_7", conv3x3(192, 384, 7),
             "gln_3x3_16to32_28", conv3x3(16, 32, 28),
             "gln_3x3_64to192_56", conv3x3(64, 192, 56));
 
@@ -147,7 +153,7 @@ public final class CpuConvCompare {
 
     /** What "before" runs: the direct loops, or the GEMM paths (the default choice with the Winograd path off). */
     private enum Baseline {
-        DIRECT, GEMM
+        DIRECT, GEMM, F43
     }
 
     private static Timed open(Workload w, boolean before, Baseline baseline) {
@@ -157,6 +163,12 @@ public final class CpuConvCompare {
         if (before && baseline == Baseline.GEMM) {
             System.setProperty(WINOGRAD_PROPERTY, "false");
         }
+        if (before && baseline == Baseline.F43) {
+            System.setProperty(WINOGRAD_PROPERTY, "4");
+        }
+        if (!before && afterWinograd != null) {
+            System.setProperty(WINOGRAD_PROPERTY, afterWinograd);
+        }
         try {
             return w.open().get();
         } finally {
@@ -164,6 +176,9 @@ public final class CpuConvCompare {
             System.clearProperty(WINOGRAD_PROPERTY);
         }
     }
+
+    /** {@code --after-winograd}: the Winograd switch's value for "after" (null: the default choice). */
+    private static String afterWinograd;
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
@@ -209,6 +224,7 @@ public final class CpuConvCompare {
                 case "--round-ms" -> roundMs = Double.parseDouble(args[++i]);
                 case "--before-s" -> beforeS = Double.parseDouble(args[++i]);
                 case "--baseline" -> baseline = Baseline.valueOf(args[++i].toUpperCase(Locale.ROOT));
+                case "--after-winograd" -> afterWinograd = args[++i];
                 default -> ids.add(args[i]);
             }
         }

@@ -367,13 +367,28 @@ final class CpuConv2d extends CpuKernel {
     /**
      * Output-channel blocks per Winograd work item: all of them, unless there are fewer than 2
      * tile ranges per thread (small images at batch 1); then split so that each thread gets at
-     * least 2 items, each streaming only its share of the transformed weights.
+     * least 2 items, each streaming only its share of the transformed weights; of the group sizes
+     * up to that, the largest that gives the busiest thread fewest blocks (6 blocks in 3 groups
+     * of 2 on 2 threads leave one thread twice the work: 1 block per group instead).
      */
     static int winogradGroupBlocks(Conv2d.Geometry g, Ranges ranges, int threads) {
         int blocks = Math.ceilDiv(g.oc(), Winograd3x3.OCB);
         long items = (long) g.n() * ranges.count();
         int groups = items >= 2L * threads ? 1 : (int) Math.min(blocks, Math.ceilDiv(2L * threads, items));
-        return Math.ceilDiv(blocks, groups);
+        int most = Math.ceilDiv(blocks, groups);
+        if (groups == 1) {
+            return most;
+        }
+        int best = most;
+        long bestLoad = Long.MAX_VALUE;
+        for (int gb = most; gb >= 1; gb--) {
+            long load = Math.ceilDiv(Math.ceilDiv(blocks, gb) * items, threads) * gb;
+            if (load < bestLoad) {
+                best = gb;
+                bestLoad = load;
+            }
+        }
+        return best;
     }
 
     /** Input-channel ranges of the depthwise path. */
