@@ -159,6 +159,16 @@ public class Conv2dConsistencyTest extends OnEveryDevice {
         add(out, Conv2d.builder(130).kernel(3).build(), 1, 40, 9, 10);
         add(out, Conv2d.builder(33).kernel(3).padding(same).bias(false).build(), 2, 32, 3, 3);
         add(out, Conv2d.builder(37).kernel(3).padding(same).activation(Activation.RELU).build(), 1, 33, 13, 11);
+        // Winograd F(2x2, 3x3), chosen on two threads where F(4x4, 3x3)'s weights outweigh its
+        // tiles (CpuConv2d#winograd2): odd sides, an image below one 2x2 tile, VALID and uneven
+        // explicit pads, a batch, output channels split over a shared input transform, bias and
+        // ReLU on and off. The sweep's size cap keeps these small; CpuConv2dPathsTest runs every
+        // 3x3 stride-1 case above on this path as well (longer ranges, ranges that cut tile rows).
+        add(out, Conv2d.builder(90).kernel(3).padding(same).activation(Activation.RELU).build(), 1, 90, 3, 5);
+        add(out, Conv2d.builder(64).kernel(3).padding(same).bias(false).build(), 1, 64, 1, 1);
+        add(out, Conv2d.builder(96).kernel(3).padding(same).activation(Activation.RELU).build(), 2, 80, 3, 4);
+        add(out, Conv2d.builder(60).kernel(3).padding(Padding.explicit(2, 0, 1, 2)).build(), 1, 70, 3, 4);
+        add(out, Conv2d.builder(60).kernel(3).bias(false).build(), 1, 66, 5, 6);
         // Depthwise rows: 3x3 at an Xception-like size, stride 2 with a multiplier, dilated 5x5 with 3.
         add(out, Conv2d.builder(23).kernel(3).groups(23).padding(same).bias(false).build(), 1, 23, 17, 19);
         add(out, Conv2d.builder(18).kernel(3).stride(2).groups(9).padding(same).activation(Activation.RELU).build(), 2, 9, 15, 13);
@@ -279,6 +289,14 @@ public class Conv2dConsistencyTest extends OnEveryDevice {
      * pad errs by about m / (9 K) for K input channels, 2e-4 at K = 512.
      */
     public static final double WINOGRAD_TOLERANCE = 2e-5;
+
+    /**
+     * The bound of the CPU backend's F(2x2, 3x3) path over the largest {@code m} of its 2x2 tile
+     * ({@link #winogradScale(Conv2d.Geometry, double[], int)}): its transforms hold only 0 and
+     * +-1 (1/2 in G), so its error is that of the GEMM paths, 0.6e-7 to 1.4e-7 over 3 to 512
+     * channels (CpuWinogradTest); a wrong point, tap or pad errs by m / (9 K), 2e-4 at K = 512.
+     */
+    public static final double WINOGRAD2_TOLERANCE = 2e-6;
 
     /** Whether the CPU backend may compute this shape on its Winograd path. */
     public static boolean winogradShape(Conv2d.Geometry g) {

@@ -96,12 +96,6 @@ final class CpuConv2d extends CpuKernel {
      * tiles, 0.78x; 256 -> 256 at 7x7 at batch 4: 9 MiB, 16 tiles, 1.16x).
      */
     static final int WINOGRAD_MIN_TILES = 16;
-    /**
-     * Most 4x4 tiles in the batch for which F(2x2, 3x3) is chosen instead of F(4x4, 3x3) (or the
-     * GEMM paths): its transformed weights are 16/36 the size, and small images waste less of its
-     * 2x2 tiles, so it wins where the weights' streaming, not the multiplies, sets the time.
-     */
-    static final int WINOGRAD2_MAX_TILES = 16;
     /** Floats of a Winograd range's transformed input and GEMM results together: ranges are cut shorter beyond this. */
     static final long WINOGRAD_SCRATCH_FLOATS = 256 << 10;
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -149,7 +143,7 @@ final class CpuConv2d extends CpuKernel {
         if (g.groups() != 1 || !fits(g, Path.SPATIAL, threads)) {
             return Path.DIRECT;
         }
-        Path wino = winograd(g);
+        Path wino = winograd(g, threads);
         if (wino != null && fits(g, wino, threads)) {
             return wino;
         }
@@ -163,8 +157,13 @@ final class CpuConv2d extends CpuKernel {
         return Path.SPATIAL;
     }
 
-    /** Which Winograd path {@link #path} sends a shape to (unless its scratch does not fit), or null for none. */
-    static Path winograd(Conv2d.Geometry g) {
+    /**
+     * Which Winograd path {@link #path} sends a shape to on {@code threads} threads (unless its
+     * scratch does not fit), or null for none. {@value #WINOGRAD_PROPERTY}{@code =false} turns
+     * both off; {@code =4} keeps F(4x4, 3x3) alone (the choice before F(2x2, 3x3)), {@code =2}
+     * sends every shape it applies to to F(2x2, 3x3): both for measuring crossovers.
+     */
+    static Path winograd(Conv2d.Geometry g, int threads) {
         String only = System.getProperty(WINOGRAD_PROPERTY);
         if (!applies(g, Path.WINOGRAD) || "false".equals(only) || g.c() < WINOGRAD_MIN_C || g.oc() < WINOGRAD_MIN_OC) {
             return null;
@@ -172,7 +171,7 @@ final class CpuConv2d extends CpuKernel {
         if ("2".equals(only)) {
             return Path.WINOGRAD2;
         }
-        if (!"4".equals(only) && winograd2(g)) {
+        if (!"4".equals(only) && winograd2(g, threads)) {
             return Path.WINOGRAD2;
         }
         long tiles = (long) g.n() * Winograd3x3.tiles(g, 4);
@@ -180,10 +179,30 @@ final class CpuConv2d extends CpuKernel {
         return tiles >= WINOGRAD_MIN_TILES && tiles >= weightBytes >> 20 ? Path.WINOGRAD : null;
     }
 
-    /** Whether F(2x2, 3x3) is chosen over F(4x4, 3x3) and the GEMM paths (see {@link #WINOGRAD2_MAX_TILES}). */
-    static boolean winograd2(Conv2d.Geometry g) {
+    /**
+     * Whether F(2x2, 3x3) is chosen over F(4x4, 3x3) and the GEMM paths: where F(4x4, 3x3) would
+     * have fewer 4x4 tiles in the batch than its transformed weights have MiB times the thread
+     * count. Both read their transformed weights once per run; F(2x2, 3x3)'s are 16/36 the size
+     * and its 2x2 tiles waste less of small images, for 1.78 times F(4x4, 3x3)'s multiplies
+     * (fewer at 14x14 and 7x7, where the 4x4 tiles cover 16x16 and 8x8). Measured in one process,
+     * batch 1 (CpuConvCompare --baseline f43 --after-winograd 2; medians, best runs where the
+     * machine was shared), F(2x2, 3x3) against the previous choice:
+     * <pre>
+     * layer                    F(4,3) MiB  tiles  1 core                        2 threads
+     * 256 -> 256 at 14x14 (W3b)    9.0      16    0.67 vs 0.58 ms (F(4,3))      0.84-0.86 vs 0.87-0.96 ms (F(4,3))
+     * 144 -> 288 at 14x14          5.7      16    0.46 vs 0.42 ms (F(4,3))      0.61 vs 0.61 ms (F(4,3))
+     *  96 -> 208 at 14x14          2.7      16    0.26 vs 0.21 ms (F(4,3))      0.37 vs 0.35 ms (F(4,3))
+     * 512 -> 512 at 7x7           36.0       4    0.96 vs 1.19 ms (GEMM)        1.30 vs 1.42-1.50 ms (GEMM)
+     * 192 -> 384 at 7x7           10.1       4    0.24 vs 0.32 ms (GEMM)        0.149 vs 0.179 ms (GEMM)
+     * 160 -> 320 at 7x7            7.0       4    0.17 vs 0.22 ms (GEMM)        0.31 vs 0.33 ms (GEMM)
+     * </pre>
+     * The more threads stream weights at once, the more memory bandwidth, not multiplies, sets
+     * the time: hence the thread count in the rule (W3b: F(4x4, 3x3) on one thread, F(2x2, 3x3) on two).
+     */
+    static boolean winograd2(Conv2d.Geometry g, int threads) {
         long tiles = (long) g.n() * Winograd3x3.tiles(g, 4);
-        return tiles <= WINOGRAD2_MAX_TILES;
+        long weightBytes = (long) Winograd3x3.points(4) * g.c() * g.oc() * Float.BYTES;
+        return tiles * (1L << 20) < threads * weightBytes;
     }
 
     /** The tile side of a Winograd path: 4 or 2 outputs. */
