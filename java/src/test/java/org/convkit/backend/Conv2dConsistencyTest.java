@@ -159,11 +159,10 @@ public class Conv2dConsistencyTest extends OnEveryDevice {
         add(out, Conv2d.builder(130).kernel(3).build(), 1, 40, 9, 10);
         add(out, Conv2d.builder(33).kernel(3).padding(same).bias(false).build(), 2, 32, 3, 3);
         add(out, Conv2d.builder(37).kernel(3).padding(same).activation(Activation.RELU).build(), 1, 33, 13, 11);
-        // Winograd F(2x2, 3x3), chosen on two threads where F(4x4, 3x3)'s weights outweigh its
-        // tiles (CpuConv2d#winograd2): odd sides, an image below one 2x2 tile, VALID and uneven
-        // explicit pads, a batch, output channels split over a shared input transform, bias and
-        // ReLU on and off. The sweep's size cap keeps these small; CpuConv2dPathsTest runs every
-        // 3x3 stride-1 case above on this path as well (longer ranges, ranges that cut tile rows).
+        // Winograd F(2x2, 3x3), which CpuConv2dPathsTest runs on every 3x3 stride-1 case here (it
+        // is chosen only above the sweep's size cap): odd sides, an image below one 2x2 tile,
+        // VALID and uneven explicit pads, a batch, output channels split over a shared input
+        // transform, bias and ReLU on and off, at the channel counts it is meant for.
         add(out, Conv2d.builder(90).kernel(3).padding(same).activation(Activation.RELU).build(), 1, 90, 3, 5);
         add(out, Conv2d.builder(64).kernel(3).padding(same).bias(false).build(), 1, 64, 1, 1);
         add(out, Conv2d.builder(96).kernel(3).padding(same).activation(Activation.RELU).build(), 2, 80, 3, 4);

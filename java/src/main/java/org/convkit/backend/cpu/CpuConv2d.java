@@ -96,6 +96,11 @@ final class CpuConv2d extends CpuKernel {
      * tiles, 0.78x; 256 -> 256 at 7x7 at batch 4: 9 MiB, 16 tiles, 1.16x).
      */
     static final int WINOGRAD_MIN_TILES = 16;
+    /**
+     * Fewest input x output channel pairs for F(2x2, 3x3) (160 -> 320 at 7x7, 51200: 1.2x the
+     * GEMM paths; 128 -> 128, 16384: 0.5x on two threads; see {@link #winograd2}).
+     */
+    static final long WINOGRAD2_MIN_PAIRS = 48 << 10;
     /** Floats of a Winograd range's transformed input and GEMM results together: ranges are cut shorter beyond this. */
     static final long WINOGRAD_SCRATCH_FLOATS = 256 << 10;
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -143,7 +148,7 @@ final class CpuConv2d extends CpuKernel {
         if (g.groups() != 1 || !fits(g, Path.SPATIAL, threads)) {
             return Path.DIRECT;
         }
-        Path wino = winograd(g, threads);
+        Path wino = winograd(g);
         if (wino != null && fits(g, wino, threads)) {
             return wino;
         }
@@ -158,12 +163,12 @@ final class CpuConv2d extends CpuKernel {
     }
 
     /**
-     * Which Winograd path {@link #path} sends a shape to on {@code threads} threads (unless its
-     * scratch does not fit), or null for none. {@value #WINOGRAD_PROPERTY}{@code =false} turns
+     * Which Winograd path {@link #path} sends a shape to (unless its scratch does not fit), or
+     * null for none: F(4x4, 3x3) where it pays, else F(2x2, 3x3) where that does ({@link #winograd2}). {@value #WINOGRAD_PROPERTY}{@code =false} turns
      * both off; {@code =4} keeps F(4x4, 3x3) alone (the choice before F(2x2, 3x3)), {@code =2}
      * sends every shape it applies to to F(2x2, 3x3): both for measuring crossovers.
      */
-    static Path winograd(Conv2d.Geometry g, int threads) {
+    static Path winograd(Conv2d.Geometry g) {
         String only = System.getProperty(WINOGRAD_PROPERTY);
         if (!applies(g, Path.WINOGRAD) || "false".equals(only) || g.c() < WINOGRAD_MIN_C || g.oc() < WINOGRAD_MIN_OC) {
             return null;
@@ -171,38 +176,40 @@ final class CpuConv2d extends CpuKernel {
         if ("2".equals(only)) {
             return Path.WINOGRAD2;
         }
-        if (!"4".equals(only) && winograd2(g, threads)) {
-            return Path.WINOGRAD2;
-        }
         long tiles = (long) g.n() * Winograd3x3.tiles(g, 4);
         long weightBytes = (long) Winograd3x3.points(4) * g.c() * g.oc() * Float.BYTES;
-        return tiles >= WINOGRAD_MIN_TILES && tiles >= weightBytes >> 20 ? Path.WINOGRAD : null;
+        if (tiles >= WINOGRAD_MIN_TILES && tiles >= weightBytes >> 20) {
+            return Path.WINOGRAD;
+        }
+        return !"4".equals(only) && winograd2(g) ? Path.WINOGRAD2 : null;
     }
 
     /**
-     * Whether F(2x2, 3x3) is chosen over F(4x4, 3x3) and the GEMM paths: where F(4x4, 3x3) would
-     * have fewer 4x4 tiles in the batch than its transformed weights have MiB times the thread
-     * count. Both read their transformed weights once per run; F(2x2, 3x3)'s are 16/36 the size
-     * and its 2x2 tiles waste less of small images, for 1.78 times F(4x4, 3x3)'s multiplies
-     * (fewer at 14x14 and 7x7, where the 4x4 tiles cover 16x16 and 8x8). Measured in one process,
-     * batch 1 (CpuConvCompare --baseline f43 --after-winograd 2; medians, best runs where the
-     * machine was shared), F(2x2, 3x3) against the previous choice:
+     * Whether F(2x2, 3x3) is chosen over the GEMM paths, where F(4x4, 3x3) is not
+     * ({@link #winograd}): images too small for 4x4 tiles, or whose F(4x4, 3x3) weights outweigh
+     * their tiles; with at least {@link #WINOGRAD_MIN_TILES} 2x2 tiles in the batch and
+     * {@link #WINOGRAD2_MIN_PAIRS} channel pairs. Its transformed weights are 16/36 of F(4x4,
+     * 3x3)'s and its tiles waste less of small images, for 1.78 times F(4x4, 3x3)'s multiplies
+     * per tile area: where F(4x4, 3x3) is taken it stays faster (14x14 layers below). Measured in
+     * one process, batch 1, quiet machine (CpuConvCompare --baseline f43 --after-winograd 2:
+     * the choice before F(2x2, 3x3) against F(2x2, 3x3); medians):
      * <pre>
-     * layer                    F(4,3) MiB  tiles  1 core                        2 threads
-     * 256 -> 256 at 14x14 (W3b)    9.0      16    0.67 vs 0.58 ms (F(4,3))      0.84-0.86 vs 0.87-0.96 ms (F(4,3))
-     * 144 -> 288 at 14x14          5.7      16    0.46 vs 0.42 ms (F(4,3))      0.61 vs 0.61 ms (F(4,3))
-     *  96 -> 208 at 14x14          2.7      16    0.26 vs 0.21 ms (F(4,3))      0.37 vs 0.35 ms (F(4,3))
-     * 512 -> 512 at 7x7           36.0       4    0.96 vs 1.19 ms (GEMM)        1.30 vs 1.42-1.50 ms (GEMM)
-     * 192 -> 384 at 7x7           10.1       4    0.24 vs 0.32 ms (GEMM)        0.149 vs 0.179 ms (GEMM)
-     * 160 -> 320 at 7x7            7.0       4    0.17 vs 0.22 ms (GEMM)        0.31 vs 0.33 ms (GEMM)
+     * layer                     before       2 threads: before, F(2,3)   1 thread: before, F(2,3)
+     * 512 -> 512 at 14x14 (VGG)  GEMM          2.20  1.72 ms (1.3x)        4.17  3.06 ms (1.4x)
+     * 512 -> 512 at 7x7          GEMM          0.62  0.47-0.60 ms (1.1-1.3x) 1.12  0.88 ms (1.3x)
+     * 192 -> 384 at 7x7          GEMM          0.180 0.142 ms (1.3x)       0.32  0.24 ms (1.3x)
+     * 160 -> 320 at 7x7          GEMM          0.148 0.121 ms (1.2x)       0.22  0.17 ms (1.3x)
+     * 256 -> 256 at 7x7          GEMM          0.167 0.199 ms (0.84x)      0.28  0.23 ms (1.2x)
+     * 128 -> 128 at 7x7          GEMM          0.047 0.089 ms (0.5x)       0.072 0.079 ms (0.9x)
+     *  64 ->  64 at 7x7          GEMM          0.015 0.026 ms (0.6x)       0.021 0.025 ms (0.8x)
+     * 256 -> 256 at 14x14 (W3b)  F(4x4, 3x3)   0.360 0.384 ms (0.94x)      0.56  0.65 ms (0.86x)
+     * 144 -> 288 at 14x14        F(4x4, 3x3)   0.242 0.275 ms (0.88x)      0.39  0.47 ms (0.83x)
+     *  96 -> 208 at 14x14        F(4x4, 3x3)   0.125 0.155 ms (0.81x)
      * </pre>
-     * The more threads stream weights at once, the more memory bandwidth, not multiplies, sets
-     * the time: hence the thread count in the rule (W3b: F(4x4, 3x3) on one thread, F(2x2, 3x3) on two).
+     * 256 -> 256 at 7x7 on two threads is the one measured loss the rule accepts.
      */
-    static boolean winograd2(Conv2d.Geometry g, int threads) {
-        long tiles = (long) g.n() * Winograd3x3.tiles(g, 4);
-        long weightBytes = (long) Winograd3x3.points(4) * g.c() * g.oc() * Float.BYTES;
-        return tiles * (1L << 20) < threads * weightBytes;
+    static boolean winograd2(Conv2d.Geometry g) {
+        return (long) g.n() * Winograd3x3.tiles(g, 2) >= WINOGRAD_MIN_TILES && (long) g.c() * g.oc() >= WINOGRAD2_MIN_PAIRS;
     }
 
     /** The tile side of a Winograd path: 4 or 2 outputs. */

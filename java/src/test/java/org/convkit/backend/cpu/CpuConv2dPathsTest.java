@@ -149,29 +149,29 @@ class CpuConv2dPathsTest {
                 < Math.ceilDiv(g.oc(), 64), "winograd, output channels split over a shared input transform", counts);
         atLeast(winograd, 1, g -> g.n() > 1 && CpuConv2d.winogradGroupBlocks(g, CpuConv2d.winogradRanges(g, 4, THREADS), THREADS)
                 < Math.ceilDiv(g.oc(), 64), "winograd, shared input transform, batch > 1", counts);
-        // F(2x2, 3x3): chosen at odd sides, below one tile, with uneven pads, batches, shared input.
-        List<Conv2d.Geometry> winograd2 = by.getOrDefault(CpuConv2d.Path.WINOGRAD2, List.of());
-        atLeast(winograd2, 5, g -> true, "winograd2", counts);
-        atLeast(winograd2, 2, g -> g.oh() % 2 != 0 || g.ow() % 2 != 0, "winograd2, sides not multiples of 2", counts);
+        // F(2x2, 3x3) is chosen only for layers above the sweep's size cap (CpuWinogradTest runs
+        // those); every 3x3 stride-1 case runs on it (everyPathThatAppliesMatchesTheReference): its edges there.
+        List<Conv2d.Geometry> winograd2 = Conv2dConsistencyTest.cases().stream().map(Conv2dConsistencyTest.Case::geometry)
+                .filter(Conv2dConsistencyTest::winogradShape).toList();
+        atLeast(winograd2, 3, g -> g.oh() % 2 != 0 || g.ow() % 2 != 0, "winograd2, sides not multiples of 2", counts);
         atLeast(winograd2, 1, g -> g.oh() < 2 && g.ow() < 2, "winograd2, image below one tile", counts);
-        atLeast(winograd2, 1, g -> g.n() > 1, "winograd2, batch > 1", counts);
+        atLeast(winograd2, 2, g -> g.n() > 1, "winograd2, batch > 1", counts);
         atLeast(winograd2, 1, g -> g.padLeft() != g.padRight() && g.padTop() != g.padBottom(), "winograd2, uneven pads", counts);
         atLeast(winograd2, 1, g -> g.padTop() + g.padLeft() + g.padBottom() + g.padRight() == 0, "winograd2, VALID", counts);
         atLeast(winograd2, 1, g -> g.activation() == Activation.RELU, "winograd2, ReLU", counts);
         atLeast(winograd2, 1, g -> !g.bias(), "winograd2, no bias", counts);
+        atLeast(winograd2, 2, g -> CpuConv2d.winogradGroupBlocks(g, CpuConv2d.winogradRanges(g, 2, THREADS), THREADS)
+                < Math.ceilDiv(g.oc(), 64), "winograd2, output channels split over a shared input transform", counts);
         atLeast(winograd2, 1, g -> g.n() > 1 && CpuConv2d.winogradGroupBlocks(g, CpuConv2d.winogradRanges(g, 2, THREADS), THREADS)
                 < Math.ceilDiv(g.oc(), 64), "winograd2, shared input transform, batch > 1", counts);
-        // Every 3x3 stride-1 case also runs on F(2x2, 3x3) (everyPathThatAppliesMatchesTheReference): its edges there.
-        List<Conv2d.Geometry> forced2 = Conv2dConsistencyTest.cases().stream().map(Conv2dConsistencyTest.Case::geometry)
-                .filter(Conv2dConsistencyTest::winogradShape).toList();
-        atLeast(forced2, 1, g -> {
+        atLeast(winograd2, 1, g -> {
             CpuConv2d.Ranges r = CpuConv2d.winogradRanges(g, 2, THREADS);
             return r.count() > 1 && r.start(1) % Math.ceilDiv(g.ow(), 2) != 0;
-        }, "winograd2 (forced), a range that cuts a tile row", counts);
-        atLeast(forced2, 1, g -> {
+        }, "winograd2, a range that cuts a tile row", counts);
+        atLeast(winograd2, 1, g -> {
             CpuConv2d.Ranges r = CpuConv2d.winogradRanges(g, 2, THREADS);
             return r.count() > 1 && r.step() == Math.ceilDiv(g.ow(), 2);
-        }, "winograd2 (forced), ranges of whole tile rows", counts);
+        }, "winograd2, ranges of whole tile rows", counts);
         atLeast(by.getOrDefault(CpuConv2d.Path.DIRECT, List.of()), 10, g -> g.groups() > 1 && g.groups() < g.c(),
                 "direct, grouped", counts);
     }

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The Winograd path ({@link Winograd43}) against the double-precision reference: its error
+ * The Winograd paths ({@link Winograd3x3}, F(4x4, 3x3) and F(2x2, 3x3)) against the double-precision reference: their error
  * bound, at every input-channel count from 3 to 512 and at the layer sizes it is chosen for
  * (whole tile rows per range, output channels split over a shared input transform), and runs
  * that repeat bit for bit.
@@ -121,9 +121,11 @@ class CpuWinogradTest {
     }
 
     /**
-     * The layer sizes the path is chosen for: W3a (ranges of whole tile rows), W3b (a 14x14
-     * image at batch 1: output channels split over items, the input transformed once, shared),
-     * a batch of 3 with ReLU, and images whose sides are not multiples of 4 with uneven pads.
+     * The layer sizes the paths are chosen for: for F(4x4, 3x3) W3a (ranges of whole tile rows),
+     * W3b (a 14x14 image at batch 1: output channels split over items, the input transformed
+     * once, shared), a batch of 3 with ReLU, and images whose sides are not multiples of 4 with
+     * uneven pads; for F(2x2, 3x3) VGG's 512 -> 512 at 14x14, ResNet-50's at 7x7, GoogLeNet's
+     * 192 -> 384 at 7x7 at batch 2, and 160 -> 320 on an 8x10 output with uneven pads.
      */
     @Test
     void layerSizesMatchTheReference() {
@@ -137,7 +139,8 @@ class CpuWinogradTest {
                         Shape.nchw(3, 48, 27, 30), f4),
                 new Layer(Conv2d.builder(100).kernel(3).padding(Padding.explicit(0, 2, 1, 0)).build(), Shape.nchw(2, 64, 7, 61), f4),
                 new Layer(Conv2d.builder(144).kernel(3).padding(Padding.SAME).build(), Shape.nchw(1, 288, 14, 14), f4),
-                new Layer(Conv2d.builder(256).kernel(3).padding(Padding.SAME).bias(false).build(), Shape.nchw(1, 256, 14, 14), f2),
+                new Layer(Conv2d.builder(256).kernel(3).padding(Padding.SAME).bias(false).build(), Shape.nchw(1, 256, 14, 14), f4),
+                new Layer(Conv2d.builder(512).kernel(3).padding(Padding.SAME).build(), Shape.nchw(1, 512, 14, 14), f2),
                 new Layer(Conv2d.builder(512).kernel(3).padding(Padding.SAME).activation(Activation.RELU).build(),
                         Shape.nchw(1, 512, 7, 7), f2),
                 new Layer(Conv2d.builder(384).kernel(3).padding(Padding.SAME).activation(Activation.RELU).build(),
@@ -155,9 +158,8 @@ class CpuWinogradTest {
     void theSystemPropertyTurnsBothPathsOffOrPicksOne() {
         Conv2d.Geometry g = Conv2d.builder(64).kernel(3).padding(Padding.SAME).build().geometry(Shape.nchw(1, 64, 56, 56));
         assertEquals(CpuConv2d.Path.WINOGRAD, CpuConv2d.path(g, THREADS));
-        Conv2d.Geometry g2 = Conv2d.builder(256).kernel(3).padding(Padding.SAME).build().geometry(Shape.nchw(1, 256, 14, 14));
+        Conv2d.Geometry g2 = Conv2d.builder(512).kernel(3).padding(Padding.SAME).build().geometry(Shape.nchw(1, 512, 7, 7));
         assertEquals(CpuConv2d.Path.WINOGRAD2, CpuConv2d.path(g2, THREADS));
-        assertEquals(CpuConv2d.Path.WINOGRAD, CpuConv2d.path(g2, 1), "one thread: F(4x4, 3x3)");
         System.setProperty(CpuConv2d.WINOGRAD_PROPERTY, "false");
         try {
             for (Conv2d.Geometry each : List.of(g, g2)) {
@@ -165,7 +167,8 @@ class CpuWinogradTest {
                 assertTrue(p != CpuConv2d.Path.WINOGRAD && p != CpuConv2d.Path.WINOGRAD2, p.toString());
             }
             System.setProperty(CpuConv2d.WINOGRAD_PROPERTY, "4");
-            assertEquals(CpuConv2d.Path.WINOGRAD, CpuConv2d.path(g2, THREADS));
+            assertEquals(CpuConv2d.Path.WINOGRAD, CpuConv2d.path(g, THREADS));
+            assertTrue(CpuConv2d.path(g2, THREADS) != CpuConv2d.Path.WINOGRAD2);
             System.setProperty(CpuConv2d.WINOGRAD_PROPERTY, "2");
             assertEquals(CpuConv2d.Path.WINOGRAD2, CpuConv2d.path(g, THREADS));
         } finally {
