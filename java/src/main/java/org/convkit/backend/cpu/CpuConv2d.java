@@ -10,7 +10,7 @@ import org.convkit.ops.Conv2d;
 import org.convkit.tensor.Shape;
 
 /**
- * conv2d on the CPU. Each shape gets one of five paths, chosen when the kernel is prepared
+ * conv2d on the CPU. Each shape gets one of six paths, chosen when the kernel is prepared
  * ({@link #path}):
  * <ul>
  *   <li>{@link Path#SPATIAL}: groups = 1, vectors over output positions ({@link SpatialGemm} on a
@@ -24,12 +24,16 @@ import org.convkit.tensor.Shape;
  *       where the spatial ranges are too short for the spatial micro-kernel, and K is at least
  *       {@link #CHANNEL_MIN_K}.</li>
  *   <li>{@link Path#WINOGRAD}: 3x3, stride 1, dilation 1, groups 1, with enough channels and
- *       tiles ({@link #winograd}): Winograd F(4x4, 3x3), {@link Winograd43}; work item = (image,
+ *       tiles ({@link #winograd}): Winograd F(4x4, 3x3), {@link Winograd3x3}; work item = (image,
  *       range of 4x4 tiles, group of 64-channel output blocks: several only when there are fewer
  *       than two ranges per thread, and then the batch's input is transformed first, split by
  *       channels, into one array the items share). Its error against the exact sum is about ten
- *       times the GEMM paths' (see {@link Winograd43}); {@value #WINOGRAD_PROPERTY}{@code =false}
+ *       times the GEMM paths' (see {@link Winograd3x3}); {@value #WINOGRAD_PROPERTY}{@code =false}
  *       keeps such shapes on the GEMM paths.</li>
+ *   <li>{@link Path#WINOGRAD2}: the same shapes where F(4x4, 3x3) is not taken, with many
+ *       channels ({@link #winograd2}: small images, or F(4x4, 3x3) weights that outweigh the
+ *       tiles): Winograd F(2x2, 3x3), the same class and work items over 2x2 tiles; 16 points,
+ *       so 16/36 the transformed weights, and the GEMM paths' error. The same switch turns it off.</li>
  *   <li>{@link Path#DEPTHWISE}: groups = input channels (any multiplier), {@link DepthwiseRows};
  *       work item = (image, range of input channels).</li>
  *   <li>{@link Path#DIRECT}: everything else (groups neither 1 nor depthwise, or scratch too large
@@ -72,8 +76,8 @@ final class CpuConv2d extends CpuKernel {
     static final long SLAB_BYTES = 512 << 10;
     /**
      * The system property that, set to {@code false} when a kernel is prepared, keeps 3x3 layers
-     * off the Winograd path (its results differ from direct summation by more rounding; see
-     * {@link Winograd43}).
+     * off both Winograd paths (F(4x4, 3x3)'s results differ from direct summation by more
+     * rounding; see {@link Winograd3x3}); see {@link #winograd} for its other values.
      */
     static final String WINOGRAD_PROPERTY = "convkit.cpu.winograd";
     /**
@@ -374,7 +378,7 @@ final class CpuConv2d extends CpuKernel {
     }
 
     /**
-     * Tile ranges of the Winograd path (tiles of 4x4 outputs, numbered row by row): at least 12
+     * Tile ranges of the Winograd paths (tiles of {@code tile} x {@code tile} outputs, numbered row by row): at least 12
      * tiles each where the image has them (the micro-kernel takes 6), fewer where a range's
      * scratch would pass {@link #WINOGRAD_SCRATCH_FLOATS}; multiples of 6 tiles where there are enough.
      */

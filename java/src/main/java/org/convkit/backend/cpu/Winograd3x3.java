@@ -9,8 +9,10 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Winograd's minimal filtering F(4x4, 3x3) for 3x3 convolutions of stride 1, dilation 1 and
- * groups 1 (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", 2015). The
+ * Winograd's minimal filtering F(4x4, 3x3) and F(2x2, 3x3) for 3x3 convolutions of stride 1,
+ * dilation 1 and groups 1 (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks",
+ * 2015); the tile side {@code m} is a parameter, and what follows describes m = 4 (F(2x2, 3x3)
+ * below). The
  * output is cut into 4x4 tiles; each reads a 6x6 patch d of the zero-padded input, and
  * {@code Y = A^T [sum_c (G g G^T) .* (B^T d B)] A}: 36 element-wise products per tile and
  * channel pair instead of 144 multiply-adds, so the 36 "points" of the transformed domain are
@@ -47,6 +49,14 @@ import jdk.incubator.vector.VectorSpecies;
  * tile: for small images at batch 1 their streaming, not the multiplies, sets the time (W3b,
  * 256 -> 256 at 14x14: 9 MiB for 16 tiles), which is why {@link CpuConv2d#winograd} asks for
  * enough tiles.
+ *
+ * <p><b>F(2x2, 3x3)</b> (m = 2): 4x4 input tiles, 16 points (0, +-1, infinity), 16 products per
+ * 2x2 outputs instead of 36: 1.78 times F(4x4, 3x3)'s multiplies per output, but transformed
+ * weights 16/36 the size, and less waste on small images (49 tiles cover 14x14 exactly; 16 cover
+ * 7x7 as 8x8, where F(4x4, 3x3) covers 8x8 with 4 tiles it cannot use well). Its B^T and A^T
+ * hold only 0 and +-1, G adds halves: the error is that of direct summation (CpuWinogradTest:
+ * 0.6e-7 to 1.4e-7 of its 2x2 tile's largest sum of |w x|). Rows are split by column modulo 2;
+ * the GEMMs, work items and output staging are the same code.
  * The vector helpers are small on purpose, so that the JIT inlines them and keeps every value in
  * a register (see {@link SpatialGemm}).
  */
