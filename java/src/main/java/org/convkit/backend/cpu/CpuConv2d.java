@@ -168,8 +168,8 @@ final class CpuConv2d extends CpuKernel {
 
     /**
      * Which Winograd path {@link #path} sends a shape to (unless its scratch does not fit), or
-     * null for none: F(4x4, 3x3) where it pays, else F(2x2, 3x3) where that does ({@link #winograd2}). {@value #WINOGRAD_PROPERTY}{@code =false} turns
-     * both off; {@code =4} keeps F(4x4, 3x3) alone (the choice before F(2x2, 3x3)), {@code =2}
+     * null for none: F(4x4, 3x3) where it pays, else F(2x2, 3x3) where that does
+     * ({@link #winograd2}). {@value #WINOGRAD_PROPERTY}{@code =false} turns both off; {@code =4} keeps F(4x4, 3x3) alone (the choice before F(2x2, 3x3)), {@code =2}
      * sends every shape it applies to to F(2x2, 3x3): both for measuring crossovers.
      */
     static Path winograd(Conv2d.Geometry g) {
@@ -203,14 +203,14 @@ final class CpuConv2d extends CpuKernel {
      * 512 -> 512 at 7x7          GEMM          0.62  0.47-0.60 ms (1.1-1.3x) 1.12  0.88 ms (1.3x)
      * 192 -> 384 at 7x7          GEMM          0.180 0.142 ms (1.3x)       0.32  0.24 ms (1.3x)
      * 160 -> 320 at 7x7          GEMM          0.148 0.121 ms (1.2x)       0.22  0.17 ms (1.3x)
-     * 256 -> 256 at 7x7          GEMM          0.167 0.199 ms (0.84x)      0.28  0.23 ms (1.2x)
+     * 256 -> 256 at 7x7          GEMM          0.162 0.139 ms (1.2x) *     0.28  0.23 ms (1.2x)
      * 128 -> 128 at 7x7          GEMM          0.047 0.089 ms (0.5x)       0.072 0.079 ms (0.9x)
      *  64 ->  64 at 7x7          GEMM          0.015 0.026 ms (0.6x)       0.021 0.025 ms (0.8x)
      * 256 -> 256 at 14x14 (W3b)  F(4x4, 3x3)   0.360 0.384 ms (0.94x)      0.56  0.65 ms (0.86x)
      * 144 -> 288 at 14x14        F(4x4, 3x3)   0.242 0.275 ms (0.88x)      0.39  0.47 ms (0.83x)
      *  96 -> 208 at 14x14        F(4x4, 3x3)   0.125 0.155 ms (0.81x)
      * </pre>
-     * 256 -> 256 at 7x7 on two threads is the one measured loss the rule accepts.
+     * (*) An earlier run with fewer quiet rounds gave 0.167 against 0.199 ms (0.84x) there.
      */
     static boolean winograd2(Conv2d.Geometry g) {
         return (long) g.n() * Winograd3x3.tiles(g, 2) >= WINOGRAD_MIN_TILES && (long) g.c() * g.oc() >= WINOGRAD2_MIN_PAIRS;
