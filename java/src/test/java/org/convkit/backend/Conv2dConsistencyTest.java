@@ -168,6 +168,15 @@ public class Conv2dConsistencyTest extends OnEveryDevice {
         add(out, Conv2d.builder(130).kernel(3).build(), 1, 40, 9, 10);
         add(out, Conv2d.builder(33).kernel(3).padding(same).bias(false).build(), 2, 32, 3, 3);
         add(out, Conv2d.builder(37).kernel(3).padding(same).activation(Activation.RELU).build(), 1, 33, 13, 11);
+        // Winograd F(2x2, 3x3), which CpuConv2dPathsTest runs on every 3x3 stride-1 case here (it
+        // is chosen only above the sweep's size cap): odd sides, an image below one 2x2 tile,
+        // VALID and uneven explicit pads, a batch, output channels split over a shared input
+        // transform, bias and ReLU on and off, at the channel counts it is meant for.
+        add(out, Conv2d.builder(90).kernel(3).padding(same).activation(Activation.RELU).build(), 1, 90, 3, 5);
+        add(out, Conv2d.builder(64).kernel(3).padding(same).bias(false).build(), 1, 64, 1, 1);
+        add(out, Conv2d.builder(96).kernel(3).padding(same).activation(Activation.RELU).build(), 2, 80, 3, 4);
+        add(out, Conv2d.builder(60).kernel(3).padding(Padding.explicit(2, 0, 1, 2)).build(), 1, 70, 3, 4);
+        add(out, Conv2d.builder(60).kernel(3).bias(false).build(), 1, 66, 5, 6);
         // Depthwise rows: 3x3 at an Xception-like size, stride 2 with a multiplier, dilated 5x5 with 3.
         add(out, Conv2d.builder(23).kernel(3).groups(23).padding(same).bias(false).build(), 1, 23, 17, 19);
         add(out, Conv2d.builder(18).kernel(3).stride(2).groups(9).padding(same).activation(Activation.RELU).build(), 2, 9, 15, 13);
@@ -289,28 +298,44 @@ public class Conv2dConsistencyTest extends OnEveryDevice {
      */
     public static final double WINOGRAD_TOLERANCE = 2e-5;
 
+    /**
+     * The bound of the CPU backend's F(2x2, 3x3) path over the largest {@code m} of its 2x2 tile
+     * ({@link #winogradScale(Conv2d.Geometry, double[], int)}): its transforms hold only 0 and
+     * +-1 (1/2 in G), so its error is that of the GEMM paths, 0.6e-7 to 1.4e-7 over 3 to 512
+     * channels (CpuWinogradTest); a wrong point, tap or pad errs by m / (9 K), 2e-4 at K = 512.
+     */
+    public static final double WINOGRAD2_TOLERANCE = 2e-6;
+
     /** Whether the CPU backend may compute this shape on its Winograd path. */
     public static boolean winogradShape(Conv2d.Geometry g) {
         return g.groups() == 1 && g.kh() == 3 && g.kw() == 3 && g.sh() == 1 && g.sw() == 1 && g.dh() == 1 && g.dw() == 1;
     }
 
-    /** Per output, the largest reference magnitude m over its 4x4 output tile (tiles from output (0, 0)), NCHW. */
+    /**
+     * Per output, the largest reference magnitude m over its 4x4 output tile (tiles from output
+     * (0, 0)), NCHW; it also bounds F(2x2, 3x3)'s tiles, which lie inside those.
+     */
     public static double[] winogradScale(Conv2d.Geometry g, double[] m) {
+        return winogradScale(g, m, 4);
+    }
+
+    /** As {@link #winogradScale(Conv2d.Geometry, double[])} over tiles of {@code tile} x {@code tile} outputs. */
+    public static double[] winogradScale(Conv2d.Geometry g, double[] m, int tile) {
         double[] s = new double[m.length];
         int oh = g.oh();
         int ow = g.ow();
         for (int plane = 0; plane < g.n() * g.oc(); plane++) {
             int base = plane * oh * ow;
-            for (int ty = 0; ty < oh; ty += 4) {
-                for (int tx = 0; tx < ow; tx += 4) {
+            for (int ty = 0; ty < oh; ty += tile) {
+                for (int tx = 0; tx < ow; tx += tile) {
                     double max = 0;
-                    for (int a = ty; a < Math.min(oh, ty + 4); a++) {
-                        for (int b = tx; b < Math.min(ow, tx + 4); b++) {
+                    for (int a = ty; a < Math.min(oh, ty + tile); a++) {
+                        for (int b = tx; b < Math.min(ow, tx + tile); b++) {
                             max = Math.max(max, m[base + a * ow + b]);
                         }
                     }
-                    for (int a = ty; a < Math.min(oh, ty + 4); a++) {
-                        for (int b = tx; b < Math.min(ow, tx + 4); b++) {
+                    for (int a = ty; a < Math.min(oh, ty + tile); a++) {
+                        for (int b = tx; b < Math.min(ow, tx + tile); b++) {
                             s[base + a * ow + b] = max;
                         }
                     }

@@ -32,7 +32,11 @@ import org.convkit.tensor.Tensor;
  * and selected for every shape by the system property {@code convkit.cpu.conv=direct} (read when a
  * kernel is prepared, so both variants live side by side here); "after" is the default choice.
  * {@code --baseline gemm} makes "before" the default choice with the Winograd path off
- * ({@code convkit.cpu.winograd=false}), the GEMM paths 3x3 layers took before it.
+ * ({@code convkit.cpu.winograd=false}), the GEMM paths 3x3 layers took before it; {@code --baseline f43}
+ * the default choice with F(2x2, 3x3) off ({@code convkit.cpu.winograd=4}), the choice before that path.
+ * {@code --after-winograd V} sets {@code convkit.cpu.winograd=V} for "after" ({@code 2}: F(2x2, 3x3)
+ * wherever it applies; {@code 4}: F(4x4, 3x3) as chosen before it; {@code false}), and
+ * {@code --before-winograd V} for "before", to measure crossovers.
  * Per workload: both variants are prepared and warmed up (3 s, 1 s), then {@code --rounds} rounds each run
  * a peak probe ({@link PeakFma}, all threads), the fast variant (calls for at least
  * {@code --round-ms}) and the baseline (the same, at least one call; the baseline stops after
@@ -51,7 +55,7 @@ import org.convkit.tensor.Tensor;
  * {@code seednet_b1}, {@code seednet_b50}: the whole seed network through a planned
  * {@link Session} (upload, three convolutions, download). Run:
  * {@code java --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -cp
- * native-bench/target/benchmarks.jar org.convkit.bench.CpuConvCompare [--rounds 10] [--baseline gemm] [ids...]}.
+ * native-bench/target/benchmarks.jar org.convkit.bench.CpuConvCompare [--rounds 10] [--baseline gemm|f43] [--before-winograd V] [--after-winograd 2|4|false] [ids...]}.
  */
 public final class CpuConvCompare {
     private static final String PROPERTY = OpRunner.CPU_PATH_PROPERTY;
@@ -59,18 +63,26 @@ public final class CpuConvCompare {
     private static final String WINOGRAD_PROPERTY = "convkit.cpu.winograd";
 
     /**
-     * 3x3 stride-1 layers of ResNet-50 and GoogLeNet (batch 1, bias and ReLU as in those
-     * networks) that {@link Conv2dBench#CASES} lacks: the shapes the Winograd path takes or
-     * leaves, to check it against the GEMM paths beyond W3a and W3b.
+     * 3x3 stride-1 layers of ResNet-50, GoogLeNet and VGG-16 (batch 1, bias and ReLU as in those
+     * networks) that {@link Conv2dBench#CASES} lacks, and square 7x7 ones around the F(2x2, 3x3)
+     * crossover: the shapes the Winograd paths take or leave, to check them against the GEMM
+     * paths beyond W3a and W3b.
      */
-    static final Map<String, BenchCase> WINOGRAD_CASES = Map.of(
-            "r50_3x3_128_28", conv3x3(128, 128, 28),
-            "r50_3x3_512_7", conv3x3(512, 512, 7),
-            "gln_3x3_96to128_28", conv3x3(96, 128, 28),
-            "gln_3x3_112to224_14", conv3x3(112, 224, 14),
-            "gln_3x3_160to320_7", conv3x3(160, 320, 7),
-            "gln_3x3_16to32_28", conv3x3(16, 32, 28),
-            "gln_3x3_64to192_56", conv3x3(64, 192, 56));
+    static final Map<String, BenchCase> WINOGRAD_CASES = Map.ofEntries(
+            Map.entry("r50_3x3_128_28", conv3x3(128, 128, 28)),
+            Map.entry("r50_3x3_512_7", conv3x3(512, 512, 7)),
+            Map.entry("gln_3x3_96to128_28", conv3x3(96, 128, 28)),
+            Map.entry("gln_3x3_112to224_14", conv3x3(112, 224, 14)),
+            Map.entry("gln_3x3_160to320_7", conv3x3(160, 320, 7)),
+            Map.entry("gln_3x3_96to208_14", conv3x3(96, 208, 14)),
+            Map.entry("gln_3x3_144to288_14", conv3x3(144, 288, 14)),
+            Map.entry("gln_3x3_192to384_7", conv3x3(192, 384, 7)),
+            Map.entry("gln_3x3_16to32_28", conv3x3(16, 32, 28)),
+            Map.entry("gln_3x3_64to192_56", conv3x3(64, 192, 56)),
+            Map.entry("vgg_3x3_512_14", conv3x3(512, 512, 14)),
+            Map.entry("c128_3x3_128_7", conv3x3(128, 128, 7)),
+            Map.entry("c64_3x3_64_7", conv3x3(64, 64, 7)),
+            Map.entry("c256_3x3_256_7", conv3x3(256, 256, 7)));
 
     private static BenchCase conv3x3(int c, int oc, int size) {
         return BenchCase.of(Conv2d.builder(oc).kernel(3).padding(Padding.SAME).activation(Activation.RELU).build(),
@@ -156,7 +168,7 @@ public final class CpuConvCompare {
 
     /** What "before" runs: the direct loops, or the GEMM paths (the default choice with the Winograd path off). */
     private enum Baseline {
-        DIRECT, GEMM
+        DIRECT, GEMM, F43
     }
 
     private static Timed open(Workload w, boolean before, Baseline baseline) {
@@ -166,6 +178,13 @@ public final class CpuConvCompare {
         if (before && baseline == Baseline.GEMM) {
             System.setProperty(WINOGRAD_PROPERTY, "false");
         }
+        if (before && baseline == Baseline.F43) {
+            System.setProperty(WINOGRAD_PROPERTY, "4");
+        }
+        String winograd = before ? beforeWinograd : afterWinograd;
+        if (winograd != null) {
+            System.setProperty(WINOGRAD_PROPERTY, winograd);
+        }
         try {
             return w.open().get();
         } finally {
@@ -173,6 +192,11 @@ public final class CpuConvCompare {
             System.clearProperty(WINOGRAD_PROPERTY);
         }
     }
+
+    /** {@code --after-winograd}: the Winograd switch's value for "after" (null: the default choice). */
+    private static String afterWinograd;
+    /** {@code --before-winograd}: the same for "before", over the baseline's. */
+    private static String beforeWinograd;
 
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
@@ -218,6 +242,8 @@ public final class CpuConvCompare {
                 case "--round-ms" -> roundMs = Double.parseDouble(args[++i]);
                 case "--before-s" -> beforeS = Double.parseDouble(args[++i]);
                 case "--baseline" -> baseline = Baseline.valueOf(args[++i].toUpperCase(Locale.ROOT));
+                case "--after-winograd" -> afterWinograd = args[++i];
+                case "--before-winograd" -> beforeWinograd = args[++i];
                 default -> ids.add(args[i]);
             }
         }

@@ -10,7 +10,7 @@ import org.convkit.ops.Conv2d;
 import org.convkit.tensor.Shape;
 
 /**
- * conv2d on the CPU. Each shape gets one of five paths, chosen when the kernel is prepared
+ * conv2d on the CPU. Each shape gets one of six paths, chosen when the kernel is prepared
  * ({@link #path}):
  * <ul>
  *   <li>{@link Path#SPATIAL}: groups = 1, vectors over output positions ({@link SpatialGemm} on a
@@ -24,12 +24,16 @@ import org.convkit.tensor.Shape;
  *       where the spatial ranges are too short for the spatial micro-kernel, and K is at least
  *       {@link #CHANNEL_MIN_K}.</li>
  *   <li>{@link Path#WINOGRAD}: 3x3, stride 1, dilation 1, groups 1, with enough channels and
- *       tiles ({@link #winograd}): Winograd F(4x4, 3x3), {@link Winograd43}; work item = (image,
+ *       tiles ({@link #winograd}): Winograd F(4x4, 3x3), {@link Winograd3x3}; work item = (image,
  *       range of 4x4 tiles, group of 64-channel output blocks: several only when there are fewer
  *       than two ranges per thread, and then the batch's input is transformed first, split by
  *       channels, into one array the items share). Its error against the exact sum is about ten
- *       times the GEMM paths' (see {@link Winograd43}); {@value #WINOGRAD_PROPERTY}{@code =false}
+ *       times the GEMM paths' (see {@link Winograd3x3}); {@value #WINOGRAD_PROPERTY}{@code =false}
  *       keeps such shapes on the GEMM paths.</li>
+ *   <li>{@link Path#WINOGRAD2}: the same shapes where F(4x4, 3x3) is not taken, with many
+ *       channels ({@link #winograd2}: small images, or F(4x4, 3x3) weights that outweigh the
+ *       tiles): Winograd F(2x2, 3x3), the same class and work items over 2x2 tiles; 16 points,
+ *       so 16/36 the transformed weights, and the GEMM paths' error. The same switch turns it off.</li>
  *   <li>{@link Path#DEPTHWISE}: groups = input channels (any multiplier), {@link DepthwiseRows};
  *       work item = (image, range of input channels).</li>
  *   <li>{@link Path#DIRECT}: everything else (groups neither 1 nor depthwise, or scratch too large
@@ -72,8 +76,8 @@ final class CpuConv2d extends CpuKernel {
     static final long SLAB_BYTES = 512 << 10;
     /**
      * The system property that, set to {@code false} when a kernel is prepared, keeps 3x3 layers
-     * off the Winograd path (its results differ from direct summation by more rounding; see
-     * {@link Winograd43}).
+     * off both Winograd paths (F(4x4, 3x3)'s results differ from direct summation by more
+     * rounding; see {@link Winograd3x3}); see {@link #winograd} for its other values.
      */
     static final String WINOGRAD_PROPERTY = "convkit.cpu.winograd";
     /**
@@ -96,13 +100,18 @@ final class CpuConv2d extends CpuKernel {
      * tiles, 0.78x; 256 -> 256 at 7x7 at batch 4: 9 MiB, 16 tiles, 1.16x).
      */
     static final int WINOGRAD_MIN_TILES = 16;
+    /**
+     * Fewest input x output channel pairs for F(2x2, 3x3) (160 -> 320 at 7x7, 51200: 1.2x the
+     * GEMM paths; 128 -> 128, 16384: 0.5x on two threads; see {@link #winograd2}).
+     */
+    static final long WINOGRAD2_MIN_PAIRS = 48 << 10;
     /** Floats of a Winograd range's transformed input and GEMM results together: ranges are cut shorter beyond this. */
     static final long WINOGRAD_SCRATCH_FLOATS = 256 << 10;
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
     /** How a shape is computed; see the class comment. */
     enum Path {
-        DIRECT, SPATIAL, CHANNEL, DEPTHWISE, WINOGRAD
+        DIRECT, SPATIAL, CHANNEL, DEPTHWISE, WINOGRAD, WINOGRAD2
     }
 
     private final Conv2d.Geometry g;
@@ -127,7 +136,7 @@ final class CpuConv2d extends CpuKernel {
             case SPATIAL -> new Spatial(spatialRanges(g, threads));
             case CHANNEL -> new Channel(channelRanges(g, threads), threads);
             case DEPTHWISE -> new Depthwise(depthwiseRanges(g, threads));
-            case WINOGRAD -> new Winograd(winogradRanges(g, threads), threads);
+            case WINOGRAD, WINOGRAD2 -> new Winograd(winogradTile(path), winogradRanges(g, winogradTile(path), threads), threads);
         };
     }
 
@@ -143,8 +152,9 @@ final class CpuConv2d extends CpuKernel {
         if (g.groups() != 1 || !fits(g, Path.SPATIAL, threads)) {
             return Path.DIRECT;
         }
-        if (winograd(g) && fits(g, Path.WINOGRAD, threads)) {
-            return Path.WINOGRAD;
+        Path wino = winograd(g);
+        if (wino != null && fits(g, wino, threads)) {
+            return wino;
         }
         long k = g.macsPerOutput();
         Ranges spatial = spatialRanges(g, threads);
@@ -156,13 +166,59 @@ final class CpuConv2d extends CpuKernel {
         return Path.SPATIAL;
     }
 
-    /** Whether {@link #path} sends a shape to the Winograd path (unless its scratch does not fit). */
-    static boolean winograd(Conv2d.Geometry g) {
-        long tiles = (long) g.n() * Winograd43.tiles(g);
-        long weightBytes = (long) Winograd43.POINTS * g.c() * g.oc() * Float.BYTES;
-        return applies(g, Path.WINOGRAD) && !"false".equals(System.getProperty(WINOGRAD_PROPERTY))
-                && g.c() >= WINOGRAD_MIN_C && g.oc() >= WINOGRAD_MIN_OC && tiles >= WINOGRAD_MIN_TILES
-                && tiles >= weightBytes >> 20;
+    /**
+     * Which Winograd path {@link #path} sends a shape to (unless its scratch does not fit), or
+     * null for none: F(4x4, 3x3) where it pays, else F(2x2, 3x3) where that does
+     * ({@link #winograd2}). {@value #WINOGRAD_PROPERTY}{@code =false} turns both off; {@code =4} keeps F(4x4, 3x3) alone (the choice before F(2x2, 3x3)), {@code =2}
+     * sends every shape it applies to to F(2x2, 3x3): both for measuring crossovers.
+     */
+    static Path winograd(Conv2d.Geometry g) {
+        String only = System.getProperty(WINOGRAD_PROPERTY);
+        if (!applies(g, Path.WINOGRAD) || "false".equals(only) || g.c() < WINOGRAD_MIN_C || g.oc() < WINOGRAD_MIN_OC) {
+            return null;
+        }
+        if ("2".equals(only)) {
+            return Path.WINOGRAD2;
+        }
+        long tiles = (long) g.n() * Winograd3x3.tiles(g, 4);
+        long weightBytes = (long) Winograd3x3.points(4) * g.c() * g.oc() * Float.BYTES;
+        if (tiles >= WINOGRAD_MIN_TILES && tiles >= weightBytes >> 20) {
+            return Path.WINOGRAD;
+        }
+        return !"4".equals(only) && winograd2(g) ? Path.WINOGRAD2 : null;
+    }
+
+    /**
+     * Whether F(2x2, 3x3) is chosen over the GEMM paths, where F(4x4, 3x3) is not
+     * ({@link #winograd}): images too small for 4x4 tiles, or whose F(4x4, 3x3) weights outweigh
+     * their tiles; with at least {@link #WINOGRAD_MIN_TILES} 2x2 tiles in the batch and
+     * {@link #WINOGRAD2_MIN_PAIRS} channel pairs. Its transformed weights are 16/36 of F(4x4,
+     * 3x3)'s and its tiles waste less of small images, for 1.78 times F(4x4, 3x3)'s multiplies
+     * per tile area: where F(4x4, 3x3) is taken it stays faster (14x14 layers below). Measured in
+     * one process, batch 1, quiet machine (CpuConvCompare --baseline f43 --after-winograd 2:
+     * the choice before F(2x2, 3x3) against F(2x2, 3x3); medians):
+     * <pre>
+     * layer                     before       2 threads: before, F(2,3)   1 thread: before, F(2,3)
+     * 512 -> 512 at 14x14 (VGG)  GEMM          2.20  1.72 ms (1.3x)        4.17  3.06 ms (1.4x)
+     * 512 -> 512 at 7x7          GEMM          0.62  0.47-0.60 ms (1.1-1.3x) 1.12  0.88 ms (1.3x)
+     * 192 -> 384 at 7x7          GEMM          0.180 0.142 ms (1.3x)       0.32  0.24 ms (1.3x)
+     * 160 -> 320 at 7x7          GEMM          0.148 0.121 ms (1.2x)       0.22  0.17 ms (1.3x)
+     * 256 -> 256 at 7x7          GEMM          0.162 0.139 ms (1.2x) *     0.28  0.23 ms (1.2x)
+     * 128 -> 128 at 7x7          GEMM          0.047 0.089 ms (0.5x)       0.072 0.079 ms (0.9x)
+     *  64 ->  64 at 7x7          GEMM          0.015 0.026 ms (0.6x)       0.021 0.025 ms (0.8x)
+     * 256 -> 256 at 14x14 (W3b)  F(4x4, 3x3)   0.360 0.384 ms (0.94x)      0.56  0.65 ms (0.86x)
+     * 144 -> 288 at 14x14        F(4x4, 3x3)   0.242 0.275 ms (0.88x)      0.39  0.47 ms (0.83x)
+     *  96 -> 208 at 14x14        F(4x4, 3x3)   0.125 0.155 ms (0.81x)
+     * </pre>
+     * (*) An earlier run with fewer quiet rounds gave 0.167 against 0.199 ms (0.84x) there.
+     */
+    static boolean winograd2(Conv2d.Geometry g) {
+        return (long) g.n() * Winograd3x3.tiles(g, 2) >= WINOGRAD_MIN_TILES && (long) g.c() * g.oc() >= WINOGRAD2_MIN_PAIRS;
+    }
+
+    /** The tile side of a Winograd path: 4 or 2 outputs. */
+    static int winogradTile(Path path) {
+        return path == Path.WINOGRAD2 ? 2 : 4;
     }
 
     private static boolean applies(Conv2d.Geometry g, Path path) {
@@ -170,7 +226,7 @@ final class CpuConv2d extends CpuKernel {
             case DIRECT -> true;
             case SPATIAL, CHANNEL -> g.groups() == 1;
             case DEPTHWISE -> g.groups() == g.c();
-            case WINOGRAD -> g.groups() == 1 && g.kh() == 3 && g.kw() == 3 && g.sh() == 1 && g.sw() == 1
+            case WINOGRAD, WINOGRAD2 -> g.groups() == 1 && g.kh() == 3 && g.kw() == 3 && g.sh() == 1 && g.sw() == 1
                     && g.dh() == 1 && g.dw() == 1;
         };
     }
@@ -194,10 +250,11 @@ final class CpuConv2d extends CpuKernel {
                     new ChannelGemm(g, r.sizeMax(), r.rowsMax());
                 }
                 case DEPTHWISE -> new DepthwiseRows(g, g.oh());
-                case WINOGRAD -> {
-                    Ranges r = winogradRanges(g, threads);
+                case WINOGRAD, WINOGRAD2 -> {
+                    int tile = winogradTile(path);
+                    Ranges r = winogradRanges(g, tile, threads);
                     int groupBlocks = winogradGroupBlocks(g, r, threads);
-                    Winograd43 w = new Winograd43(g, r.sizeMax(), groupBlocks);
+                    Winograd3x3 w = new Winograd3x3(g, tile, r.sizeMax(), groupBlocks);
                     if (groupBlocks < w.blocks && w.sharedLength(g.n()) > limit) {
                         return false;
                     }
@@ -322,32 +379,47 @@ final class CpuConv2d extends CpuKernel {
     }
 
     /**
-     * Tile ranges of the Winograd path (tiles of 4x4 outputs, numbered row by row): at least 12
+     * Tile ranges of the Winograd paths (tiles of {@code tile} x {@code tile} outputs, numbered row by row): at least 12
      * tiles each where the image has them (the micro-kernel takes 6), fewer where a range's
      * scratch would pass {@link #WINOGRAD_SCRATCH_FLOATS}; multiples of 6 tiles where there are enough.
      */
-    static Ranges winogradRanges(Conv2d.Geometry g, int threads) {
-        int tiles = Winograd43.tiles(g);
-        long perTile = (long) Winograd43.POINTS * (g.c() + Math.ceilDiv(g.oc(), Winograd43.OCB) * Winograd43.OCB);
+    static Ranges winogradRanges(Conv2d.Geometry g, int tile, int threads) {
+        int tiles = Winograd3x3.tiles(g, tile);
+        long perTile = (long) Winograd3x3.points(tile) * (g.c() + Math.ceilDiv(g.oc(), Winograd3x3.OCB) * Winograd3x3.OCB);
         int minCount = (int) Math.min(tiles, Math.ceilDiv(perTile * tiles, WINOGRAD_SCRATCH_FLOATS));
         int count = Math.max(minCount, rangeCount(g.n(), threads, 1, Math.max(1, tiles / 12)));
-        int tilesW = Math.ceilDiv(g.ow(), 4);
+        int tilesW = Math.ceilDiv(g.ow(), tile);
         // Whole tile rows where they are long enough: their outputs are then one run in NCHW.
-        int step = tilesW >= 2 * Winograd43.NT && tiles >= 2 * count * tilesW ? tilesW
-                : tiles >= 2 * count * Winograd43.NT ? Winograd43.NT : 1;
+        int step = tilesW >= 2 * Winograd3x3.NT && tiles >= 2 * count * tilesW ? tilesW
+                : tiles >= 2 * count * Winograd3x3.NT ? Winograd3x3.NT : 1;
         return Ranges.of(count, tiles, step, tilesW);
     }
 
     /**
      * Output-channel blocks per Winograd work item: all of them, unless there are fewer than 2
      * tile ranges per thread (small images at batch 1); then split so that each thread gets at
-     * least 2 items, each streaming only its share of the transformed weights.
+     * least 2 items, each streaming only its share of the transformed weights; of the group sizes
+     * up to that, the largest that gives the busiest thread fewest blocks (6 blocks in 3 groups
+     * of 2 on 2 threads leave one thread twice the work: 1 block per group instead).
      */
     static int winogradGroupBlocks(Conv2d.Geometry g, Ranges ranges, int threads) {
-        int blocks = Math.ceilDiv(g.oc(), Winograd43.OCB);
+        int blocks = Math.ceilDiv(g.oc(), Winograd3x3.OCB);
         long items = (long) g.n() * ranges.count();
         int groups = items >= 2L * threads ? 1 : (int) Math.min(blocks, Math.ceilDiv(2L * threads, items));
-        return Math.ceilDiv(blocks, groups);
+        int most = Math.ceilDiv(blocks, groups);
+        if (groups == 1) {
+            return most;
+        }
+        int best = most;
+        long bestLoad = Long.MAX_VALUE;
+        for (int gb = most; gb >= 1; gb--) {
+            long load = Math.ceilDiv(Math.ceilDiv(blocks, gb) * items, threads) * gb;
+            if (load < bestLoad) {
+                best = gb;
+                bestLoad = load;
+            }
+        }
+        return best;
     }
 
     /** Input-channel ranges of the depthwise path. */
@@ -595,7 +667,7 @@ final class CpuConv2d extends CpuKernel {
         private final Ranges ranges;
         private final int groupBlocks;
         private final int groups;
-        private final Winograd43 wino;
+        private final Winograd3x3 wino;
         private final PackedWeights weights;
         private final float[] bias;
         /** The batch's transformed input, when items split the output channels (else null: each item transforms its own). */
@@ -603,10 +675,10 @@ final class CpuConv2d extends CpuKernel {
         /** Channel slices per image of the shared input transform. */
         private final int slices;
 
-        Winograd(Ranges ranges, int threads) {
+        Winograd(int tile, Ranges ranges, int threads) {
             this.ranges = ranges;
             this.groupBlocks = winogradGroupBlocks(g, ranges, threads);
-            this.wino = new Winograd43(g, ranges.sizeMax(), groupBlocks);
+            this.wino = new Winograd3x3(g, tile, ranges.sizeMax(), groupBlocks);
             this.groups = Math.ceilDiv(wino.blocks, groupBlocks);
             this.weights = new PackedWeights(wino.packedLength(), wino::pack);
             this.bias = new float[g.oc()];
@@ -626,7 +698,7 @@ final class CpuConv2d extends CpuKernel {
                     CpuDevice.Scratch s = cpu.scratch();
                     wino.input(x, item / slices, slice * g.c() / slices, (slice + 1) * g.c() / slices,
                             s.floats(CpuDevice.Scratch.STAGE, wino.stageLength()), shared,
-                            s.floats(CpuDevice.Scratch.TILE, Winograd43.tileLength()));
+                            s.floats(CpuDevice.Scratch.TILE, Winograd3x3.tileLength()));
                 });
             }
             cpu.parallelFor(workItems((long) g.n() * count * groups), item -> {
@@ -639,7 +711,7 @@ final class CpuConv2d extends CpuKernel {
                 if (t0 < t1 && b0 < b1) {
                     CpuDevice.Scratch s = cpu.scratch();
                     float[] m = s.floats(CpuDevice.Scratch.ACCUMULATORS, wino.mLength());
-                    float[] tile = s.floats(CpuDevice.Scratch.TILE, Winograd43.tileLength());
+                    float[] tile = s.floats(CpuDevice.Scratch.TILE, Winograd3x3.tileLength());
                     float[] out = s.floats(CpuDevice.Scratch.PLANE, wino.outLength());
                     if (shared != null) {
                         wino.rangeShared(y, u, bv, relu, range / count, t0, t1, b0, b1, shared, m, tile, out);

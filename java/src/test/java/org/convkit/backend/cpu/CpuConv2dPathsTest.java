@@ -75,6 +75,7 @@ class CpuConv2dPathsTest {
         }
         if (Conv2dConsistencyTest.winogradShape(g)) {
             paths.add(CpuConv2d.Path.WINOGRAD);
+            paths.add(CpuConv2d.Path.WINOGRAD2);
         }
         return paths;
     }
@@ -152,13 +153,36 @@ class CpuConv2dPathsTest {
         atLeast(winograd, 1, g -> g.activation() == Activation.RELU, "winograd, ReLU", counts);
         atLeast(winograd, 1, g -> !g.bias(), "winograd, no bias", counts);
         atLeast(winograd, 1, g -> {
-            CpuConv2d.Ranges r = CpuConv2d.winogradRanges(g, THREADS);
+            CpuConv2d.Ranges r = CpuConv2d.winogradRanges(g, 4, THREADS);
             return r.count() > 1 && r.start(1) % Math.ceilDiv(g.ow(), 4) != 0;
         }, "winograd, a range that cuts a tile row", counts);
-        atLeast(winograd, 2, g -> CpuConv2d.winogradGroupBlocks(g, CpuConv2d.winogradRanges(g, THREADS), THREADS)
+        atLeast(winograd, 2, g -> CpuConv2d.winogradGroupBlocks(g, CpuConv2d.winogradRanges(g, 4, THREADS), THREADS)
                 < Math.ceilDiv(g.oc(), 64), "winograd, output channels split over a shared input transform", counts);
-        atLeast(winograd, 1, g -> g.n() > 1 && CpuConv2d.winogradGroupBlocks(g, CpuConv2d.winogradRanges(g, THREADS), THREADS)
+        atLeast(winograd, 1, g -> g.n() > 1 && CpuConv2d.winogradGroupBlocks(g, CpuConv2d.winogradRanges(g, 4, THREADS), THREADS)
                 < Math.ceilDiv(g.oc(), 64), "winograd, shared input transform, batch > 1", counts);
+        // F(2x2, 3x3) is chosen only for layers above the sweep's size cap (CpuWinogradTest runs
+        // those); every 3x3 stride-1 case runs on it (everyPathThatAppliesMatchesTheReference): its edges there.
+        List<Conv2d.Geometry> winograd2 = Conv2dConsistencyTest.cases().stream().map(Conv2dConsistencyTest.Case::geometry)
+                .filter(Conv2dConsistencyTest::winogradShape).toList();
+        atLeast(winograd2, 3, g -> g.oh() % 2 != 0 || g.ow() % 2 != 0, "winograd2, sides not multiples of 2", counts);
+        atLeast(winograd2, 1, g -> g.oh() < 2 && g.ow() < 2, "winograd2, image below one tile", counts);
+        atLeast(winograd2, 2, g -> g.n() > 1, "winograd2, batch > 1", counts);
+        atLeast(winograd2, 1, g -> g.padLeft() != g.padRight() && g.padTop() != g.padBottom(), "winograd2, uneven pads", counts);
+        atLeast(winograd2, 1, g -> g.padTop() + g.padLeft() + g.padBottom() + g.padRight() == 0, "winograd2, VALID", counts);
+        atLeast(winograd2, 1, g -> g.activation() == Activation.RELU, "winograd2, ReLU", counts);
+        atLeast(winograd2, 1, g -> !g.bias(), "winograd2, no bias", counts);
+        atLeast(winograd2, 2, g -> CpuConv2d.winogradGroupBlocks(g, CpuConv2d.winogradRanges(g, 2, THREADS), THREADS)
+                < Math.ceilDiv(g.oc(), 64), "winograd2, output channels split over a shared input transform", counts);
+        atLeast(winograd2, 1, g -> g.n() > 1 && CpuConv2d.winogradGroupBlocks(g, CpuConv2d.winogradRanges(g, 2, THREADS), THREADS)
+                < Math.ceilDiv(g.oc(), 64), "winograd2, shared input transform, batch > 1", counts);
+        atLeast(winograd2, 1, g -> {
+            CpuConv2d.Ranges r = CpuConv2d.winogradRanges(g, 2, THREADS);
+            return r.count() > 1 && r.start(1) % Math.ceilDiv(g.ow(), 2) != 0;
+        }, "winograd2, a range that cuts a tile row", counts);
+        atLeast(winograd2, 1, g -> {
+            CpuConv2d.Ranges r = CpuConv2d.winogradRanges(g, 2, THREADS);
+            return r.count() > 1 && r.step() == Math.ceilDiv(g.ow(), 2);
+        }, "winograd2, ranges of whole tile rows", counts);
         atLeast(by.getOrDefault(CpuConv2d.Path.DIRECT, List.of()), 10, g -> g.groups() > 1 && g.groups() < g.c(),
                 "direct, grouped", counts);
     }
@@ -231,13 +255,15 @@ class CpuConv2dPathsTest {
         return Conv2dConsistencyTest.cases().stream().flatMap(c -> applicable(c.geometry()).stream().map(path ->
                 DynamicTest.dynamicTest("cpu " + path + " " + c, () -> {
                     Conv2d.Geometry g = c.geometry();
+                    boolean wino = path == CpuConv2d.Path.WINOGRAD || path == CpuConv2d.Path.WINOGRAD2;
                     try (Kernel k = new CpuConv2d(device, c.conv(), c.input(), path)) {
                         OpHarness.check(k, args -> {
                             Conv2dRef.Result r = Conv2dRef.forward(g, args.get(0), args.get(1), g.bias() ? args.get(2) : null);
-                            return path == CpuConv2d.Path.WINOGRAD
-                                    ? new OpHarness.Expected(r.y(), Conv2dConsistencyTest.winogradScale(g, r.magnitude()))
+                            return wino
+                                    ? new OpHarness.Expected(r.y(), Conv2dConsistencyTest.winogradScale(g, r.magnitude(), CpuConv2d.winogradTile(path)))
                                     : new OpHarness.Expected(r.y(), r.magnitude());
-                        }, path == CpuConv2d.Path.WINOGRAD ? Conv2dConsistencyTest.WINOGRAD_TOLERANCE : 1e-5);
+                        }, path == CpuConv2d.Path.WINOGRAD2 ? Conv2dConsistencyTest.WINOGRAD2_TOLERANCE
+                                : wino ? Conv2dConsistencyTest.WINOGRAD_TOLERANCE : 1e-5);
                     }
                 })));
     }
@@ -275,7 +301,8 @@ class CpuConv2dPathsTest {
      */
     @Test
     void packedWeightsFollowWritesToTheirBuffer() {
-        for (CpuConv2d.Path path : List.of(CpuConv2d.Path.SPATIAL, CpuConv2d.Path.CHANNEL, CpuConv2d.Path.WINOGRAD)) {
+        for (CpuConv2d.Path path : List.of(CpuConv2d.Path.SPATIAL, CpuConv2d.Path.CHANNEL, CpuConv2d.Path.WINOGRAD,
+                CpuConv2d.Path.WINOGRAD2)) {
             Conv2d conv = Conv2d.builder(20).kernel(3).padding(Padding.SAME).build();
             Shape in = Shape.nchw(1, 30, 6, 7);
             Allocator host = Allocator.root("packing test");

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The Winograd path ({@link Winograd43}) against the double-precision reference: its error
+ * The Winograd paths ({@link Winograd3x3}, F(4x4, 3x3) and F(2x2, 3x3)) against the double-precision reference: their error
  * bound, at every input-channel count from 3 to 512 and at the layer sizes it is chosen for
  * (whole tile rows per range, output channels split over a shared input transform), and runs
  * that repeat bit for bit.
@@ -48,6 +48,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class CpuWinogradTest {
     /** Bound on the Winograd path's error over its tile's largest sum of |terms| (see the class comment). */
     static final double TOLERANCE = Conv2dConsistencyTest.WINOGRAD_TOLERANCE;
+    /** Bound on F(2x2, 3x3)'s error over its 2x2 tile's largest sum of |terms| (see the class comment). */
+    static final double TOLERANCE2 = Conv2dConsistencyTest.WINOGRAD2_TOLERANCE;
     private static final int THREADS = 2;
     private CpuDevice device;
 
@@ -90,7 +92,8 @@ class CpuWinogradTest {
             device.download(yb, got);
             assertArrayEquals(y, got.toFloatArray(), "a second run differs: " + conv.describe(in));
             Conv2dRef.Result r = Conv2dRef.forward(g, x.toFloatArray(), w.toFloatArray(), g.bias() ? b.toFloatArray() : null);
-            double[] m = path == CpuConv2d.Path.WINOGRAD ? Conv2dConsistencyTest.winogradScale(g, r.magnitude()) : r.magnitude();
+            double[] m = path == CpuConv2d.Path.WINOGRAD || path == CpuConv2d.Path.WINOGRAD2
+                    ? Conv2dConsistencyTest.winogradScale(g, r.magnitude(), CpuConv2d.winogradTile(path)) : r.magnitude();
             double worst = 0;
             for (int i = 0; i < y.length; i++) {
                 assertTrue(Float.isFinite(y[i]), conv.describe(in) + ": output " + i + " is " + y[i]);
@@ -108,41 +111,66 @@ class CpuWinogradTest {
             Conv2d conv = Conv2d.builder(40).kernel(3).padding(Padding.SAME).build();
             Shape in = Shape.nchw(1, c, 13, 10);
             double wino = worstError(conv, in, CpuConv2d.Path.WINOGRAD, c);
+            double wino2 = worstError(conv, in, CpuConv2d.Path.WINOGRAD2, c);
             double gemm = worstError(conv, in, CpuConv2d.Path.SPATIAL, c);
-            System.out.printf(Locale.ROOT, "winograd error, %d input channels: %.3g (spatial GEMM %.3g)%n", c, wino, gemm);
+            System.out.printf(Locale.ROOT, "winograd error, %d input channels: F(4x4, 3x3) %.3g, F(2x2, 3x3) %.3g (spatial GEMM %.3g)%n",
+                    c, wino, wino2, gemm);
             assertTrue(wino <= TOLERANCE, String.format(Locale.ROOT, "%d channels: error %.3g > %.0e", c, wino, TOLERANCE));
+            assertTrue(wino2 <= TOLERANCE2, String.format(Locale.ROOT, "%d channels, F(2x2, 3x3): error %.3g > %.0e", c, wino2, TOLERANCE2));
         }
     }
 
     /**
-     * The layer sizes the path is chosen for: W3a (ranges of whole tile rows), W3b (a 14x14
-     * image at batch 1: output channels split over items, the input transformed once, shared),
-     * a batch of 3 with ReLU, and images whose sides are not multiples of 4 with uneven pads.
+     * The layer sizes the paths are chosen for: for F(4x4, 3x3) W3a (ranges of whole tile rows),
+     * W3b (a 14x14 image at batch 1: output channels split over items, the input transformed
+     * once, shared), a batch of 3 with ReLU, and images whose sides are not multiples of 4 with
+     * uneven pads; for F(2x2, 3x3) VGG's 512 -> 512 at 14x14, ResNet-50's at 7x7, GoogLeNet's
+     * 192 -> 384 at 7x7 at batch 2, and 160 -> 320 on an 8x10 output with uneven pads.
      */
     @Test
     void layerSizesMatchTheReference() {
-        record Layer(Conv2d conv, Shape in) {
+        record Layer(Conv2d conv, Shape in, CpuConv2d.Path path) {
         }
+        CpuConv2d.Path f4 = CpuConv2d.Path.WINOGRAD;
+        CpuConv2d.Path f2 = CpuConv2d.Path.WINOGRAD2;
         for (Layer l : List.of(
-                new Layer(Conv2d.builder(64).kernel(3).padding(Padding.SAME).bias(false).build(), Shape.nchw(1, 64, 56, 56)),
-                new Layer(Conv2d.builder(256).kernel(3).padding(Padding.SAME).bias(false).build(), Shape.nchw(1, 256, 14, 14)),
+                new Layer(Conv2d.builder(64).kernel(3).padding(Padding.SAME).bias(false).build(), Shape.nchw(1, 64, 56, 56), f4),
                 new Layer(Conv2d.builder(96).kernel(3).padding(Padding.SAME).activation(Activation.RELU).build(),
-                        Shape.nchw(3, 48, 27, 30)),
-                new Layer(Conv2d.builder(100).kernel(3).padding(Padding.explicit(0, 2, 1, 0)).build(), Shape.nchw(2, 64, 7, 61)))) {
+                        Shape.nchw(3, 48, 27, 30), f4),
+                new Layer(Conv2d.builder(100).kernel(3).padding(Padding.explicit(0, 2, 1, 0)).build(), Shape.nchw(2, 64, 7, 61), f4),
+                new Layer(Conv2d.builder(144).kernel(3).padding(Padding.SAME).build(), Shape.nchw(1, 288, 14, 14), f4),
+                new Layer(Conv2d.builder(256).kernel(3).padding(Padding.SAME).bias(false).build(), Shape.nchw(1, 256, 14, 14), f4),
+                new Layer(Conv2d.builder(512).kernel(3).padding(Padding.SAME).build(), Shape.nchw(1, 512, 14, 14), f2),
+                new Layer(Conv2d.builder(512).kernel(3).padding(Padding.SAME).activation(Activation.RELU).build(),
+                        Shape.nchw(1, 512, 7, 7), f2),
+                new Layer(Conv2d.builder(384).kernel(3).padding(Padding.SAME).activation(Activation.RELU).build(),
+                        Shape.nchw(2, 192, 7, 7), f2),
+                new Layer(Conv2d.builder(320).kernel(3).padding(Padding.explicit(2, 0, 1, 3)).build(), Shape.nchw(1, 160, 7, 9), f2))) {
             Conv2d.Geometry g = l.conv().geometry(l.in());
-            assertEquals(CpuConv2d.Path.WINOGRAD, CpuConv2d.path(g, THREADS), l.conv().describe(l.in()));
-            double err = worstError(l.conv(), l.in(), CpuConv2d.Path.WINOGRAD, 17);
-            assertTrue(err <= TOLERANCE, String.format(Locale.ROOT, "%s: error %.3g > %.0e", l.conv().describe(l.in()), err, TOLERANCE));
+            assertEquals(l.path(), CpuConv2d.path(g, THREADS), l.conv().describe(l.in()));
+            double err = worstError(l.conv(), l.in(), l.path(), 17);
+            double bound = l.path() == f2 ? TOLERANCE2 : TOLERANCE;
+            assertTrue(err <= bound, String.format(Locale.ROOT, "%s: error %.3g > %.0e", l.conv().describe(l.in()), err, bound));
         }
     }
 
     @Test
-    void theSystemPropertyTurnsThePathOff() {
+    void theSystemPropertyTurnsBothPathsOffOrPicksOne() {
         Conv2d.Geometry g = Conv2d.builder(64).kernel(3).padding(Padding.SAME).build().geometry(Shape.nchw(1, 64, 56, 56));
         assertEquals(CpuConv2d.Path.WINOGRAD, CpuConv2d.path(g, THREADS));
+        Conv2d.Geometry g2 = Conv2d.builder(512).kernel(3).padding(Padding.SAME).build().geometry(Shape.nchw(1, 512, 7, 7));
+        assertEquals(CpuConv2d.Path.WINOGRAD2, CpuConv2d.path(g2, THREADS));
         System.setProperty(CpuConv2d.WINOGRAD_PROPERTY, "false");
         try {
-            assertTrue(CpuConv2d.path(g, THREADS) != CpuConv2d.Path.WINOGRAD);
+            for (Conv2d.Geometry each : List.of(g, g2)) {
+                CpuConv2d.Path p = CpuConv2d.path(each, THREADS);
+                assertTrue(p != CpuConv2d.Path.WINOGRAD && p != CpuConv2d.Path.WINOGRAD2, p.toString());
+            }
+            System.setProperty(CpuConv2d.WINOGRAD_PROPERTY, "4");
+            assertEquals(CpuConv2d.Path.WINOGRAD, CpuConv2d.path(g, THREADS));
+            assertTrue(CpuConv2d.path(g2, THREADS) != CpuConv2d.Path.WINOGRAD2);
+            System.setProperty(CpuConv2d.WINOGRAD_PROPERTY, "2");
+            assertEquals(CpuConv2d.Path.WINOGRAD2, CpuConv2d.path(g, THREADS));
         } finally {
             System.clearProperty(CpuConv2d.WINOGRAD_PROPERTY);
         }

@@ -9,8 +9,10 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Winograd's minimal filtering F(4x4, 3x3) for 3x3 convolutions of stride 1, dilation 1 and
- * groups 1 (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", 2015). The
+ * Winograd's minimal filtering F(4x4, 3x3) and F(2x2, 3x3) for 3x3 convolutions of stride 1,
+ * dilation 1 and groups 1 (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks",
+ * 2015); the tile side {@code m} is a parameter, and what follows describes m = 4 (F(2x2, 3x3)
+ * below). The
  * output is cut into 4x4 tiles; each reads a 6x6 patch d of the zero-padded input, and
  * {@code Y = A^T [sum_c (G g G^T) .* (B^T d B)] A}: 36 element-wise products per tile and
  * channel pair instead of 144 multiply-adds, so the 36 "points" of the transformed domain are
@@ -47,21 +49,33 @@ import jdk.incubator.vector.VectorSpecies;
  * tile: for small images at batch 1 their streaming, not the multiplies, sets the time (W3b,
  * 256 -> 256 at 14x14: 9 MiB for 16 tiles), which is why {@link CpuConv2d#winograd} asks for
  * enough tiles.
+ *
+ * <p><b>F(2x2, 3x3)</b> (m = 2): 4x4 input tiles, 16 points (0, +-1, infinity), 16 products per
+ * 2x2 outputs instead of 36: 1.78 times F(4x4, 3x3)'s multiplies per output, but transformed
+ * weights 16/36 the size, and less waste on small images (49 tiles cover 14x14 exactly; 16 cover
+ * 7x7 as 8x8, where F(4x4, 3x3) covers 8x8 with 4 tiles it cannot use well). Its B^T and A^T
+ * hold only 0 and +-1, G adds halves: the error is that of direct summation (CpuWinogradTest:
+ * 0.6e-7 to 1.4e-7 of its 2x2 tile's largest sum of |w x|). Rows are split by column modulo 2;
+ * the GEMMs, work items and output staging are the same code.
  * The vector helpers are small on purpose, so that the JIT inlines them and keeps every value in
  * a register (see {@link SpatialGemm}).
  */
-final class Winograd43 {
+final class Winograd3x3 {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     /** Floats per vector. */
     static final int L = S.length();
-    /** Points of the transformed domain (6 x 6). */
-    static final int POINTS = 36;
+    /** Most points of the transformed domain (6 x 6, F(4x4, 3x3)). */
+    static final int POINTS_MAX = 36;
     /** Output channels per block of the micro-kernel (4 vectors). */
     static final int OCB = 4 * L;
     /** Tiles per full micro-kernel. */
     static final int NT = 6;
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
+    /** Outputs per tile side (4 or 2), input tile side {@code alpha = m + 2}, points {@code alpha^2}. */
+    final int m;
+    private final int alpha;
+    final int points;
     private final int c;
     private final int oc;
     private final int h;
@@ -87,8 +101,18 @@ final class Winograd43 {
     private final int tileRowsMax;
     private final int inRowsMax;
 
-    /** The transform of a convolution's geometry {@code g} (3x3, stride 1, dilation 1, groups 1), in ranges of at most {@code rangeMax} tiles and groups of at most {@code groupBlocks} blocks. */
-    Winograd43(Conv2d.Geometry g, int rangeMax, int groupBlocks) {
+    /**
+     * The transform F(m x m, 3x3) ({@code m} 4 or 2) of a convolution's geometry {@code g} (3x3,
+     * stride 1, dilation 1, groups 1), in ranges of at most {@code rangeMax} tiles and groups of
+     * at most {@code groupBlocks} blocks.
+     */
+    Winograd3x3(Conv2d.Geometry g, int m, int rangeMax, int groupBlocks) {
+        if (m != 2 && m != 4) {
+            throw new IllegalArgumentException("cpu conv2d winograd: tile " + m + ", not 2 or 4");
+        }
+        this.m = m;
+        this.alpha = m + 2;
+        this.points = alpha * alpha;
         this.c = g.c();
         this.oc = g.oc();
         this.h = g.h();
@@ -97,16 +121,16 @@ final class Winograd43 {
         this.ow = g.ow();
         this.padTop = g.padTop();
         this.padLeft = g.padLeft();
-        this.tilesH = Math.ceilDiv(oh, 4);
-        this.tilesW = Math.ceilDiv(ow, 4);
+        this.tilesH = Math.ceilDiv(oh, m);
+        this.tilesW = Math.ceilDiv(ow, m);
         this.blocks = Math.ceilDiv(oc, OCB);
         this.rangeMax = rangeMax;
         this.vPitch = Math.ceilDiv(rangeMax, L) * L + L;
         this.groupMax = groupBlocks * OCB;
         this.phasePitch = tilesW + 1 + L;
-        this.rowLength = 4 * (tilesW + 1) + 2;
+        this.rowLength = m * (tilesW + 1) + 2;
         this.tileRowsMax = Math.min(tilesH, (rangeMax + tilesW - 2) / tilesW + 1);
-        this.inRowsMax = 4 * tileRowsMax + 2;
+        this.inRowsMax = m * tileRowsMax + 2;
         long[] lengths = {packedLength(), vLength(), mLength(), stageLength(), outLength()};
         for (long length : lengths) {
             if (length > Integer.MAX_VALUE / 4) {
@@ -115,14 +139,19 @@ final class Winograd43 {
         }
     }
 
-    /** Tiles of one image. */
-    static int tiles(Conv2d.Geometry g) {
-        return Math.ceilDiv(g.oh(), 4) * Math.ceilDiv(g.ow(), 4);
+    /** Tiles of m x m outputs in one image. */
+    static int tiles(Conv2d.Geometry g, int m) {
+        return Math.ceilDiv(g.oh(), m) * Math.ceilDiv(g.ow(), m);
+    }
+
+    /** Points of F(m x m, 3x3). */
+    static int points(int m) {
+        return (m + 2) * (m + 2);
     }
 
     /** Floats of the transformed weights. */
     int packedLength() {
-        return (int) Math.min(Integer.MAX_VALUE, (long) POINTS * blocks * OCB * c);
+        return (int) Math.min(Integer.MAX_VALUE, (long) points * blocks * OCB * c);
     }
 
     /*
@@ -134,12 +163,12 @@ final class Winograd43 {
 
     /** Floats of V, the transformed input of a range. */
     int vLength() {
-        return (int) Math.min(Integer.MAX_VALUE, (long) POINTS * (c * vPitch + L));
+        return (int) Math.min(Integer.MAX_VALUE, (long) points * (c * vPitch + L));
     }
 
     /** Floats of M, the GEMM results of a range and group. */
     int mLength() {
-        return (int) Math.min(Integer.MAX_VALUE, (long) POINTS * (rangeMax * groupMax + L));
+        return (int) Math.min(Integer.MAX_VALUE, (long) points * (rangeMax * groupMax + L));
     }
 
     /**
@@ -147,17 +176,17 @@ final class Winograd43 {
      * those rows as read, and one zero-padded row.
      */
     int stageLength() {
-        return (int) Math.min(Integer.MAX_VALUE, (long) inRowsMax * (4L * phasePitch + w) + rowLength);
+        return (int) Math.min(Integer.MAX_VALUE, (long) inRowsMax * ((long) m * phasePitch + w) + rowLength);
     }
 
     /** Floats of the output stage: a range's output rows for a group's channels. */
     int outLength() {
-        return (int) Math.min(Integer.MAX_VALUE, (long) groupMax * 4 * tileRowsMax * ow);
+        return (int) Math.min(Integer.MAX_VALUE, (long) groupMax * m * tileRowsMax * ow);
     }
 
-    /** Floats of the small transform scratch: 6 x 6 vectors, then 4 x 4 output vectors. */
+    /** Floats of the small transform scratch: alpha x alpha vectors, then m x m output vectors (at most 6 x 6 and 4 x 4). */
     static int tileLength() {
-        return (POINTS + 16) * L;
+        return (POINTS_MAX + 16) * L;
     }
 
     /**
@@ -166,7 +195,8 @@ final class Winograd43 {
      */
     void pack(MemorySegment src, float[] dst) {
         double[] gk = new double[9];
-        double[] t = new double[18];
+        double[] t = new double[3 * alpha];
+        double[] u = new double[alpha];
         for (int o = 0; o < oc; o++) {
             int ob = o / OCB;
             int lane = o % OCB;
@@ -174,31 +204,32 @@ final class Winograd43 {
                 for (int i = 0; i < 9; i++) {
                     gk[i] = src.getAtIndex(F, ((long) o * c + ci) * 9 + i);
                 }
-                // t = G g (6 x 3), then G t^T row by row.
+                // t = G g (alpha x 3), then G t^T row by row.
                 for (int col = 0; col < 3; col++) {
-                    gTimes(gk[col], gk[3 + col], gk[6 + col], t, col, 3);
+                    gTimes(gk[col], gk[3 + col], gk[6 + col], u);
+                    for (int i = 0; i < alpha; i++) {
+                        t[i * 3 + col] = u[i];
+                    }
                 }
-                for (int k = 0; k < 6; k++) {
-                    double[] u = new double[6];
-                    gTimesRow(t[k * 3], t[k * 3 + 1], t[k * 3 + 2], u);
-                    for (int l = 0; l < 6; l++) {
-                        dst[((k * 6 + l) * blocks + ob) * OCB * c + ci * OCB + lane] = (float) u[l];
+                for (int k = 0; k < alpha; k++) {
+                    gTimes(t[k * 3], t[k * 3 + 1], t[k * 3 + 2], u);
+                    for (int l = 0; l < alpha; l++) {
+                        dst[((k * alpha + l) * blocks + ob) * OCB * c + ci * OCB + lane] = (float) u[l];
                     }
                 }
             }
         }
     }
 
-    /** {@code G (a, b, c)^T}, written to out[at + i * stride]. */
-    private static void gTimes(double a, double b, double cc, double[] out, int at, int stride) {
-        double[] u = new double[6];
-        gTimesRow(a, b, cc, u);
-        for (int i = 0; i < 6; i++) {
-            out[at + i * stride] = u[i];
+    /** {@code G (a, b, c)^T}, alpha values into u. */
+    private void gTimes(double a, double b, double cc, double[] u) {
+        if (m == 2) {
+            u[0] = a;
+            u[1] = (a + b + cc) / 2;
+            u[2] = (a - b + cc) / 2;
+            u[3] = cc;
+            return;
         }
-    }
-
-    private static void gTimesRow(double a, double b, double cc, double[] u) {
         u[0] = a / 4;
         u[1] = -(a + b + cc) / 6;
         u[2] = -(a - b + cc) / 6;
@@ -214,11 +245,11 @@ final class Winograd43 {
      * {@link #outLength} floats.
      */
     void range(MemorySegment x, MemorySegment y, float[] u, float[] bias, boolean relu, int n, int t0, int t1, int b0,
-            int b1, float[] stage, float[] v, float[] m, float[] tile, float[] out) {
+            int b1, float[] stage, float[] v, float[] mm, float[] tile, float[] out) {
         int pointStride = c * vPitch + L;
         transformInput(x, n, t0, t1, 0, c, stage, v, 0, vPitch, pointStride, tile);
-        multiply(u, v, 0, vPitch, pointStride, t1 - t0, b0, b1, m);
-        transformOutput(y, bias, relu, n, t0, t1, b0, b1, m, tile, out);
+        multiply(u, v, 0, vPitch, pointStride, t1 - t0, b0, b1, mm);
+        transformOutput(y, bias, relu, n, t0, t1, b0, b1, mm, tile, out);
     }
 
     /*
@@ -235,7 +266,7 @@ final class Winograd43 {
 
     /** Floats of one image's shared V. */
     private long sharedImage() {
-        return (long) POINTS * (c * sharedPitch() + L);
+        return (long) points * (c * sharedPitch() + L);
     }
 
     /** Floats of the shared V of {@code images} images. */
@@ -255,34 +286,34 @@ final class Winograd43 {
 
     /** As {@link #range}, the input read from the shared V that {@link #input} filled. */
     void rangeShared(MemorySegment y, float[] u, float[] bias, boolean relu, int n, int t0, int t1, int b0, int b1,
-            float[] v, float[] m, float[] tile, float[] out) {
+            float[] v, float[] mm, float[] tile, float[] out) {
         int pitch = sharedPitch();
-        multiply(u, v, (int) (n * sharedImage()) + t0, pitch, c * pitch + L, t1 - t0, b0, b1, m);
-        transformOutput(y, bias, relu, n, t0, t1, b0, b1, m, tile, out);
+        multiply(u, v, (int) (n * sharedImage()) + t0, pitch, c * pitch + L, t1 - t0, b0, b1, mm);
+        transformOutput(y, bias, relu, n, t0, t1, b0, b1, mm, tile, out);
     }
 
-    /** The 36 GEMMs of nt tiles (V from v[vb], rows {@code pitch} apart, points {@code pointStride}) and blocks [b0, b1) into M. */
-    private void multiply(float[] u, float[] v, int vb, int pitch, int pointStride, int nt, int b0, int b1, float[] m) {
+    /** The GEMMs, one per point, of nt tiles (V from v[vb], rows {@code pitch} apart, points {@code pointStride}) and blocks [b0, b1) into M. */
+    private void multiply(float[] u, float[] v, int vb, int pitch, int pointStride, int nt, int b0, int b1, float[] mm) {
         int ocp = (b1 - b0) * OCB;
-        for (int p = 0; p < POINTS; p++) {
+        for (int p = 0; p < points; p++) {
             for (int ob = b0; ob < b1; ob++) {
                 int ub = (p * blocks + ob) * OCB * c;
                 int mb = p * (nt * ocp + L) + (ob - b0) * OCB;
                 int vp = vb + p * pointStride;
                 int t = 0;
                 for (; t + NT <= nt; t += NT) {
-                    kernel4x6(u, ub, v, vp + t, pitch, c, m, mb + t * ocp, ocp);
+                    kernel4x6(u, ub, v, vp + t, pitch, c, mm, mb + t * ocp, ocp);
                 }
                 if (t + 4 <= nt) {
-                    kernel4x4(u, ub, v, vp + t, pitch, c, m, mb + t * ocp, ocp);
+                    kernel4x4(u, ub, v, vp + t, pitch, c, mm, mb + t * ocp, ocp);
                     t += 4;
                 }
                 if (t + 2 <= nt) {
-                    kernel4x2(u, ub, v, vp + t, pitch, c, m, mb + t * ocp, ocp);
+                    kernel4x2(u, ub, v, vp + t, pitch, c, mm, mb + t * ocp, ocp);
                     t += 2;
                 }
                 if (t < nt) {
-                    kernel4x1(u, ub, v, vp + t, pitch, c, m, mb + t * ocp);
+                    kernel4x1(u, ub, v, vp + t, pitch, c, mm, mb + t * ocp);
                 }
             }
         }
@@ -296,9 +327,9 @@ final class Winograd43 {
             int vb, int pitch, int pointStride, float[] tile) {
         int ty0 = t0 / tilesW;
         int ty1 = (t1 - 1) / tilesW;
-        int rowPitch = 4 * phasePitch;
-        int rows = 4 * (ty1 - ty0) + 6;
-        int r0 = 4 * ty0 - padTop;
+        int rowPitch = m * phasePitch;
+        int rows = m * (ty1 - ty0) + alpha;
+        int r0 = m * ty0 - padTop;
         int ra = Math.clamp(r0, 0, h);
         int rb = Math.clamp(r0 + rows, ra, h);
         int raw = inRowsMax * rowPitch;
@@ -322,7 +353,7 @@ final class Winograd43 {
             for (int ty = ty0; ty <= ty1; ty++) {
                 int a = Math.max(0, t0 - ty * tilesW);
                 int b = Math.min(tilesW, t1 - ty * tilesW);
-                int rowBase = 4 * (ty - ty0) * rowPitch;
+                int rowBase = m * (ty - ty0) * rowPitch;
                 for (int tx = a; tx < b; tx += L) {
                     inputTiles(stage, rowBase + tx, tile, v, vb + ci * pitch + ty * tilesW + tx - t0, pointStride);
                 }
@@ -331,11 +362,20 @@ final class Winograd43 {
     }
 
     /**
-     * {@code B^T d B} of 16 consecutive tiles, their 6x6 inputs split by column modulo 4 from
-     * {@code stage[from]}, into V: point p at {@code v[at + p * pointStride]}.
+     * {@code B^T d B} of 16 consecutive tiles, their alpha x alpha inputs split by column modulo m
+     * from {@code stage[from]}, into V: point p at {@code v[at + p * pointStride]}.
      */
     private void inputTiles(float[] stage, int from, float[] tile, float[] v, int at, int pointStride) {
-        int rowPitch = 4 * phasePitch;
+        int rowPitch = m * phasePitch;
+        if (m == 2) {
+            for (int j = 0; j < 4; j++) {
+                bt2(stage, from + (j & 1) * phasePitch + (j >> 1), rowPitch, tile, j * L, 4 * L);
+            }
+            for (int k = 0; k < 4; k++) {
+                bt2(tile, k * 4 * L, L, v, k * 4 * pointStride + at, pointStride);
+            }
+            return;
+        }
         for (int j = 0; j < 6; j++) {
             bt(stage, from + (j & 3) * phasePitch + (j >> 2), rowPitch, tile, j * L, 6 * L);
         }
@@ -344,9 +384,17 @@ final class Winograd43 {
         }
     }
 
-    /** Splits the padded row at {@code from} by column modulo 4: column {@code 4 tx + j} to {@code to + j * phasePitch + tx}. */
+    /** Splits the padded row at {@code from} by column modulo m: column {@code m tx + j} to {@code to + j * phasePitch + tx}. */
     private void split(float[] stage, int from, int to) {
         int p1 = to + phasePitch;
+        if (m == 2) {
+            for (int tx = 0; tx <= tilesW; tx++) {
+                int s = from + 2 * tx;
+                stage[to + tx] = stage[s];
+                stage[p1 + tx] = stage[s + 1];
+            }
+            return;
+        }
         int p2 = p1 + phasePitch;
         int p3 = p2 + phasePitch;
         for (int tx = 0; tx <= tilesW; tx++) {
@@ -381,6 +429,28 @@ final class Winograd43 {
         e2.add(f2).intoArray(dst, d + 4 * ds);
     }
 
+    /** F(2x2, 3x3)'s {@code B^T} (points 0, +-1, infinity) of the 4 vectors src[s + i * ss], into dst[d + i * ds]. */
+    private static void bt2(float[] src, int s, int ss, float[] dst, int d, int ds) {
+        FloatVector d0 = FloatVector.fromArray(S, src, s);
+        FloatVector d1 = FloatVector.fromArray(S, src, s + ss);
+        FloatVector d2 = FloatVector.fromArray(S, src, s + 2 * ss);
+        FloatVector d3 = FloatVector.fromArray(S, src, s + 3 * ss);
+        d0.sub(d2).intoArray(dst, d);
+        d1.add(d2).intoArray(dst, d + ds);
+        d2.sub(d1).intoArray(dst, d + 2 * ds);
+        d1.sub(d3).intoArray(dst, d + 3 * ds);
+    }
+
+    /** F(2x2, 3x3)'s {@code A^T} of the 4 vectors src[s + i * ss], into dst[d + i * ds], i < 2. */
+    private static void at2(float[] src, int s, int ss, float[] dst, int d, int ds) {
+        FloatVector m0 = FloatVector.fromArray(S, src, s);
+        FloatVector m1 = FloatVector.fromArray(S, src, s + ss);
+        FloatVector m2 = FloatVector.fromArray(S, src, s + 2 * ss);
+        FloatVector m3 = FloatVector.fromArray(S, src, s + 3 * ss);
+        m0.add(m1).add(m2).intoArray(dst, d);
+        m1.sub(m2).sub(m3).intoArray(dst, d + ds);
+    }
+
     /** {@code A^T} of the 6 vectors src[s + i * ss], into dst[d + i * ds], i < 4. */
     private static void at(float[] src, int s, int ss, float[] dst, int d, int ds) {
         FloatVector m0 = FloatVector.fromArray(S, src, s);
@@ -400,48 +470,48 @@ final class Winograd43 {
     }
 
     private void transformOutput(MemorySegment y, float[] bias, boolean relu, int n, int t0, int t1, int b0, int b1,
-            float[] m, float[] tile, float[] out) {
+            float[] mm, float[] tile, float[] out) {
         int nt = t1 - t0;
         int ocp = (b1 - b0) * OCB;
         int o0 = b0 * OCB;
         int o1 = Math.min(oc, b1 * OCB);
         int ty0 = t0 / tilesW;
         int ty1 = (t1 - 1) / tilesW;
-        int rowsOut = Math.min(oh, 4 * ty1 + 4) - 4 * ty0;
+        int rowsOut = Math.min(oh, m * ty1 + m) - m * ty0;
         int chOut = rowsOut * ow;
         int mPoint = nt * ocp + L;
         for (int t = 0; t < nt; t++) {
             int ty = (t0 + t) / tilesW;
             int tx = (t0 + t) % tilesW;
-            int rows = Math.min(4, oh - 4 * ty);
-            int cols = Math.min(4, ow - 4 * tx);
+            int rows = Math.min(m, oh - m * ty);
+            int cols = Math.min(m, ow - m * tx);
             for (int o = o0; o < o1; o += L) {
-                outputTile(m, t * ocp + o - o0, mPoint, tile, bias, o, relu);
-                scatter(tile, Math.min(L, o1 - o), out, (o - o0) * chOut + 4 * (ty - ty0) * ow + 4 * tx, chOut, rows, cols);
+                outputTile(mm, t * ocp + o - o0, mPoint, tile, bias, o, relu);
+                scatter(tile, Math.min(L, o1 - o), out, (o - o0) * chOut + m * (ty - ty0) * ow + m * tx, chOut, rows, cols);
             }
         }
         long plane = (long) oh * ow;
         for (int o = o0; o < o1; o++) {
-            long yc = ((long) n * oc + o) * plane + (long) 4 * ty0 * ow;
+            long yc = ((long) n * oc + o) * plane + (long) m * ty0 * ow;
             int sc = (o - o0) * chOut;
             int ty = ty0;
             while (ty <= ty1) {
                 int a = Math.max(0, t0 - ty * tilesW);
                 int b = Math.min(tilesW, t1 - ty * tilesW);
-                int r0 = 4 * (ty - ty0);
+                int r0 = m * (ty - ty0);
                 if (a == 0 && b == tilesW) {
                     // Whole tile rows are whole output rows, one run in y.
                     int end = ty;
                     while (end + 1 <= ty1 && t1 >= (end + 2) * tilesW) {
                         end++;
                     }
-                    int r1 = Math.min(rowsOut, 4 * (end - ty0) + 4);
+                    int r1 = Math.min(rowsOut, m * (end - ty0) + m);
                     MemorySegment.copy(out, sc + r0 * ow, y, F, (yc + (long) r0 * ow) * Float.BYTES, (r1 - r0) * ow);
                     ty = end + 1;
                 } else {
-                    int r1 = Math.min(rowsOut, r0 + 4);
-                    int c0 = 4 * a;
-                    int c1 = Math.min(ow, 4 * b);
+                    int r1 = Math.min(rowsOut, r0 + m);
+                    int c0 = m * a;
+                    int c1 = Math.min(ow, m * b);
                     for (int r = r0; r < r1; r++) {
                         MemorySegment.copy(out, sc + r * ow + c0, y, F, (yc + (long) r * ow + c0) * Float.BYTES, c1 - c0);
                     }
@@ -452,32 +522,51 @@ final class Winograd43 {
     }
 
     /**
-     * {@code A^T m A} of one tile for 16 output channels from o (M from m[mb], points
-     * {@code mPoint} apart), plus bias, ReLU if asked: 16 vectors at {@code tile[POINTS * L]}, row by row.
+     * {@code A^T M A} of one tile for 16 output channels from o (M from mm[mb], points
+     * {@code mPoint} apart), plus bias, ReLU if asked: m x m vectors at {@code tile[POINTS_MAX * L]}, row by row.
      */
-    private void outputTile(float[] m, int mb, int mPoint, float[] tile, float[] bias, int o, boolean relu) {
-        int res = POINTS * L;
-        for (int l = 0; l < 6; l++) {
-            at(m, l * mPoint + mb, 6 * mPoint, tile, l * L, 6 * L);
-        }
-        for (int a = 0; a < 4; a++) {
-            at(tile, a * 6 * L, L, tile, res + a * 4 * L, L);
+    private void outputTile(float[] mm, int mb, int mPoint, float[] tile, float[] bias, int o, boolean relu) {
+        int res = POINTS_MAX * L;
+        if (m == 2) {
+            for (int l = 0; l < 4; l++) {
+                at2(mm, l * mPoint + mb, 4 * mPoint, tile, l * L, 4 * L);
+            }
+            for (int a = 0; a < 2; a++) {
+                at2(tile, a * 4 * L, L, tile, res + a * 2 * L, L);
+            }
+        } else {
+            for (int l = 0; l < 6; l++) {
+                at(mm, l * mPoint + mb, 6 * mPoint, tile, l * L, 6 * L);
+            }
+            for (int a = 0; a < 4; a++) {
+                at(tile, a * 6 * L, L, tile, res + a * 4 * L, L);
+            }
         }
         FloatVector zero = FloatVector.zero(S);
         FloatVector bv = bias == null ? zero : FloatVector.fromArray(S, bias, o, S.indexInRange(o, oc));
-        for (int q = 0; q < 16; q++) {
+        for (int q = 0; q < m * m; q++) {
             FloatVector r = FloatVector.fromArray(S, tile, res + q * L).add(bv);
             (relu ? r.max(zero) : r).intoArray(tile, res + q * L);
         }
     }
 
     /**
-     * Lanes [0, lanes) of the tile's 16 result vectors (one output channel each) to the output
+     * Lanes [0, lanes) of the tile's m x m result vectors (one output channel each) to the output
      * stage: channel {@code lane} at {@code out[base + lane * chOut]}, rows {@code ow} apart, the
-     * first {@code rows} x {@code cols} of the 4x4 (the image's edge clips the rest).
+     * first {@code rows} x {@code cols} of the m x m (the image's edge clips the rest).
      */
     private void scatter(float[] tile, int lanes, float[] out, int base, int chOut, int rows, int cols) {
-        int res = POINTS * L;
+        int res = POINTS_MAX * L;
+        if (m == 2 && rows == 2 && cols == 2) {
+            for (int lane = 0; lane < lanes; lane++) {
+                int dst = base + lane * chOut;
+                out[dst] = tile[res + lane];
+                out[dst + 1] = tile[res + L + lane];
+                out[dst + ow] = tile[res + 2 * L + lane];
+                out[dst + ow + 1] = tile[res + 3 * L + lane];
+            }
+            return;
+        }
         if (rows == 4 && cols == 4) {
             for (int lane = 0; lane < lanes; lane++) {
                 int dst = base + lane * chOut;
@@ -492,7 +581,7 @@ final class Winograd43 {
             int dst = base + lane * chOut;
             for (int a = 0; a < rows; a++) {
                 for (int q = 0; q < cols; q++) {
-                    out[dst + a * ow + q] = tile[res + (a * 4 + q) * L + lane];
+                    out[dst + a * ow + q] = tile[res + (a * m + q) * L + lane];
                 }
             }
         }
