@@ -36,10 +36,11 @@ import org.convkit.tensor.Tensor;
  * until half the budget (at least 0.5 s) has gone into warming up, the last of which
  * sets the plan: up to {@code rounds} rounds of up to {@link Options#maxPerRound} timed runs,
  * as many as fit the budget. In each round the engines take turns (in an order rotated from
- * round to round), so that a slow spell of the shared machine hits them all; a turn starts with an untimed lead-in run where the budget has
- * room for it (threads that slept while the other engines ran, convkit's pool, OpenMP's or ONNX
- * Runtime's, take up to a scheduler slice to be back on a core on a loaded machine, which would
- * otherwise be timed as the engine's); the speedups' spread comes from the per-round medians of
+ * round to round), so that a slow spell of the shared machine hits them all; a turn starts with
+ * {@link #LEAD_IN_MS} of untimed lead-in runs where the budget has room for them (threads that
+ * slept while the other engines ran, convkit's pool, OpenMP's or ONNX Runtime's, take up to a
+ * scheduler slice to be back on a core on a loaded machine, and idle cores take milliseconds
+ * to be back at speed, which would otherwise be timed as the engine's); the speedups' spread comes from the per-round medians of
  * convkit's CPU and the peer paired round by round (every pairing when the round counts
  * differ).
  */
@@ -193,9 +194,7 @@ public final class PeersSuite {
                         if (r < p[0]) {
                             settle();
                             if (p[2] == 1) {
-                                // A lead-in run: threads that slept while the others ran are awake and
-                                // on a core again, so the timed runs measure steady inference, not wake-up.
-                                peers.get(d).run();
+                                leadIn(peers.get(d));
                             }
                             List<Double> round = new ArrayList<>();
                             for (double m : peers.get(d).time(p[1])) {
@@ -242,6 +241,23 @@ public final class PeersSuite {
 
     private static final long SETTLE_MS = 50;
 
+    /**
+     * How long an engine runs untimed at the start of each turn (one run at least). Threads that
+     * slept while the others ran must be awake and on a core again, and the cores themselves
+     * must be back at speed: on this virtual machine a run right after the 50 ms pause took
+     * about 1.7x its steady time, and the runs of the next few milliseconds 1.3-1.6x (convkit's
+     * W3c: 0.55, then 0.39-0.54 ms against 0.29 ms), whatever the engine; after 20 ms of runs
+     * they were steady.
+     */
+    static final double LEAD_IN_MS = 20;
+
+    private static void leadIn(Peer p) {
+        long end = System.nanoTime() + (long) (LEAD_IN_MS * 1e6);
+        do {
+            p.run();
+        } while (System.nanoTime() < end);
+    }
+
     /** Warm-up runs at most, however short the runs. */
     private static final int MAX_WARMUP_RUNS = 2000;
 
@@ -270,8 +286,8 @@ public final class PeersSuite {
         double budget = options.budgetMs();
         int r = (int) Math.max(1, Math.min(options.rounds(), Math.floor(budget / estimate)));
         int k = (int) Math.max(1, Math.min(options.maxPerRound(), Math.floor(budget / (r * estimate))));
-        // A lead-in run per turn where the budget has room for it (one more run per turn).
-        int leadIn = r * (k + 1) * estimate <= budget ? 1 : 0;
+        // A lead-in per turn where the budget has room for it.
+        int leadIn = r * (k * estimate + Math.max(estimate, LEAD_IN_MS)) <= budget ? 1 : 0;
         return new int[] {r, k, leadIn};
     }
 
