@@ -465,7 +465,9 @@ public final class PeersSuite {
             if (r.measured()) {
                 details.putIfAbsent(r.device(), r.detail());
             } else {
-                reasons.merge(r.device() + ": " + r.unavailable(), r.workload(), (a, b) -> a + ", " + b);
+                // Most reasons name their engine already ("clblast: ...").
+                String why = r.unavailable().startsWith(r.device()) ? r.unavailable() : r.device() + ": " + r.unavailable();
+                reasons.merge(why, r.workload(), (a, b) -> a + ", " + b);
             }
         }
         details.forEach((d, s) -> out.println(label(d) + ": " + s));
