@@ -2,12 +2,16 @@ package org.convkit.backend.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
 import org.convkit.ops.Activation;
 import org.convkit.ops.Conv2d;
 import org.convkit.tensor.Shape;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 
 /**
  * conv2d on the CPU. Each shape gets one of six paths, chosen when the kernel is prepared
@@ -108,6 +112,12 @@ final class CpuConv2d extends CpuKernel {
     /** Floats of a Winograd range's transformed input and GEMM results together: ranges are cut shorter beyond this. */
     static final long WINOGRAD_SCRATCH_FLOATS = 256 << 10;
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /**
+     * {@value}{@code =false}, read when a kernel is prepared, makes 1x1 stride-1 unpadded shapes
+     * on the spatial path copy their input into a slab like the others (to measure the panels against it).
+     */
+    static final String PANELS_PROPERTY = "convkit.cpu.panels";
 
     /** How a shape is computed; see the class comment. */
     enum Path {
@@ -519,6 +529,12 @@ final class CpuConv2d extends CpuKernel {
         private final int slabLength;
         private final int stageLength;
         private final int accLength;
+        /**
+         * 1x1, stride 1, no padding: the slab would be the input rows as they are, so X is read
+         * from the input a chunk and a block at a time instead ({@link #loadPanel}); then
+         * {@link #tap} indexes the panel.
+         */
+        private final boolean pointwise;
 
         Spatial(Ranges ranges) {
             this.ranges = ranges;
@@ -534,6 +550,13 @@ final class CpuConv2d extends CpuKernel {
                     for (int s = 0; s < g.kw(); s++) {
                         tap[p++] = slab.tap(c, r, s);
                     }
+                }
+            }
+            this.pointwise = g.kh() == 1 && g.kw() == 1 && g.sh() == 1 && g.sw() == 1 && g.padTop() == 0
+                    && g.padLeft() == 0 && g.padBottom() == 0 && g.padRight() == 0 && !"false".equals(System.getProperty(PANELS_PROPERTY));
+            if (pointwise) {
+                for (int c = 0; c < k; c++) {
+                    tap[c] = c % kc * SpatialGemm.BLOCK;
                 }
             }
             int m = g.oc();
@@ -559,8 +582,17 @@ final class CpuConv2d extends CpuKernel {
                 if (q0 >= q1) {
                     return;
                 }
-                int oh0 = q0 / wq;
                 CpuDevice.Scratch s = cpu.scratch();
+                if (pointwise) {
+                    long plane = (long) n * g.c() * g.h() * g.w();
+                    SpatialGemm.Output out = new SpatialGemm.Output(y, (long) n * g.oc() * g.oh() * g.ow(),
+                            (long) g.oh() * g.ow(), wq, g.ow(), relu);
+                    SpatialGemm.compute(s.floats(CpuDevice.Scratch.SLAB, SpatialGemm.panelLength(kc)), tap,
+                            (k0, k1, q, len, buf) -> loadPanel(x, plane, k0, k1, q, len, buf), k, kc, wp, bv, g.oc(),
+                            q0, q1, out, s.floats(CpuDevice.Scratch.ACCUMULATORS, accLength), pitch);
+                    return;
+                }
+                int oh0 = q0 / wq;
                 float[] in = s.floats(CpuDevice.Scratch.SLAB, slabLength);
                 slab.fill(x, (long) n * g.c() * g.h() * g.w(), g.c(), oh0, (q1 - 1) / wq + 1, in, 0,
                         s.floats(CpuDevice.Scratch.STAGE, stageLength));
@@ -569,6 +601,29 @@ final class CpuConv2d extends CpuKernel {
                 SpatialGemm.compute(in, tap, k, kc, wp, bv, g.oc(), q0 - oh0 * wq, q1 - oh0 * wq, out,
                         s.floats(CpuDevice.Scratch.ACCUMULATORS, accLength), pitch);
             });
+        }
+
+        /**
+         * Input channels [k0, k1) of the image whose first plane starts at element {@code plane}
+         * of x, positions [q, q + n), into the panel: a vector at a time (one copy call per
+         * channel and block cost more than the copying), the last one masked.
+         */
+        private void loadPanel(MemorySegment x, long plane, int k0, int k1, int q, int n, float[] buf) {
+            long hw = (long) g.h() * g.w();
+            VectorMask<Float> tail = SpatialGemm.S.indexInRange(n / SpatialGemm.L * SpatialGemm.L, n);
+            for (int c = k0; c < k1; c++) {
+                long src = (plane + c * hw + q) * Float.BYTES;
+                int d = (c - k0) * SpatialGemm.BLOCK;
+                int j = 0;
+                for (; j <= n - SpatialGemm.L; j += SpatialGemm.L) {
+                    FloatVector.fromMemorySegment(SpatialGemm.S, x, src + (long) j * Float.BYTES, ORDER)
+                            .intoArray(buf, d + j);
+                }
+                if (j < n) {
+                    FloatVector.fromMemorySegment(SpatialGemm.S, x, src + (long) j * Float.BYTES, ORDER, tail)
+                            .intoArray(buf, d + j);
+                }
+            }
         }
 
         @Override

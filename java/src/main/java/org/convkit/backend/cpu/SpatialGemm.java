@@ -152,6 +152,20 @@ final class SpatialGemm {
     }
 
     /**
+     * Where X comes from when it is not one array for the whole range: a chunk of K for a block
+     * of positions at a time, copied just before the kernels read it, so that it is written to
+     * and read from the L1 cache only (a slab of the whole range goes through L2 on the way).
+     */
+    interface Panel {
+        /**
+         * Copies X rows [k0, k1) at positions [q, q + n) (n at most {@link #BLOCK}) into
+         * {@code buf}, row p at {@code (p - k0) * BLOCK}; lanes up to the next whole vector past
+         * n may hold anything.
+         */
+        void load(int k0, int k1, int q, int n, float[] buf);
+    }
+
+    /**
      * Computes {@code m} output channels at positions [q0, q1) into {@code out}: {@code x},
      * {@code tap} (k entries) as in the class comment, {@code w} packed by {@link #pack} for this {@code kc},
      * {@code bias} null or m values, K in chunks of {@code kc}; {@code acc} holds
@@ -161,6 +175,17 @@ final class SpatialGemm {
      */
     static void compute(float[] x, int[] tap, int k, int kc, float[] w, float[] bias, int m, int q0, int q1,
             Output out, float[] acc, int pitch) {
+        compute(x, tap, null, k, kc, w, bias, m, q0, q1, out, acc, pitch);
+    }
+
+    /**
+     * As {@link #compute(float[], int[], int, int, float[], float[], int, int, int, Output, float[], int)},
+     * X from {@code panel} when it is not null: then {@code x} is its buffer ({@link #panelLength}
+     * of kc) and {@code tap[p] = (p % kc) * BLOCK}. Either way each sum runs over k in the same
+     * order, so both give the same bits.
+     */
+    static void compute(float[] x, int[] tap, Panel panel, int k, int kc, float[] w, float[] bias, int m, int q0,
+            int q1, Output out, float[] acc, int pitch) {
         int n = q1 - q0;
         int end = Math.ceilDiv(n, L) * L;
         int blocks = Math.ceilDiv(m, MR);
@@ -172,25 +197,49 @@ final class SpatialGemm {
             // The kernels index the weights of tap p at wb + p * MR.
             int wb = blockOffset(blocks * MR, k0, k1, 0) - k0 * MR;
             int step = MR * (k1 - k0);
-            int q = 0;
-            for (; q + NV * L <= end; q += NV * L) {
-                for (int b = 0; b < blocks; b++) {
-                    block4x6(x, tap, k0, k1, q0 + q, w, wb + b * step, acc, b * MR * pitch + q, pitch);
+            for (int q = 0; q < end; q += BLOCK) {
+                int width = Math.min(BLOCK, end - q);
+                int xq = q0 + q;
+                if (panel != null) {
+                    panel.load(k0, k1, xq, Math.min(width, n - q), x);
+                    xq = 0;
                 }
-            }
-            for (; q + 2 * L <= end; q += 2 * L) {
-                for (int b = 0; b < blocks; b++) {
-                    block4x2(x, tap, k0, k1, q0 + q, w, wb + b * step, acc, b * MR * pitch + q, pitch);
-                }
-            }
-            for (; q < end; q += L) {
-                for (int b = 0; b < blocks; b++) {
-                    block4x1(x, tap, k0, k1, q0 + q, w, wb + b * step, acc, b * MR * pitch + q, pitch);
-                }
+                panelBlocks(x, tap, k0, k1, xq, width, w, wb, step, blocks, acc, q, pitch);
             }
         }
         for (int i = 0; i < m; i++) {
             out.put(acc, i * pitch, i, q0, n);
+        }
+    }
+
+    /** Floats of a {@link Panel}'s buffer for chunks of {@code kc}. */
+    static int panelLength(int kc) {
+        return kc * BLOCK;
+    }
+
+    /**
+     * Taps [k0, k1) of every block of channels at {@code width} positions (a multiple of L, at
+     * most BLOCK) read at x[tap[p] + xq], added to the accumulators from column {@code at}; the
+     * narrower kernels take what is left after whole blocks.
+     */
+    private static void panelBlocks(float[] x, int[] tap, int k0, int k1, int xq, int width, float[] w, int wb,
+            int step, int blocks, float[] acc, int at, int pitch) {
+        int j = 0;
+        if (width == BLOCK) {
+            for (int b = 0; b < blocks; b++) {
+                block4x6(x, tap, k0, k1, xq, w, wb + b * step, acc, b * MR * pitch + at, pitch);
+            }
+            return;
+        }
+        for (; j + 2 * L <= width; j += 2 * L) {
+            for (int b = 0; b < blocks; b++) {
+                block4x2(x, tap, k0, k1, xq + j, w, wb + b * step, acc, b * MR * pitch + at + j, pitch);
+            }
+        }
+        for (; j < width; j += L) {
+            for (int b = 0; b < blocks; b++) {
+                block4x1(x, tap, k0, k1, xq + j, w, wb + b * step, acc, b * MR * pitch + at + j, pitch);
+            }
         }
     }
 
