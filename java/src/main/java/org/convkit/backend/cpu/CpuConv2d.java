@@ -554,11 +554,6 @@ final class CpuConv2d extends CpuKernel {
             }
             this.pointwise = g.kh() == 1 && g.kw() == 1 && g.sh() == 1 && g.sw() == 1 && g.padTop() == 0
                     && g.padLeft() == 0 && g.padBottom() == 0 && g.padRight() == 0 && !"false".equals(System.getProperty(PANELS_PROPERTY));
-            if (pointwise) {
-                for (int c = 0; c < k; c++) {
-                    tap[c] = c % kc * SpatialGemm.BLOCK;
-                }
-            }
             int m = g.oc();
             this.weights = new PackedWeights(SpatialGemm.packedLength(m, k), (src, dst) -> SpatialGemm.pack(src, m, k, kc, dst));
             this.bias = new float[m];
@@ -583,47 +578,23 @@ final class CpuConv2d extends CpuKernel {
                     return;
                 }
                 CpuDevice.Scratch s = cpu.scratch();
-                if (pointwise) {
-                    long plane = (long) n * g.c() * g.h() * g.w();
-                    SpatialGemm.Output out = new SpatialGemm.Output(y, (long) n * g.oc() * g.oh() * g.ow(),
-                            (long) g.oh() * g.ow(), wq, g.ow(), relu);
-                    SpatialGemm.compute(s.floats(CpuDevice.Scratch.SLAB, SpatialGemm.panelLength(kc)), tap,
-                            (k0, k1, q, len, buf) -> loadPanel(x, plane, k0, k1, q, len, buf), k, kc, wp, bv, g.oc(),
-                            q0, q1, out, s.floats(CpuDevice.Scratch.ACCUMULATORS, accLength), pitch);
-                    return;
-                }
                 int oh0 = q0 / wq;
                 float[] in = s.floats(CpuDevice.Scratch.SLAB, slabLength);
-                slab.fill(x, (long) n * g.c() * g.h() * g.w(), g.c(), oh0, (q1 - 1) / wq + 1, in, 0,
-                        s.floats(CpuDevice.Scratch.STAGE, stageLength));
+                int oh1 = (q1 - 1) / wq + 1;
+                long plane = (long) n * g.c() * g.h() * g.w();
+                float[] stage = s.floats(CpuDevice.Scratch.STAGE, stageLength);
+                SpatialGemm.Loader loader = null;
+                if (pointwise) {
+                    loader = (c0, c1) -> slab.fill(x, plane + (long) c0 * g.h() * g.w(), c1 - c0, oh0, oh1, in,
+                            c0 * slab.channelStride, stage);
+                } else {
+                    slab.fill(x, plane, g.c(), oh0, oh1, in, 0, stage);
+                }
                 SpatialGemm.Output out = new SpatialGemm.Output(y, ((long) n * g.oc() * g.oh() + oh0) * g.ow(),
                         (long) g.oh() * g.ow(), wq, g.ow(), relu);
-                SpatialGemm.compute(in, tap, k, kc, wp, bv, g.oc(), q0 - oh0 * wq, q1 - oh0 * wq, out,
+                SpatialGemm.compute(in, tap, loader, k, kc, wp, bv, g.oc(), q0 - oh0 * wq, q1 - oh0 * wq, out,
                         s.floats(CpuDevice.Scratch.ACCUMULATORS, accLength), pitch);
             });
-        }
-
-        /**
-         * Input channels [k0, k1) of the image whose first plane starts at element {@code plane}
-         * of x, positions [q, q + n), into the panel: a vector at a time (one copy call per
-         * channel and block cost more than the copying), the last one masked.
-         */
-        private void loadPanel(MemorySegment x, long plane, int k0, int k1, int q, int n, float[] buf) {
-            long hw = (long) g.h() * g.w();
-            VectorMask<Float> tail = SpatialGemm.S.indexInRange(n / SpatialGemm.L * SpatialGemm.L, n);
-            for (int c = k0; c < k1; c++) {
-                long src = (plane + c * hw + q) * Float.BYTES;
-                int d = (c - k0) * SpatialGemm.BLOCK;
-                int j = 0;
-                for (; j <= n - SpatialGemm.L; j += SpatialGemm.L) {
-                    FloatVector.fromMemorySegment(SpatialGemm.S, x, src + (long) j * Float.BYTES, ORDER)
-                            .intoArray(buf, d + j);
-                }
-                if (j < n) {
-                    FloatVector.fromMemorySegment(SpatialGemm.S, x, src + (long) j * Float.BYTES, ORDER, tail)
-                            .intoArray(buf, d + j);
-                }
-            }
         }
 
         @Override

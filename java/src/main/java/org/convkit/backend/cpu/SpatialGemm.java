@@ -152,17 +152,14 @@ final class SpatialGemm {
     }
 
     /**
-     * Where X comes from when it is not one array for the whole range: a chunk of K for a block
-     * of positions at a time, copied just before the kernels read it, so that it is written to
-     * and read from the L1 cache only (a slab of the whole range goes through L2 on the way).
+     * Fills rows of X that are not there yet: rows [k0, k1) of the array the kernels read.
+     * {@link #compute} asks for the first chunk's rows before it starts, and for the next
+     * chunk's a slice before each block of channels, so that the copy's loads wait for memory
+     * beside the multiply-adds instead of before them all.
      */
-    interface Panel {
-        /**
-         * Copies X rows [k0, k1) at positions [q, q + n) (n at most {@link #BLOCK}) into
-         * {@code buf}, row p at {@code (p - k0) * BLOCK}; lanes up to the next whole vector past
-         * n may hold anything.
-         */
-        void load(int k0, int k1, int q, int n, float[] buf);
+    interface Loader {
+        /** Fills X rows [k0, k1). */
+        void load(int k0, int k1);
     }
 
     /**
@@ -184,7 +181,7 @@ final class SpatialGemm {
      * of kc) and {@code tap[p] = (p % kc) * BLOCK}. Either way each sum runs over k in the same
      * order, so both give the same bits.
      */
-    static void compute(float[] x, int[] tap, Panel panel, int k, int kc, float[] w, float[] bias, int m, int q0,
+    static void compute(float[] x, int[] tap, Loader loader, int k, int kc, float[] w, float[] bias, int m, int q0,
             int q1, Output out, float[] acc, int pitch) {
         int n = q1 - q0;
         int end = Math.ceilDiv(n, L) * L;
@@ -192,29 +189,40 @@ final class SpatialGemm {
         for (int i = 0; i < blocks * MR; i++) {
             Arrays.fill(acc, i * pitch, i * pitch + end, bias == null || i >= m ? 0f : bias[i]);
         }
+        int perChunk = Math.ceilDiv(end, BLOCK);
+        int slices = perChunk * blocks;
+        if (loader != null) {
+            loader.load(0, Math.min(k, kc));
+        }
         for (int k0 = 0; k0 < k; k0 += kc) {
             int k1 = Math.min(k, k0 + kc);
             // The kernels index the weights of tap p at wb + p * MR.
             int wb = blockOffset(blocks * MR, k0, k1, 0) - k0 * MR;
             int step = MR * (k1 - k0);
-            for (int q = 0; q < end; q += BLOCK) {
+            // Rows of the next chunk, given out in slices of next / slices.
+            long next = loader == null ? 0 : Math.min(k, k1 + kc) - k1;
+            for (int i = 0; i < perChunk; i++) {
+                int q = i * BLOCK;
                 int width = Math.min(BLOCK, end - q);
-                int xq = q0 + q;
-                if (panel != null) {
-                    panel.load(k0, k1, xq, Math.min(width, n - q), x);
-                    xq = 0;
+                if (width == BLOCK) {
+                    for (int b = 0; b < blocks; b++) {
+                        int s = i * blocks + b;
+                        if (next > 0) {
+                            loader.load(k1 + (int) (next * s / slices), k1 + (int) (next * (s + 1) / slices));
+                        }
+                        block4x6(x, tap, k0, k1, q0 + q, w, wb + b * step, acc, b * MR * pitch + q, pitch);
+                    }
+                } else {
+                    if (next > 0) {
+                        loader.load(k1 + (int) (next * i * blocks / slices), k1 + (int) (next * (i + 1) * blocks / slices));
+                    }
+                    panelBlocks(x, tap, k0, k1, q0 + q, width, w, wb, step, blocks, acc, q, pitch);
                 }
-                panelBlocks(x, tap, k0, k1, xq, width, w, wb, step, blocks, acc, q, pitch);
             }
         }
         for (int i = 0; i < m; i++) {
             out.put(acc, i * pitch, i, q0, n);
         }
-    }
-
-    /** Floats of a {@link Panel}'s buffer for chunks of {@code kc}. */
-    static int panelLength(int kc) {
-        return kc * BLOCK;
     }
 
     /**
