@@ -33,8 +33,7 @@ import org.convkit.tensor.Tensor;
  * kernel is prepared, so both variants live side by side here); "after" is the default choice.
  * {@code --baseline gemm} makes "before" the default choice with the Winograd path off
  * ({@code convkit.cpu.winograd=false}), the GEMM paths 3x3 layers took before it; {@code --baseline f43}
- * the default choice with F(2x2, 3x3) off ({@code convkit.cpu.winograd=4}), the choice before that path;
- * {@code --baseline slab} the default choice with 1x1 inputs copied into a slab ({@code convkit.cpu.panels=false}).
+ * the default choice with F(2x2, 3x3) off ({@code convkit.cpu.winograd=4}), the choice before that path.
  * {@code --after-winograd V} sets {@code convkit.cpu.winograd=V} for "after" ({@code 2}: F(2x2, 3x3)
  * wherever it applies; {@code 4}: F(4x4, 3x3) as chosen before it; {@code false}), and
  * {@code --before-winograd V} for "before", to measure crossovers.
@@ -56,20 +55,18 @@ import org.convkit.tensor.Tensor;
  * {@code seednet_b1}, {@code seednet_b50}: the whole seed network through a planned
  * {@link Session} (upload, three convolutions, download). Run:
  * {@code java --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -cp
- * native-bench/target/benchmarks.jar org.convkit.bench.CpuConvCompare [--rounds 10] [--baseline gemm|f43|slab] [--before-winograd V] [--after-winograd 2|4|false] [ids...]}.
+ * native-bench/target/benchmarks.jar org.convkit.bench.CpuConvCompare [--rounds 10] [--baseline gemm|f43] [--before-winograd V] [--after-winograd 2|4|false] [ids...]}.
  */
 public final class CpuConvCompare {
     private static final String PROPERTY = OpRunner.CPU_PATH_PROPERTY;
     /** The CPU backend's switch for its Winograd path (CpuConv2d.WINOGRAD_PROPERTY). */
     private static final String WINOGRAD_PROPERTY = "convkit.cpu.winograd";
-    /** The CPU backend's switch for reading 1x1 inputs in panels (CpuConv2d.PANELS_PROPERTY). */
-    private static final String PANELS_PROPERTY = "convkit.cpu.panels";
 
     /**
      * 3x3 stride-1 layers of ResNet-50, GoogLeNet and VGG-16 (batch 1, bias and ReLU as in those
      * networks) that {@link Conv2dBench#CASES} lacks, and square 7x7 ones around the F(2x2, 3x3)
      * crossover: the shapes the Winograd paths take or leave, to check them against the GEMM
-     * paths beyond W3a and W3b; and 1x1 layers of ResNet-50 beside W3c, for the spatial path's panels.
+     * paths beyond W3a and W3b; and 1x1 layers of ResNet-50 beside W3c.
      */
     static final Map<String, BenchCase> WINOGRAD_CASES = Map.ofEntries(
             Map.entry("r50_3x3_128_28", conv3x3(128, 128, 28)),
@@ -179,7 +176,7 @@ public final class CpuConvCompare {
 
     /** What "before" runs: the direct loops, or the GEMM paths (the default choice with the Winograd path off). */
     private enum Baseline {
-        DIRECT, GEMM, F43, SLAB
+        DIRECT, GEMM, F43
     }
 
     private static Timed open(Workload w, boolean before, Baseline baseline) {
@@ -192,9 +189,6 @@ public final class CpuConvCompare {
         if (before && baseline == Baseline.F43) {
             System.setProperty(WINOGRAD_PROPERTY, "4");
         }
-        if (before && baseline == Baseline.SLAB) {
-            System.setProperty(PANELS_PROPERTY, "false");
-        }
         String winograd = before ? beforeWinograd : afterWinograd;
         if (winograd != null) {
             System.setProperty(WINOGRAD_PROPERTY, winograd);
@@ -204,7 +198,6 @@ public final class CpuConvCompare {
         } finally {
             System.clearProperty(PROPERTY);
             System.clearProperty(WINOGRAD_PROPERTY);
-            System.clearProperty(PANELS_PROPERTY);
         }
     }
 

@@ -2,16 +2,12 @@ package org.convkit.backend.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.List;
 
 import org.convkit.backend.DeviceBuffer;
 import org.convkit.ops.Activation;
 import org.convkit.ops.Conv2d;
 import org.convkit.tensor.Shape;
-
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 
 /**
  * conv2d on the CPU. Each shape gets one of six paths, chosen when the kernel is prepared
@@ -112,12 +108,6 @@ final class CpuConv2d extends CpuKernel {
     /** Floats of a Winograd range's transformed input and GEMM results together: ranges are cut shorter beyond this. */
     static final long WINOGRAD_SCRATCH_FLOATS = 256 << 10;
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
-    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-    /**
-     * {@value}{@code =false}, read when a kernel is prepared, makes 1x1 stride-1 unpadded shapes
-     * on the spatial path copy their input into a slab like the others (to measure the panels against it).
-     */
-    static final String PANELS_PROPERTY = "convkit.cpu.panels";
 
     /** How a shape is computed; see the class comment. */
     enum Path {
@@ -529,12 +519,6 @@ final class CpuConv2d extends CpuKernel {
         private final int slabLength;
         private final int stageLength;
         private final int accLength;
-        /**
-         * 1x1, stride 1, no padding: the slab would be the input rows as they are, so X is read
-         * from the input a chunk and a block at a time instead ({@link #loadPanel}); then
-         * {@link #tap} indexes the panel.
-         */
-        private final boolean pointwise;
 
         Spatial(Ranges ranges) {
             this.ranges = ranges;
@@ -552,8 +536,6 @@ final class CpuConv2d extends CpuKernel {
                     }
                 }
             }
-            this.pointwise = g.kh() == 1 && g.kw() == 1 && g.sh() == 1 && g.sw() == 1 && g.padTop() == 0
-                    && g.padLeft() == 0 && g.padBottom() == 0 && g.padRight() == 0 && !"false".equals(System.getProperty(PANELS_PROPERTY));
             int m = g.oc();
             this.weights = new PackedWeights(SpatialGemm.packedLength(m, k), (src, dst) -> SpatialGemm.pack(src, m, k, kc, dst));
             this.bias = new float[m];
@@ -577,22 +559,14 @@ final class CpuConv2d extends CpuKernel {
                 if (q0 >= q1) {
                     return;
                 }
-                CpuDevice.Scratch s = cpu.scratch();
                 int oh0 = q0 / wq;
+                CpuDevice.Scratch s = cpu.scratch();
                 float[] in = s.floats(CpuDevice.Scratch.SLAB, slabLength);
-                int oh1 = (q1 - 1) / wq + 1;
-                long plane = (long) n * g.c() * g.h() * g.w();
-                float[] stage = s.floats(CpuDevice.Scratch.STAGE, stageLength);
-                SpatialGemm.Loader loader = null;
-                if (pointwise) {
-                    loader = (c0, c1) -> slab.fill(x, plane + (long) c0 * g.h() * g.w(), c1 - c0, oh0, oh1, in,
-                            c0 * slab.channelStride, stage);
-                } else {
-                    slab.fill(x, plane, g.c(), oh0, oh1, in, 0, stage);
-                }
+                slab.fill(x, (long) n * g.c() * g.h() * g.w(), g.c(), oh0, (q1 - 1) / wq + 1, in, 0,
+                        s.floats(CpuDevice.Scratch.STAGE, stageLength));
                 SpatialGemm.Output out = new SpatialGemm.Output(y, ((long) n * g.oc() * g.oh() + oh0) * g.ow(),
                         (long) g.oh() * g.ow(), wq, g.ow(), relu);
-                SpatialGemm.compute(in, tap, loader, k, kc, wp, bv, g.oc(), q0 - oh0 * wq, q1 - oh0 * wq, out,
+                SpatialGemm.compute(in, tap, k, kc, wp, bv, g.oc(), q0 - oh0 * wq, q1 - oh0 * wq, out,
                         s.floats(CpuDevice.Scratch.ACCUMULATORS, accLength), pitch);
             });
         }

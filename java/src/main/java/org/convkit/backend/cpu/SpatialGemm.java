@@ -152,17 +152,6 @@ final class SpatialGemm {
     }
 
     /**
-     * Fills rows of X that are not there yet: rows [k0, k1) of the array the kernels read.
-     * {@link #compute} asks for the first chunk's rows before it starts, and for the next
-     * chunk's a slice before each block of channels, so that the copy's loads wait for memory
-     * beside the multiply-adds instead of before them all.
-     */
-    interface Loader {
-        /** Fills X rows [k0, k1). */
-        void load(int k0, int k1);
-    }
-
-    /**
      * Computes {@code m} output channels at positions [q0, q1) into {@code out}: {@code x},
      * {@code tap} (k entries) as in the class comment, {@code w} packed by {@link #pack} for this {@code kc},
      * {@code bias} null or m values, K in chunks of {@code kc}; {@code acc} holds
@@ -172,82 +161,36 @@ final class SpatialGemm {
      */
     static void compute(float[] x, int[] tap, int k, int kc, float[] w, float[] bias, int m, int q0, int q1,
             Output out, float[] acc, int pitch) {
-        compute(x, tap, null, k, kc, w, bias, m, q0, q1, out, acc, pitch);
-    }
-
-    /**
-     * As {@link #compute(float[], int[], int, int, float[], float[], int, int, int, Output, float[], int)},
-     * X from {@code panel} when it is not null: then {@code x} is its buffer ({@link #panelLength}
-     * of kc) and {@code tap[p] = (p % kc) * BLOCK}. Either way each sum runs over k in the same
-     * order, so both give the same bits.
-     */
-    static void compute(float[] x, int[] tap, Loader loader, int k, int kc, float[] w, float[] bias, int m, int q0,
-            int q1, Output out, float[] acc, int pitch) {
         int n = q1 - q0;
         int end = Math.ceilDiv(n, L) * L;
         int blocks = Math.ceilDiv(m, MR);
         for (int i = 0; i < blocks * MR; i++) {
             Arrays.fill(acc, i * pitch, i * pitch + end, bias == null || i >= m ? 0f : bias[i]);
         }
-        int perChunk = Math.ceilDiv(end, BLOCK);
-        int slices = perChunk * blocks;
-        if (loader != null) {
-            loader.load(0, Math.min(k, kc));
-        }
         for (int k0 = 0; k0 < k; k0 += kc) {
             int k1 = Math.min(k, k0 + kc);
             // The kernels index the weights of tap p at wb + p * MR.
             int wb = blockOffset(blocks * MR, k0, k1, 0) - k0 * MR;
             int step = MR * (k1 - k0);
-            // Rows of the next chunk, given out in slices of next / slices.
-            long next = loader == null ? 0 : Math.min(k, k1 + kc) - k1;
-            for (int i = 0; i < perChunk; i++) {
-                int q = i * BLOCK;
-                int width = Math.min(BLOCK, end - q);
-                if (width == BLOCK) {
-                    for (int b = 0; b < blocks; b++) {
-                        int s = i * blocks + b;
-                        if (next > 0) {
-                            loader.load(k1 + (int) (next * s / slices), k1 + (int) (next * (s + 1) / slices));
-                        }
-                        block4x6(x, tap, k0, k1, q0 + q, w, wb + b * step, acc, b * MR * pitch + q, pitch);
-                    }
-                } else {
-                    if (next > 0) {
-                        loader.load(k1 + (int) (next * i * blocks / slices), k1 + (int) (next * (i + 1) * blocks / slices));
-                    }
-                    panelBlocks(x, tap, k0, k1, q0 + q, width, w, wb, step, blocks, acc, q, pitch);
+            int q = 0;
+            for (; q + NV * L <= end; q += NV * L) {
+                for (int b = 0; b < blocks; b++) {
+                    block4x6(x, tap, k0, k1, q0 + q, w, wb + b * step, acc, b * MR * pitch + q, pitch);
+                }
+            }
+            for (; q + 2 * L <= end; q += 2 * L) {
+                for (int b = 0; b < blocks; b++) {
+                    block4x2(x, tap, k0, k1, q0 + q, w, wb + b * step, acc, b * MR * pitch + q, pitch);
+                }
+            }
+            for (; q < end; q += L) {
+                for (int b = 0; b < blocks; b++) {
+                    block4x1(x, tap, k0, k1, q0 + q, w, wb + b * step, acc, b * MR * pitch + q, pitch);
                 }
             }
         }
         for (int i = 0; i < m; i++) {
             out.put(acc, i * pitch, i, q0, n);
-        }
-    }
-
-    /**
-     * Taps [k0, k1) of every block of channels at {@code width} positions (a multiple of L, at
-     * most BLOCK) read at x[tap[p] + xq], added to the accumulators from column {@code at}; the
-     * narrower kernels take what is left after whole blocks.
-     */
-    private static void panelBlocks(float[] x, int[] tap, int k0, int k1, int xq, int width, float[] w, int wb,
-            int step, int blocks, float[] acc, int at, int pitch) {
-        int j = 0;
-        if (width == BLOCK) {
-            for (int b = 0; b < blocks; b++) {
-                block4x6(x, tap, k0, k1, xq, w, wb + b * step, acc, b * MR * pitch + at, pitch);
-            }
-            return;
-        }
-        for (; j + 2 * L <= width; j += 2 * L) {
-            for (int b = 0; b < blocks; b++) {
-                block4x2(x, tap, k0, k1, xq + j, w, wb + b * step, acc, b * MR * pitch + at + j, pitch);
-            }
-        }
-        for (; j < width; j += L) {
-            for (int b = 0; b < blocks; b++) {
-                block4x1(x, tap, k0, k1, xq + j, w, wb + b * step, acc, b * MR * pitch + at + j, pitch);
-            }
         }
     }
 
