@@ -66,7 +66,7 @@ public final class CpuConvCompare {
      * 3x3 stride-1 layers of ResNet-50, GoogLeNet and VGG-16 (batch 1, bias and ReLU as in those
      * networks) that {@link Conv2dBench#CASES} lacks, and square 7x7 ones around the F(2x2, 3x3)
      * crossover: the shapes the Winograd paths take or leave, to check them against the GEMM
-     * paths beyond W3a and W3b.
+     * paths beyond W3a and W3b; and 1x1 layers of ResNet-50 beside W3c.
      */
     static final Map<String, BenchCase> WINOGRAD_CASES = Map.ofEntries(
             Map.entry("r50_3x3_128_28", conv3x3(128, 128, 28)),
@@ -82,11 +82,19 @@ public final class CpuConvCompare {
             Map.entry("vgg_3x3_512_14", conv3x3(512, 512, 14)),
             Map.entry("c128_3x3_128_7", conv3x3(128, 128, 7)),
             Map.entry("c64_3x3_64_7", conv3x3(64, 64, 7)),
-            Map.entry("c256_3x3_256_7", conv3x3(256, 256, 7)));
+            Map.entry("c256_3x3_256_7", conv3x3(256, 256, 7)),
+            Map.entry("r50_1x1_64to256_56", conv1x1(64, 256, 56)),
+            Map.entry("r50_1x1_512to128_28", conv1x1(512, 128, 28)),
+            Map.entry("r50_1x1_1024to256_14", conv1x1(1024, 256, 14)),
+            Map.entry("r50_1x1_128to512_28", conv1x1(128, 512, 28)));
 
     private static BenchCase conv3x3(int c, int oc, int size) {
         return BenchCase.of(Conv2d.builder(oc).kernel(3).padding(Padding.SAME).activation(Activation.RELU).build(),
                 Shape.nchw(1, c, size, size));
+    }
+
+    private static BenchCase conv1x1(int c, int oc, int size) {
+        return BenchCase.of(Conv2d.builder(oc).kernel(1).activation(Activation.RELU).build(), Shape.nchw(1, c, size, size));
     }
 
     private CpuConvCompare() {
