@@ -241,9 +241,8 @@ final class CpuConv2d extends CpuKernel {
             switch (path) {
                 case SPATIAL -> {
                     Ranges r = spatialRanges(g, threads);
-                    int[] longest = spatialLongest(g, r, spatialStarts(g, r));
-                    new PhaseSlab(g, longest[1]).length(g.c());
-                    SpatialGemm.accumulatorLength(g.oc(), SpatialGemm.pitch(longest[0]));
+                    new PhaseSlab(g, r.rowsMax()).length(g.c());
+                    SpatialGemm.accumulatorLength(g.oc(), SpatialGemm.pitch(r.sizeMax()));
                 }
                 case CHANNEL -> {
                     Ranges r = channelRanges(g, threads);
@@ -295,28 +294,61 @@ final class CpuConv2d extends CpuKernel {
     }
 
     /**
-     * {@code count} ranges per image over [0, size) (flattened positions, pixels or channels):
-     * range i is [start(i), start(i + 1)), cut at the nearest multiple of {@code step}; the
-     * longest is {@code sizeMax}, and spans at most {@code rowsMax} rows of {@code width}.
+     * Ranges per image over [0, size) (flattened positions, pixels or channels): range i is
+     * [start(i), start(i + 1)), cut at multiples of {@code step}; the longest is {@code sizeMax},
+     * and spans at most {@code rowsMax} rows of the range's width.
      */
-    record Ranges(int count, int size, int step, int sizeMax, int rowsMax) {
-        int start(int i) {
-            if (i >= count) {
-                return size;
-            }
-            long at = (long) i * size / count;
-            return (int) Math.min(size, (at + step / 2) / step * step);
+    record Ranges(int[] starts, int step, int sizeMax, int rowsMax) {
+        int count() {
+            return starts.length - 1;
         }
 
-        /** Ranges of [0, size) as described, for items of {@code width} (1 when the range is not of rows). */
+        int start(int i) {
+            return starts[Math.min(i, count())];
+        }
+
+        /**
+         * {@code count} ranges of [0, size), each cut at the multiple of {@code step} nearest to
+         * its equal share, for items of {@code width} (1 when the range is not of rows).
+         */
         static Ranges of(int count, int size, int step, int width) {
-            Ranges r = new Ranges(count, size, step, 0, 0);
+            int[] starts = new int[count + 1];
+            for (int i = 1; i <= count; i++) {
+                long at = (long) i * size / count;
+                starts[i] = i == count ? size : (int) Math.min(size, (at + step / 2) / step * step);
+            }
             int max = 0;
             for (int i = 0; i < count; i++) {
-                max = Math.max(max, r.start(i + 1) - r.start(i));
+                max = Math.max(max, starts[i + 1] - starts[i]);
             }
             int rows = Math.min((max + width - 2) / width + 1, Math.ceilDiv(size, width));
-            return new Ranges(count, size, step, max, rows);
+            return new Ranges(starts, step, max, rows);
+        }
+
+        /**
+         * Up to {@code wanted} ranges of [0, size) made of whole steps, for items of {@code width}:
+         * as equal as they come, the longer ones first (threads take ranges in order), then the one
+         * that also takes the positions past the last whole step, then the shorter ones; one range
+         * when there is no whole step. Cut at the step nearest to each equal share instead
+         * ({@link #of}), the seed network's conv3 (10 blocks of 96 positions and 14 more, in 8
+         * ranges) got ranges of 1, 2, 1, 1, 1, 2, 1 and 1 blocks, the longest last, and one thread
+         * waited for the other for 3-4% of the layer.
+         */
+        static Ranges wholeSteps(int size, int step, int wanted, int width) {
+            int whole = size / step;
+            int count = Math.max(1, Math.min(whole, wanted));
+            int base = whole / count;
+            int extra = whole % count;
+            int[] starts = new int[count + 1];
+            int max = 0;
+            int rows = 0;
+            for (int i = 0; i < count; i++) {
+                int length = (i < extra ? base + 1 : base) * step + (i == extra ? size - whole * step : 0);
+                starts[i + 1] = starts[i] + length;
+                max = Math.max(max, length);
+                rows = Math.max(rows, (starts[i + 1] - 1) / width - starts[i] / width + 1);
+            }
+            return new Ranges(starts, step, max, rows);
         }
     }
 
@@ -355,8 +387,8 @@ final class CpuConv2d extends CpuKernel {
         long perRow = (long) g.c() * Math.min(g.sh(), g.kh()) * Math.min(g.sw(), g.kw()) * wq * Float.BYTES;
         int count = rangeCount(g.n(), threads, forCache(perRow, g.oh()), Math.ceilDiv(positions, SpatialGemm.L));
         // Whole micro-kernel blocks where there are enough of them: the narrower tail kernels are slower.
-        int step = positions >= count * SpatialGemm.BLOCK ? SpatialGemm.BLOCK : SpatialGemm.L;
-        return Ranges.of(count, positions, step, wq);
+        return positions >= count * SpatialGemm.BLOCK ? Ranges.wholeSteps(positions, SpatialGemm.BLOCK, count, wq)
+                : Ranges.of(count, positions, SpatialGemm.L, wq);
     }
 
     /** Ranges of the channel path: output pixels, cut at multiples of the micro-kernel's pixel count. */
@@ -460,55 +492,8 @@ final class CpuConv2d extends CpuKernel {
         return into;
     }
 
-    /**
-     * Starts of the spatial path's ranges of an image's {@code positions} positions (and the end
-     * last) where they are cut at whole blocks of {@code block} positions: {@code wanted} ranges
-     * (fewer if there are fewer blocks), as equal as they come, the longer ones first (threads
-     * take ranges in order), then the one that also takes the positions past the last whole
-     * block, then the shorter ones. Cut at the block nearest to each equal share instead, the
-     * seed network's conv3 (10 blocks and 14 positions in 8 ranges) got ranges of 1, 2, 1, 1, 1,
-     * 2, 1 and 1 blocks, the longest last, and one thread waited for the other for 3-4% of the layer.
-     */
-    static int[] blockStarts(int positions, int block, int wanted) {
-        int blocks = positions / block;
-        int count = Math.max(1, Math.min(blocks, wanted));
-        int base = blocks / count;
-        int extra = blocks % count;
-        int[] starts = new int[count + 1];
-        int at = 0;
-        for (int i = 0; i < count; i++) {
-            at += (i < extra ? base + 1 : base) * block + (i == extra ? positions - blocks * block : 0);
-            starts[i + 1] = at;
-        }
-        return starts;
-    }
-
-    /** {@link #blockStarts} for the spatial ranges where they are cut at whole blocks, else null. */
-    static int[] spatialStarts(Conv2d.Geometry g, Ranges ranges) {
-        if (ranges.step() != SpatialGemm.BLOCK) {
-            return null;
-        }
-        return blockStarts((g.oh() - 1) * spatialPitch(g) + g.ow(), SpatialGemm.BLOCK, ranges.count());
-    }
-
-    /** The longest spatial range's positions and the most output rows a range spans: {@code {positions, rows}}. */
-    static int[] spatialLongest(Conv2d.Geometry g, Ranges ranges, int[] starts) {
-        if (starts == null) {
-            return new int[] {ranges.sizeMax(), ranges.rowsMax()};
-        }
-        int wq = spatialPitch(g);
-        int[] longest = new int[2];
-        for (int i = 0; i + 1 < starts.length; i++) {
-            longest[0] = Math.max(longest[0], starts[i + 1] - starts[i]);
-            longest[1] = Math.max(longest[1], (starts[i + 1] - 1) / wq - starts[i] / wq + 1);
-        }
-        return longest;
-    }
-
     private final class Spatial extends Runner {
         private final Ranges ranges;
-        /** Range starts of whole blocks (see {@link #blockStarts}) where the ranges are cut at blocks, else null. */
-        private final int[] starts;
         private final PhaseSlab slab;
         private final int pitch;
         private final int k;
@@ -522,9 +507,7 @@ final class CpuConv2d extends CpuKernel {
 
         Spatial(Ranges ranges) {
             this.ranges = ranges;
-            this.starts = spatialStarts(g, ranges);
-            int[] longest = spatialLongest(g, ranges, starts);
-            this.slab = new PhaseSlab(g, longest[1]);
+            this.slab = new PhaseSlab(g, ranges.rowsMax());
             this.k = (int) g.macsPerOutput();
             this.kc = SpatialGemm.chunk(g.kh() * g.kw(), slab.footprint(SpatialGemm.BLOCK));
             this.tap = new int[k];
@@ -541,7 +524,7 @@ final class CpuConv2d extends CpuKernel {
             this.bias = new float[m];
             this.slabLength = slab.length(g.c());
             this.stageLength = slab.stageLength();
-            this.pitch = SpatialGemm.pitch(longest[0]);
+            this.pitch = SpatialGemm.pitch(ranges.sizeMax());
             this.accLength = SpatialGemm.accumulatorLength(m, pitch);
         }
 
@@ -550,12 +533,12 @@ final class CpuConv2d extends CpuKernel {
             float[] wp = weights.of(w);
             float[] bv = readBias(b, bias);
             boolean relu = g.activation() == Activation.RELU;
-            int count = starts != null ? starts.length - 1 : ranges.count();
+            int count = ranges.count();
             int wq = slab.wq;
             cpu.parallelFor(workItems((long) g.n() * count), item -> {
                 int n = item / count;
-                int q0 = starts != null ? starts[item % count] : ranges.start(item % count);
-                int q1 = starts != null ? starts[item % count + 1] : ranges.start(item % count + 1);
+                int q0 = ranges.start(item % count);
+                int q1 = ranges.start(item % count + 1);
                 if (q0 >= q1) {
                     return;
                 }

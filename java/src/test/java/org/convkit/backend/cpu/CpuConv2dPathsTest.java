@@ -106,8 +106,7 @@ class CpuConv2dPathsTest {
         atLeast(spatial, 1, g -> pairSplit(g) && g.padLeft() == 0, "spatial, stride-2 rows split by vector pairs, no left pad", counts);
         atLeast(spatial, 2, g -> CpuConv2d.spatialRanges(g, THREADS).step() == SpatialGemm.BLOCK && g.n() > 1,
                 "spatial, ranges of whole 96-position blocks, batch > 1", counts);
-        atLeast(spatial, 2, g -> blockCut(g) && positions(g) % SpatialGemm.BLOCK != 0
-                && positions(g) / SpatialGemm.BLOCK % CpuConv2d.spatialRanges(g, THREADS).count() != 0,
+        atLeast(spatial, 2, g -> blockCut(g) && positions(g) % SpatialGemm.BLOCK != 0 && unequal(CpuConv2d.spatialRanges(g, THREADS)),
                 "spatial, ranges of whole blocks, unequal, and a partial block", counts);
         atLeast(spatial, 3, g -> g.macsPerOutput() > spatialChunk(g) && g.macsPerOutput() % spatialChunk(g) != 0,
                 "spatial, K in several chunks, the last shorter", counts);
@@ -202,28 +201,47 @@ class CpuConv2dPathsTest {
         return (g.oh() - 1) * (g.ow() + (g.kw() - 1) * g.dw() / g.sw()) + g.ow();
     }
 
+    /** Whether the ranges differ in their number of whole steps. */
+    private static boolean unequal(CpuConv2d.Ranges r) {
+        for (int i = 1; i < r.count(); i++) {
+            if ((r.start(i + 1) - r.start(i)) / r.step() != (r.start(1) - r.start(0)) / r.step()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static List<Integer> starts(CpuConv2d.Ranges r) {
+        return java.util.Arrays.stream(r.starts()).boxed().toList();
+    }
+
     @Test
-    void blockRangesAreAsEqualAsTheyComeLongestFirst() {
+    void rangesOfWholeStepsAreAsEqualAsTheyComeLongestFirst() {
         int b = SpatialGemm.BLOCK;
-        // The seed network's conv3: 10 blocks and 14 positions, 16 ranges wanted.
-        int[] s = CpuConv2d.blockStarts(974, b, 16);
-        assertEquals(11, s.length);
-        assertEquals(b + 14, s[1]);
+        // The seed network's conv3: 10 blocks and 14 positions (rows of 39), 16 ranges wanted.
+        CpuConv2d.Ranges r = CpuConv2d.Ranges.wholeSteps(974, b, 16, 39);
+        assertEquals(10, r.count());
+        assertEquals(b + 14, r.start(1));
         for (int i = 1; i < 10; i++) {
-            assertEquals(b, s[i + 1] - s[i], "range " + i);
+            assertEquals(b, r.start(i + 1) - r.start(i), "range " + i);
         }
+        assertEquals(974, r.start(10));
+        assertEquals(974, r.start(11), "past the last range: the end");
+        assertEquals(b + 14, r.sizeMax());
+        assertEquals(4, r.rowsMax(), "96 positions over rows of 39 span at most 4 rows (110..205: rows 2..5)");
         // 39 blocks and 55 positions in 16 ranges: 7 of 3 blocks, 2 blocks and the tail, 8 of 2 blocks.
-        s = CpuConv2d.blockStarts(39 * b + 55, b, 16);
-        assertEquals(17, s.length);
+        r = CpuConv2d.Ranges.wholeSteps(39 * b + 55, b, 16, 1);
+        assertEquals(16, r.count());
         for (int i = 0; i < 16; i++) {
-            assertEquals(i < 7 ? 3 * b : i == 7 ? 2 * b + 55 : 2 * b, s[i + 1] - s[i], "range " + i);
+            assertEquals(i < 7 ? 3 * b : i == 7 ? 2 * b + 55 : 2 * b, r.start(i + 1) - r.start(i), "range " + i);
         }
-        assertEquals(39 * b + 55, s[16]);
-        // Fewer positions than a block: one range.
-        assertEquals(List.of(0, 50), java.util.Arrays.stream(CpuConv2d.blockStarts(50, b, 16)).boxed().toList());
-        // Whole blocks only.
-        s = CpuConv2d.blockStarts(4 * b, b, 3);
-        assertEquals(List.of(0, 2 * b, 3 * b, 4 * b), java.util.Arrays.stream(s).boxed().toList());
+        assertEquals(39 * b + 55, r.start(16));
+        // Fewer positions than a step: one range.
+        assertEquals(List.of(0, 50), starts(CpuConv2d.Ranges.wholeSteps(50, b, 16, 1)));
+        // Whole steps only.
+        assertEquals(List.of(0, 2 * b, 3 * b, 4 * b), starts(CpuConv2d.Ranges.wholeSteps(4 * b, b, 3, 1)));
+        // Nearest-multiple cuts (the other paths): 3 ranges of 20 in steps of 6, ends exact.
+        assertEquals(List.of(0, 6, 12, 20), starts(CpuConv2d.Ranges.of(3, 20, 6, 1)));
     }
 
     /** The spatial path's K per chunk for this shape. */
